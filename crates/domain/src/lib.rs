@@ -1,0 +1,24 @@
+//! The pure core of the service: users and todos, the rules they obey, the ports
+//! (traits) through which the outside world is reached, and the use cases.
+//!
+//! This crate knows nothing of HTTP, SQL, JWT libraries or bcrypt. Adapters in
+//! `infra-sea` and `auth` implement the ports in [`ports`]; `http-actix` drives
+//! the services in [`services`] and is the only place where everything meets.
+
+pub mod error;
+pub mod pagination;
+pub mod password;
+pub mod ports;
+pub mod services;
+pub mod text;
+pub mod time;
+pub mod todo;
+pub mod user;
+
+pub use error::{ConflictField, RepositoryError};
+pub use pagination::{Page, PageRequest};
+pub use password::{Password, PasswordHash};
+pub use todo::{
+    NewTodo, Priority, Todo, TodoChanges, TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle,
+};
+pub use user::{Email, FullName, NewUser, User, UserChanges, UserId, UserPatch, Username};

@@ -1,0 +1,115 @@
+//! Page requests and pages of results.
+
+use crate::text::InvalidValue;
+
+/// The largest page a client may ask for.
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+/// A validated page request: `page >= 1`, `1 <= page_size <= 100`, and an
+/// offset that fits a signed 64-bit integer (what SQL `OFFSET` takes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    page: u64,
+    page_size: u64,
+}
+
+/// Which parameter of a page request was refused, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {error}")]
+pub struct PageRequestError {
+    pub field: &'static str,
+    pub error: InvalidValue,
+}
+
+impl PageRequest {
+    /// # Errors
+    /// [`PageRequestError`] naming `page` or `page_size`.
+    pub fn new(page: u64, page_size: u64) -> Result<Self, PageRequestError> {
+        if page == 0 {
+            return Err(PageRequestError {
+                field: "page",
+                error: InvalidValue::new("must be greater than or equal to 1"),
+            });
+        }
+        if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+            return Err(PageRequestError {
+                field: "page_size",
+                error: InvalidValue::new(format!("must be between 1 and {MAX_PAGE_SIZE}")),
+            });
+        }
+        let fits = (page - 1)
+            .checked_mul(page_size)
+            .is_some_and(|offset| i64::try_from(offset).is_ok());
+        if !fits {
+            return Err(PageRequestError {
+                field: "page",
+                error: InvalidValue::new("is too large"),
+            });
+        }
+        Ok(Self { page, page_size })
+    }
+
+    #[must_use]
+    pub fn page(self) -> u64 {
+        self.page
+    }
+
+    #[must_use]
+    pub fn page_size(self) -> u64 {
+        self.page_size
+    }
+
+    /// Rows to skip; never overflows (checked at construction).
+    #[must_use]
+    pub fn offset(self) -> u64 {
+        (self.page - 1) * self.page_size
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        Self {
+            page: 1,
+            page_size: 10,
+        }
+    }
+}
+
+/// One page of results and the total across all pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub request: PageRequest,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offset_is_zero_based() {
+        assert_eq!(PageRequest::new(1, 10).unwrap().offset(), 0);
+        assert_eq!(PageRequest::new(3, 20).unwrap().offset(), 40);
+    }
+
+    #[test]
+    fn page_zero_is_refused() {
+        assert_eq!(PageRequest::new(0, 10).unwrap_err().field, "page");
+    }
+
+    #[test]
+    fn page_size_bounds() {
+        assert_eq!(PageRequest::new(1, 0).unwrap_err().field, "page_size");
+        assert_eq!(PageRequest::new(1, 101).unwrap_err().field, "page_size");
+        assert!(PageRequest::new(1, 100).is_ok());
+    }
+
+    #[test]
+    fn offset_overflow_is_refused_not_wrapped() {
+        assert_eq!(PageRequest::new(u64::MAX, 100).unwrap_err().field, "page");
+        let max_ok = u64::try_from(i64::MAX).unwrap() / 100 + 1;
+        assert!(PageRequest::new(max_ok, 100).is_ok());
+        assert!(PageRequest::new(max_ok + 1, 100).is_err());
+    }
+}

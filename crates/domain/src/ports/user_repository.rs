@@ -1,0 +1,38 @@
+//! Persistence of users.
+
+use async_trait::async_trait;
+
+use crate::error::RepositoryError;
+use crate::pagination::{Page, PageRequest};
+use crate::user::{NewUser, User, UserChanges, UserId};
+
+/// Stores users.
+///
+/// Email and username are unique case-insensitively, and the store enforces
+/// it: `create` and `update` MUST return
+/// [`RepositoryError::Conflict`] naming the field when a write collides,
+/// including when two writes race (no check-then-insert).
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Inserts a user and returns it with its id.
+    async fn create(&self, user: NewUser) -> Result<User, RepositoryError>;
+
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepositoryError>;
+
+    /// The user whose username or email equals `login`, case-insensitively.
+    async fn find_by_login(&self, login: &str) -> Result<Option<User>, RepositoryError>;
+
+    /// Users ordered by id.
+    async fn list(&self, page: PageRequest) -> Result<Page<User>, RepositoryError>;
+
+    /// Applies the changes; `Ok(None)` when no such user exists.
+    async fn update(
+        &self,
+        id: UserId,
+        changes: UserChanges,
+    ) -> Result<Option<User>, RepositoryError>;
+
+    /// Deletes the user and, with it, their todos. `Ok(false)` when no such user.
+    async fn delete(&self, id: UserId) -> Result<bool, RepositoryError>;
+}
