@@ -112,4 +112,17 @@ mod tests {
         assert!(PageRequest::new(max_ok, 100).is_ok());
         assert!(PageRequest::new(max_ok + 1, 100).is_err());
     }
+
+    #[test]
+    fn default_is_the_first_page_of_ten() {
+        assert_eq!(PageRequest::default(), PageRequest::new(1, 10).unwrap());
+        assert_eq!(PageRequest::default().offset(), 0);
+    }
+
+    #[test]
+    fn smallest_page_size_is_one_and_the_largest_offset_is_i64_max() {
+        let i64_max = u64::try_from(i64::MAX).unwrap();
+        assert_eq!(PageRequest::new(i64_max + 1, 1).unwrap().offset(), i64_max);
+        assert_eq!(PageRequest::new(i64_max + 2, 1).unwrap_err().field, "page");
+    }
 }

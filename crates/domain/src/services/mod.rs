@@ -6,6 +6,9 @@ mod auth_service;
 mod todo_service;
 mod user_service;
 
+#[cfg(test)]
+mod tests;
+
 pub use actor::Actor;
 pub use auth_service::{AuthService, AuthenticateError, LoginError, RegisterError, Registration};
 pub use todo_service::{TodoError, TodoService};
