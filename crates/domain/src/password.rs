@@ -19,10 +19,14 @@ impl Password {
     /// A new password, checked against the password policy.
     ///
     /// # Errors
-    /// [`InvalidValue`] when shorter than 8 or longer than 100 characters, or
-    /// longer than 72 bytes in UTF-8.
+    /// [`InvalidValue`] when shorter than 8 or longer than 100 characters,
+    /// longer than 72 bytes in UTF-8, or holding a NUL character.
     pub fn parse(value: impl Into<String>) -> Result<Self, InvalidValue> {
         let value = value.into();
+        // bcrypt keys on a NUL-terminated string: "pw" and "pw\0pw" would collide.
+        if value.contains('\0') {
+            return Err(InvalidValue::new("must not contain NUL characters"));
+        }
         let chars = value.chars().count();
         if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
             return Err(InvalidValue::new(format!(
@@ -101,6 +105,11 @@ mod tests {
         // 30 characters, 90 bytes: inside the character rule, over bcrypt's.
         let err = Password::parse("€".repeat(30)).unwrap_err();
         assert!(err.message().contains("72 bytes"), "{err}");
+    }
+
+    #[test]
+    fn nul_is_refused() {
+        assert!(Password::parse("password\0suffix").is_err());
     }
 
     #[test]

@@ -1,0 +1,23 @@
+//! RSA key material for signing access tokens: generating a key pair, writing
+//! it to disk with safe file modes, and loading (optionally password-protected)
+//! keys back, refusing a public key that does not belong to the private key.
+//!
+//! Keys are RSA with a modulus of [`MIN_RSA_BITS`] to [`MAX_RSA_BITS`] bits:
+//! below 2048 bits RSA is too weak, and above 4096 bits the verifier used by
+//! `jsonwebtoken` (RustCrypto's `rsa`) refuses the public key.
+
+mod generate;
+mod load;
+mod write;
+
+pub use generate::{KeyPairPem, generate_keypair};
+pub use load::{
+    KeyLoadError, PrivateKey, PublicKey, ensure_pair_matches, load_private_key_pem,
+    load_public_key_pem, parse_private_key_pem, parse_public_key_pem,
+};
+pub use write::{KeyPaths, KeygenError, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, write_keypair};
+
+/// The smallest RSA modulus accepted, in bits.
+pub const MIN_RSA_BITS: usize = 2048;
+/// The largest RSA modulus accepted, in bits (the verifier's limit).
+pub const MAX_RSA_BITS: usize = 4096;

@@ -1,0 +1,259 @@
+//! bcrypt password hashing: the [`PasswordHasher`] port.
+//!
+//! bcrypt is deliberately slow (about 0.25 s at cost 12), so the work runs on
+//! tokio's blocking pool, never on the async workers, and a semaphore lets at
+//! most one hash per CPU run at a time; further requests queue instead of
+//! piling threads onto a saturated CPU.
+//!
+//! bcrypt makes its key from the password and a terminating NUL, repeated
+//! (or cut) to 72 bytes, so two different passwords can share a hash. This
+//! adapter refuses to hash such passwords and never lets such a candidate
+//! verify:
+//! - longer than 72 bytes: everything past byte 72 would be ignored, so
+//!   `hash` fails and `verify` answers `false`;
+//! - containing a NUL byte: `"pw\0pw"` makes the same key as `"pw"` (and C
+//!   implementations stop reading at the NUL), so the same.
+//!
+//! bcrypt 0.19's `non_truncating_*` functions are not used: they also refuse a
+//! password of exactly 72 bytes, which the domain allows and which bcrypt
+//! hashes without loss. The checks above give the same guarantee.
+
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::thread::available_parallelism;
+
+use anyhow::{Context, anyhow, bail};
+use async_trait::async_trait;
+use domain::password::MAX_PASSWORD_BYTES;
+use domain::ports::{HashError, PasswordHasher};
+use domain::{Password, PasswordHash};
+use tokio::sync::Semaphore;
+use zeroize::Zeroizing;
+
+/// The cost range bcrypt accepts.
+pub const MIN_BCRYPT_COST: u32 = 4;
+pub const MAX_BCRYPT_COST: u32 = 31;
+
+/// Hashed against when the candidate can never match, so that refusing it
+/// costs the same time as a real comparison.
+const STAND_IN_CANDIDATE: &[u8] = b"stand-in for a candidate that cannot match";
+
+/// bcrypt behind a concurrency bound. Cheap to clone: clones share the bound.
+#[derive(Clone)]
+pub struct BcryptHasher {
+    cost: u32,
+    permits: usize,
+    semaphore: Arc<Semaphore>,
+    dummy_hash: Arc<str>,
+}
+
+impl BcryptHasher {
+    /// A hasher at `cost`, running at most as many hashes at once as the
+    /// machine has CPUs (`std::thread::available_parallelism`, 1 if unknown).
+    ///
+    /// Computes one hash at `cost` before returning (the stand-in used by
+    /// `verify_dummy`), so it blocks for as long as one login takes.
+    ///
+    /// # Errors
+    /// When `cost` is outside 4..=31 or the stand-in hash cannot be made.
+    pub fn new(cost: u32) -> anyhow::Result<Self> {
+        let permits = available_parallelism().map_or(1, NonZeroUsize::get);
+        Self::with_max_concurrency(cost, permits)
+    }
+
+    /// Like [`BcryptHasher::new`] with an explicit bound on concurrent hashes.
+    ///
+    /// # Errors
+    /// When `cost` is outside 4..=31, `max_concurrency` is 0 or larger than
+    /// the semaphore allows, or the stand-in hash cannot be made.
+    pub fn with_max_concurrency(cost: u32, max_concurrency: usize) -> anyhow::Result<Self> {
+        if !(MIN_BCRYPT_COST..=MAX_BCRYPT_COST).contains(&cost) {
+            bail!(
+                "the bcrypt cost must be between {MIN_BCRYPT_COST} and {MAX_BCRYPT_COST}, {cost} asked"
+            );
+        }
+        if max_concurrency == 0 || max_concurrency > Semaphore::MAX_PERMITS {
+            bail!(
+                "the number of concurrent password hashes must be at least 1, {max_concurrency} asked"
+            );
+        }
+        let mut salt_source = [0u8; 32];
+        rand::Rng::fill(&mut rand::thread_rng(), &mut salt_source);
+        let dummy_hash =
+            bcrypt::hash(salt_source, cost).context("computing the stand-in hash failed")?;
+        Ok(Self {
+            cost,
+            permits: max_concurrency,
+            semaphore: Arc::new(Semaphore::new(max_concurrency)),
+            dummy_hash: dummy_hash.into(),
+        })
+    }
+
+    /// The bcrypt cost new hashes are made with.
+    #[must_use]
+    pub fn cost(&self) -> u32 {
+        self.cost
+    }
+
+    /// How many hashes or verifications may run at once.
+    #[must_use]
+    pub fn max_concurrency(&self) -> usize {
+        self.permits
+    }
+
+    /// Runs `work` on the blocking pool once a permit is free. The permit
+    /// moves into the blocking task, so a caller that gives up (a client
+    /// hanging up) does not free it before the CPU work is over.
+    async fn run_blocking<T, F>(&self, work: F) -> Result<T, HashError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let permit = Arc::clone(&self.semaphore)
+            .acquire_owned()
+            .await
+            .map_err(|err| HashError(anyhow!(err).context("the hashing semaphore was closed")))?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|err| HashError(anyhow!(err).context("the password hashing task failed")))
+    }
+}
+
+impl fmt::Debug for BcryptHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BcryptHasher")
+            .field("cost", &self.cost)
+            .field("max_concurrency", &self.permits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether bcrypt's key for `password` belongs to no other password.
+fn bcrypt_tells_apart(password: &[u8]) -> bool {
+    password.len() <= MAX_PASSWORD_BYTES && !password.contains(&0)
+}
+
+/// Compares `candidate` with `stored`. A candidate bcrypt cannot tell apart
+/// from others is replaced by a stand-in (same work) and never matches.
+fn compare(candidate: &[u8], stored: &str) -> Result<bool, bcrypt::BcryptError> {
+    if bcrypt_tells_apart(candidate) {
+        bcrypt::verify(candidate, stored)
+    } else {
+        bcrypt::verify(STAND_IN_CANDIDATE, stored).map(|_| false)
+    }
+}
+
+fn secret_bytes(password: &Password) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(password.expose().as_bytes().to_vec())
+}
+
+#[async_trait]
+impl PasswordHasher for BcryptHasher {
+    /// # Errors
+    /// [`HashError`] for a password longer than 72 bytes or containing a NUL
+    /// byte (bcrypt would ignore part of it), or when bcrypt fails.
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
+        let password = secret_bytes(password);
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(HashError(anyhow!(
+                "refusing to hash a password longer than bcrypt's {MAX_PASSWORD_BYTES} bytes"
+            )));
+        }
+        if password.contains(&0) {
+            return Err(HashError(anyhow!(
+                "refusing to hash a password containing a NUL byte (bcrypt cannot tell it apart)"
+            )));
+        }
+        let cost = self.cost;
+        self.run_blocking(move || bcrypt::hash(password.as_slice(), cost))
+            .await?
+            .map(PasswordHash::new)
+            .map_err(|err| HashError(anyhow!(err).context("bcrypt hashing failed")))
+    }
+
+    /// `Ok(false)` for a wrong password and for a candidate bcrypt could not
+    /// read in full (over 72 bytes, or with a NUL byte), after the same work.
+    ///
+    /// # Errors
+    /// [`HashError`] when the stored hash is not a bcrypt hash: that is a
+    /// corrupt record, not a wrong password, and must not read as one.
+    async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, HashError> {
+        let candidate = secret_bytes(password);
+        let stored = hash.as_str().to_owned();
+        self.run_blocking(move || compare(&candidate, &stored))
+            .await?
+            .map_err(|err| {
+                HashError(
+                    anyhow!(err).context("the stored password hash is not a valid bcrypt hash"),
+                )
+            })
+    }
+
+    /// One verification against the stand-in hash made at construction.
+    ///
+    /// # Errors
+    /// [`HashError`] when the blocking task fails.
+    async fn verify_dummy(&self, password: &Password) -> Result<(), HashError> {
+        let candidate = secret_bytes(password);
+        let stored = Arc::clone(&self.dummy_hash);
+        self.run_blocking(move || compare(&candidate, &stored))
+            .await?
+            .map(drop)
+            .map_err(|err| {
+                HashError(anyhow!(err).context("verifying against the stand-in hash failed"))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn work_waits_for_a_free_permit() {
+        let hasher = BcryptHasher::with_max_concurrency(4, 2).unwrap();
+        let hash = hasher
+            .hash(&Password::candidate("correct horse"))
+            .await
+            .unwrap();
+
+        // Occupy every permit: a verification must queue, not run.
+        let held = Arc::clone(&hasher.semaphore)
+            .acquire_many_owned(2)
+            .await
+            .unwrap();
+        let queued = {
+            let hasher = hasher.clone();
+            let hash = hash.clone();
+            tokio::spawn(async move {
+                hasher
+                    .verify(&Password::candidate("correct horse"), &hash)
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!queued.is_finished(), "verification ran without a permit");
+
+        drop(held);
+        let verified = tokio::time::timeout(Duration::from_secs(10), queued)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert!(verified);
+        assert_eq!(hasher.semaphore.available_permits(), 2);
+    }
+
+    #[test]
+    fn nul_bytes_and_overlong_candidates_are_told_apart_from_nothing() {
+        assert!(bcrypt_tells_apart(&[b'a'; 72]));
+        assert!(!bcrypt_tells_apart(&[b'a'; 73]));
+        assert!(!bcrypt_tells_apart(b"pass\0word"));
+    }
+}
