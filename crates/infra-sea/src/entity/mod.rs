@@ -1,0 +1,5 @@
+//! SeaORM entities: the rows of the tables created by the `migration` crate,
+//! and their conversion into domain types.
+
+pub mod todo;
+pub mod user;

@@ -1,0 +1,132 @@
+//! [`TodoRepository`] on SeaORM.
+
+use async_trait::async_trait;
+use domain::ports::TodoRepository;
+use domain::{
+    NewTodo, Page, PageRequest, RepositoryError, Todo, TodoChanges, TodoFilter, TodoId, UserId,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use crate::entity::todo;
+use crate::error::db_error;
+
+/// Todos in the `todos` table.
+#[derive(Clone)]
+pub struct SeaTodoRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaTodoRepository {
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl TodoRepository for SeaTodoRepository {
+    async fn create(&self, new: NewTodo) -> Result<Todo, RepositoryError> {
+        let row = todo::ActiveModel {
+            title: Set(new.title.as_str().to_owned()),
+            description: Set(new.description.map(|d| d.as_str().to_owned())),
+            priority: Set(new.priority.as_str().to_owned()),
+            is_completed: Set(false),
+            user_id: Set(new.user_id.0),
+            created_at: Set(new.created_at),
+            updated_at: Set(new.created_at),
+            ..Default::default()
+        };
+        let inserted = todo::Entity::insert(row)
+            .exec_with_returning(&self.db)
+            .await
+            .map_err(db_error("inserting a todo"))?;
+        Todo::try_from(inserted)
+    }
+
+    async fn find_by_id(&self, id: TodoId) -> Result<Option<Todo>, RepositoryError> {
+        let row = todo::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map_err(db_error("loading a todo"))?;
+        row.map(Todo::try_from).transpose()
+    }
+
+    async fn list_for_user(
+        &self,
+        owner: UserId,
+        filter: TodoFilter,
+        page: PageRequest,
+    ) -> Result<Page<Todo>, RepositoryError> {
+        let mut query = todo::Entity::find().filter(todo::Column::UserId.eq(owner.0));
+        if let Some(completed) = filter.completed {
+            query = query.filter(todo::Column::IsCompleted.eq(completed));
+        }
+        let total = query
+            .clone()
+            .count(&self.db)
+            .await
+            .map_err(db_error("counting a user's todos"))?;
+        // Matches the index todos_user_created_idx (user_id, created_at DESC, id DESC).
+        let rows = query
+            .order_by_desc(todo::Column::CreatedAt)
+            .order_by_desc(todo::Column::Id)
+            .offset(page.offset())
+            .limit(page.page_size())
+            .all(&self.db)
+            .await
+            .map_err(db_error("listing a user's todos"))?;
+        let items = rows
+            .into_iter()
+            .map(Todo::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items,
+            total,
+            request: page,
+        })
+    }
+
+    async fn update(
+        &self,
+        id: TodoId,
+        changes: TodoChanges,
+    ) -> Result<Option<Todo>, RepositoryError> {
+        let patch = changes.patch;
+        let mut row = todo::ActiveModel {
+            updated_at: Set(changes.updated_at),
+            ..Default::default()
+        };
+        if let Some(title) = patch.title {
+            row.title = Set(title.as_str().to_owned());
+        }
+        if let Some(description) = patch.description {
+            // Some(None) clears the description.
+            row.description = Set(description.map(|d| d.as_str().to_owned()));
+        }
+        if let Some(is_completed) = patch.is_completed {
+            row.is_completed = Set(is_completed);
+        }
+        if let Some(priority) = patch.priority {
+            row.priority = Set(priority.as_str().to_owned());
+        }
+        // One UPDATE ... RETURNING: no row back means no such todo.
+        let updated = todo::Entity::update_many()
+            .set(row)
+            .filter(todo::Column::Id.eq(id.0))
+            .exec_with_returning(&self.db)
+            .await
+            .map_err(db_error("updating a todo"))?;
+        updated.into_iter().next().map(Todo::try_from).transpose()
+    }
+
+    async fn delete(&self, id: TodoId) -> Result<bool, RepositoryError> {
+        let result = todo::Entity::delete_by_id(id.0)
+            .exec(&self.db)
+            .await
+            .map_err(db_error("deleting a todo"))?;
+        Ok(result.rows_affected > 0)
+    }
+}

@@ -1,0 +1,116 @@
+//! The migrations, the connection settings and the database probe.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use domain::ports::DatabaseProbe;
+use infra_sea::{DatabaseSettings, SeaDatabaseProbe, connect, run_migrations};
+use migration::{Migrator, MigratorTrait, SchemaManager};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use support::database;
+
+async fn has_table(db: &DatabaseConnection, table: &str) -> bool {
+    SchemaManager::new(db).has_table(table).await.unwrap()
+}
+
+fn sqlite_settings(url: String) -> DatabaseSettings {
+    DatabaseSettings {
+        url,
+        max_connections: 2,
+        min_connections: 0,
+        acquire_timeout: Duration::from_secs(5),
+        log_statements: false,
+    }
+}
+
+#[tokio::test]
+async fn migrations_go_down_and_up_again_on_a_fresh_database() {
+    let db = database().await;
+    let conn = db.connection();
+    assert!(has_table(conn, "users").await);
+    assert!(has_table(conn, "todos").await);
+
+    Migrator::down(conn, None).await.unwrap();
+    assert!(!has_table(conn, "users").await, "users survived down");
+    assert!(!has_table(conn, "todos").await, "todos survived down");
+
+    Migrator::up(conn, None).await.unwrap();
+    assert!(has_table(conn, "users").await);
+    assert!(has_table(conn, "todos").await);
+    // Applying again is a no-op.
+    run_migrations(conn).await.unwrap();
+}
+
+#[tokio::test]
+async fn probe_returns_a_time_close_to_now() {
+    let db = database().await;
+    let probe = SeaDatabaseProbe::new(db.connection().clone());
+
+    let before = Utc::now();
+    let server_time = probe.current_time().await.unwrap();
+    let after = Utc::now();
+
+    // SQLite's CURRENT_TIMESTAMP has whole seconds; allow for that and skew.
+    let slack = chrono::TimeDelta::seconds(2);
+    assert!(
+        server_time >= before - slack && server_time <= after + slack,
+        "{server_time} not within [{before}, {after}] ({})",
+        db.backend_name()
+    );
+}
+
+#[tokio::test]
+async fn connect_creates_the_missing_sqlite_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data").join("nested").join("app.db");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+
+    let conn = connect(&sqlite_settings(url)).await.unwrap();
+    run_migrations(&conn).await.unwrap();
+
+    assert!(file.exists());
+    assert!(has_table(&conn, "users").await);
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn connect_turns_sqlite_foreign_keys_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("fk.db").display());
+    let conn = connect(&sqlite_settings(url)).await.unwrap();
+
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "PRAGMA foreign_keys",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(row.try_get_by_index::<i32>(0).unwrap(), 1);
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn connect_refuses_an_unknown_url_scheme_without_echoing_it() {
+    let err = connect(&sqlite_settings("mysql://root:hunter2@db/app".to_owned()))
+        .await
+        .unwrap_err();
+    assert!(!format!("{err:#}").contains("hunter2"), "{err:#}");
+}
+
+#[tokio::test]
+async fn test_databases_are_independent() {
+    let one = database().await;
+    let two = database().await;
+    assert_ne!(one.url(), two.url());
+    support::create_user(&support::users(&one), "alice").await;
+
+    // The same user in the other database is no conflict.
+    support::create_user(&support::users(&two), "alice").await;
+}
