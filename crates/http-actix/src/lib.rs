@@ -1,1 +1,19 @@
-//! HTTP.
+//! The HTTP adapter and composition root: actix-web handlers, extractors,
+//! the error envelope, middleware, configuration and the `api` command line.
+//! This is the only crate where the domain, the SeaORM adapters and the auth
+//! adapters meet.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod request_id;
+pub mod routes;
+pub mod state;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::Settings;

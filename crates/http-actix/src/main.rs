@@ -1,1 +1,17 @@
-fn main() {}
+//! `api`: parse the command line, run it, report failure on stderr.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use http_actix::cli::{Cli, run};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The `api` command line: serve (default), migrate, keygen, create-admin.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use auth::BcryptHasher;
+use clap::{Parser, Subcommand};
+use domain::services::{CreateAdminError, Registration, UserService};
+use domain::{Email, FullName, Password, Username};
+use infra_sea::SeaUserRepository;
+use migration::MigratorTrait;
+
+use crate::app::{Application, connect};
+use crate::config::Settings;
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "api",
+    version,
+    about = "Async REST API with RS256 JWT auth: users and their todos"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Apply, revert or inspect database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Write a new RSA key pair (PKCS#8 private key, SPKI public key).
+    Keygen {
+        #[arg(long, default_value = "keys")]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 2048)]
+        bits: usize,
+        /// Overwrite existing key files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Create an administrator, or promote an existing user to one. The
+    /// password comes from ADMIN_PASSWORD or is prompted for.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// Defaults to the username.
+        #[arg(long)]
+        full_name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply pending migrations (all, or the next N).
+    Up { n: Option<u32> },
+    /// Revert the last N applied migrations (default 1).
+    Down { n: Option<u32> },
+    /// List migrations and whether each is applied.
+    Status,
+    /// Drop everything and apply all migrations again.
+    Fresh,
+}
+
+/// Runs the parsed command.
+///
+/// # Errors
+/// Configuration errors and whatever the command failed with.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    telemetry::init(&settings.log_level, settings.log_json);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => Application::build(&settings)
+            .await?
+            .run_until_stopped()
+            .await
+            .context("serving"),
+        Command::Migrate { action } => migrate(&settings, action).await,
+        Command::Keygen { dir, bits, force } => {
+            let paths = auth::keys::write_keypair(&dir, bits, force)?;
+            println!(
+                "wrote {} and {}",
+                paths.private_key.display(),
+                paths.public_key.display()
+            );
+            Ok(())
+        }
+        Command::CreateAdmin {
+            username,
+            email,
+            full_name,
+        } => create_admin(&settings, username, email, full_name).await,
+    }
+}
+
+async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
+    let db = connect(settings).await?;
+    match action {
+        MigrateAction::Up { n } => migration::Migrator::up(&db, n).await?,
+        MigrateAction::Down { n } => migration::Migrator::down(&db, Some(n.unwrap_or(1))).await?,
+        MigrateAction::Status => migration::Migrator::status(&db).await?,
+        MigrateAction::Fresh => migration::Migrator::fresh(&db).await?,
+    }
+    println!("migrations: done");
+    Ok(())
+}
+
+async fn create_admin(
+    settings: &Settings,
+    username: String,
+    email: String,
+    full_name: Option<String>,
+) -> anyhow::Result<()> {
+    let password = match std::env::var("ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => prompt_password()?,
+    };
+    let full_name = full_name.unwrap_or_else(|| username.clone());
+    let registration = Registration {
+        username: Username::parse(username).context("--username")?,
+        email: Email::parse(email).context("--email")?,
+        full_name: FullName::parse(full_name).context("--full-name")?,
+        password: Password::parse(password).context("password")?,
+    };
+    let db = connect(settings).await?;
+    if settings.auto_migrate {
+        migration::Migrator::up(&db, None)
+            .await
+            .context("applying migrations")?;
+    }
+    let hasher = BcryptHasher::new(settings.bcrypt_cost)?;
+    let service = UserService::new(Arc::new(SeaUserRepository::new(db)), Arc::new(hasher));
+    match service.create_admin(registration).await {
+        Ok((user, true)) => println!(
+            "created admin {} (id {})",
+            user.username.as_str(),
+            user.id.0
+        ),
+        Ok((user, false)) => println!(
+            "promoted {} (id {}) to admin",
+            user.username.as_str(),
+            user.id.0
+        ),
+        Err(CreateAdminError::Ambiguous) => {
+            bail!("the username and the email belong to two different users")
+        }
+        Err(e) => return Err(e).context("creating the admin"),
+    }
+    Ok(())
+}
+
+fn prompt_password() -> anyhow::Result<String> {
+    let first = rpassword::prompt_password("Admin password: ").context("reading the password")?;
+    let second = rpassword::prompt_password("Repeat it: ").context("reading the password")?;
+    if first != second {
+        bail!("the passwords differ");
+    }
+    Ok(first)
+}

@@ -1,0 +1,149 @@
+//! Todo bodies.
+
+use chrono::{DateTime, Utc};
+use domain::todo::TodoPatch;
+use domain::{Priority, Todo, TodoDescription, TodoTitle};
+use serde::{Deserialize, Serialize};
+
+use super::rules::{self, parse};
+use crate::error::ApiError;
+use crate::extract::Patch;
+
+/// `POST /v1/todos`. `id`, `user_id` and other unknown fields are ignored.
+#[derive(Debug, Deserialize, garde::Validate)]
+pub struct CreateTodoRequest {
+    #[garde(custom(rules::title))]
+    pub title: String,
+    #[garde(inner(custom(rules::description)))]
+    #[serde(default)]
+    pub description: Option<String>,
+    #[garde(inner(custom(rules::priority)))]
+    #[serde(default)]
+    pub priority: Option<String>,
+}
+
+impl CreateTodoRequest {
+    /// # Errors
+    /// 422 if a field breaks a domain rule.
+    pub fn into_parts(
+        self,
+    ) -> Result<(TodoTitle, Option<TodoDescription>, Option<Priority>), ApiError> {
+        Ok((
+            parse("title", TodoTitle::parse(self.title))?,
+            self.description
+                .map(|d| parse("description", TodoDescription::parse(d)))
+                .transpose()?,
+            self.priority
+                .map(|p| parse("priority", p.parse::<Priority>()))
+                .transpose()?,
+        ))
+    }
+}
+
+/// `PATCH /v1/todos/{id}`: `description: null` clears it; `null` for any
+/// other field is refused.
+#[derive(Debug, Deserialize, garde::Validate)]
+pub struct UpdateTodoRequest {
+    #[garde(custom(|v: &Patch<String>, (): &()| non_null(v, rules::title)))]
+    #[serde(default)]
+    pub title: Patch<String>,
+    #[garde(custom(|v: &Patch<String>, (): &()| nullable(v, rules::description)))]
+    #[serde(default)]
+    pub description: Patch<String>,
+    #[garde(custom(|v: &Patch<bool>, (): &()| if *v == Patch::Null { Err(garde::Error::new("may not be null")) } else { Ok(()) }))]
+    #[serde(default)]
+    pub is_completed: Patch<bool>,
+    #[garde(custom(|v: &Patch<String>, (): &()| non_null(v, rules::priority)))]
+    #[serde(default)]
+    pub priority: Patch<String>,
+}
+
+/// A patch field that may be absent but not `null`.
+fn non_null<T: std::ops::Deref>(
+    value: &Patch<T>,
+    rule: impl FnOnce(&T::Target, &()) -> garde::Result,
+) -> garde::Result {
+    match value {
+        Patch::Missing => Ok(()),
+        Patch::Null => Err(garde::Error::new("may not be null")),
+        Patch::Value(v) => rule(v, &()),
+    }
+}
+
+/// A patch field whose `null` clears the value.
+fn nullable<T: std::ops::Deref>(
+    value: &Patch<T>,
+    rule: impl FnOnce(&T::Target, &()) -> garde::Result,
+) -> garde::Result {
+    match value {
+        Patch::Value(v) => rule(v, &()),
+        Patch::Missing | Patch::Null => Ok(()),
+    }
+}
+
+impl UpdateTodoRequest {
+    /// # Errors
+    /// 422 if a field breaks a domain rule.
+    pub fn into_patch(self) -> Result<TodoPatch, ApiError> {
+        let title = match self.title {
+            Patch::Value(t) => Some(parse("title", TodoTitle::parse(t))?),
+            Patch::Missing | Patch::Null => None,
+        };
+        let description = match self.description {
+            Patch::Missing => None,
+            Patch::Null => Some(None),
+            Patch::Value(d) => Some(Some(parse("description", TodoDescription::parse(d))?)),
+        };
+        let priority = match self.priority {
+            Patch::Value(p) => Some(parse("priority", p.parse::<Priority>())?),
+            Patch::Missing | Patch::Null => None,
+        };
+        let is_completed = match self.is_completed {
+            Patch::Value(b) => Some(b),
+            Patch::Missing | Patch::Null => None,
+        };
+        Ok(TodoPatch {
+            title,
+            description,
+            is_completed,
+            priority,
+        })
+    }
+}
+
+/// A todo as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct TodoResponse {
+    pub id: i64,
+    pub title: String,
+    pub description: Option<String>,
+    pub priority: &'static str,
+    pub is_completed: bool,
+    pub user_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Todo> for TodoResponse {
+    fn from(todo: Todo) -> Self {
+        Self {
+            id: todo.id.0,
+            title: todo.title.as_str().to_owned(),
+            description: todo.description.map(|d| d.as_str().to_owned()),
+            priority: todo.priority.as_str(),
+            is_completed: todo.is_completed,
+            user_id: todo.user_id.0,
+            created_at: todo.created_at,
+            updated_at: todo.updated_at,
+        }
+    }
+}
+
+/// `GET /v1/todos`.
+#[derive(Debug, Serialize)]
+pub struct TodoListResponse {
+    pub todos: Vec<TodoResponse>,
+    pub total: u64,
+    pub page: u64,
+    pub page_size: u64,
+}

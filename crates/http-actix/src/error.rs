@@ -1,0 +1,257 @@
+//! The one place where errors become HTTP responses, all in one envelope:
+//!
+//! ```json
+//! {"error": {"status_code": 404, "message": "...", "type": "client_error",
+//!            "details": {...}}, "request_id": "..."}
+//! ```
+//!
+//! Domain errors convert into [`ApiError`] here; internal causes are logged
+//! with the request id and never sent to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use domain::services::{AuthenticateError, LoginError, RegisterError, TodoError, UserError};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::request_id;
+
+/// One entry of `details.validation_errors`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl FieldError {
+    pub fn new(
+        field: impl Into<String>,
+        message: impl Into<String>,
+        kind: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+            kind: kind.into(),
+        }
+    }
+}
+
+/// Every error the API answers with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("Validation error")]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("Method not allowed")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Request body is larger than the limit of {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
+    /// Any other status actix produced on its own (kept with its reason).
+    #[error("{0}")]
+    Status(StatusCode),
+    #[error("Service temporarily unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("Internal server error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn validation(
+        field: impl Into<String>,
+        message: impl Into<String>,
+        kind: impl Into<String>,
+    ) -> Self {
+        Self::Validation(vec![FieldError::new(field, message, kind)])
+    }
+
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(error.into())
+    }
+
+    /// The envelope for this error, naming `request_id`.
+    #[must_use]
+    pub fn envelope(&self, request_id: &str) -> serde_json::Value {
+        let status = self.status_code();
+        let mut error = json!({
+            "status_code": status.as_u16(),
+            "message": self.to_string(),
+            "type": if status.is_server_error() { "server_error" } else { "client_error" },
+        });
+        if let Self::Validation(errors) = self {
+            error["details"] = json!({ "validation_errors": errors });
+        }
+        json!({ "error": error, "request_id": request_id })
+    }
+
+    /// The response for this error with an explicit request id (for code that
+    /// runs outside the request's task-local scope).
+    #[must_use]
+    pub fn response_for(&self, request_id: &str) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => {
+                tracing::error!(request_id, error = format!("{cause:#}"), "internal error");
+            }
+            Self::Unavailable(cause) => {
+                tracing::warn!(
+                    request_id,
+                    error = format!("{cause:#}"),
+                    "dependency unavailable"
+                );
+            }
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            Self::Unauthorized(_) => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            _ => {}
+        }
+        response.json(self.envelope(request_id))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Status(status) => *status,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.response_for(&request_id::current())
+    }
+}
+
+pub const NOT_AUTHENTICATED: &str = "Not authenticated";
+pub const INVALID_CREDENTIALS: &str = "Could not validate credentials";
+pub const NOT_ENOUGH_PERMISSIONS: &str = "Not enough permissions";
+
+impl From<RegisterError> for ApiError {
+    fn from(error: RegisterError) -> Self {
+        match error {
+            RegisterError::Conflict(field) => Self::Conflict(format!(
+                "A user with this {} already exists",
+                field.as_str()
+            )),
+            RegisterError::Unavailable(e) => Self::Unavailable(e),
+            RegisterError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(error: LoginError) -> Self {
+        match error {
+            LoginError::InvalidCredentials => Self::Unauthorized("Incorrect username or password"),
+            LoginError::Inactive => Self::Unauthorized("Inactive user"),
+            LoginError::Unavailable(e) => Self::Unavailable(e),
+            LoginError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<AuthenticateError> for ApiError {
+    fn from(error: AuthenticateError) -> Self {
+        match error {
+            AuthenticateError::InvalidToken => Self::Unauthorized(INVALID_CREDENTIALS),
+            AuthenticateError::Unavailable(e) => Self::Unavailable(e),
+            AuthenticateError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<UserError> for ApiError {
+    fn from(error: UserError) -> Self {
+        match error {
+            UserError::NotFound => Self::NotFound("User not found"),
+            UserError::Forbidden => Self::Forbidden(NOT_ENOUGH_PERMISSIONS),
+            UserError::Conflict(field) => Self::Conflict(format!(
+                "A user with this {} already exists",
+                field.as_str()
+            )),
+            UserError::Unavailable(e) => Self::Unavailable(e),
+            UserError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<TodoError> for ApiError {
+    fn from(error: TodoError) -> Self {
+        match error {
+            TodoError::NotFound => Self::NotFound("Todo not found"),
+            TodoError::Forbidden => Self::Forbidden(NOT_ENOUGH_PERMISSIONS),
+            TodoError::Unavailable(e) => Self::Unavailable(e),
+            TodoError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_has_the_contract_shape() {
+        let body = ApiError::NotFound("Todo not found").envelope("req-1");
+        assert_eq!(
+            body,
+            json!({"error": {"status_code": 404, "message": "Todo not found", "type": "client_error"}, "request_id": "req-1"})
+        );
+    }
+
+    #[test]
+    fn validation_errors_go_under_details() {
+        let body =
+            ApiError::validation("email", "value is not a valid email address", "value_error")
+                .envelope("r");
+        assert_eq!(body["error"]["status_code"], 422);
+        assert_eq!(
+            body["error"]["details"]["validation_errors"][0]["field"],
+            "email"
+        );
+        assert_eq!(
+            body["error"]["details"]["validation_errors"][0]["type"],
+            "value_error"
+        );
+    }
+
+    #[test]
+    fn internal_errors_never_show_their_cause() {
+        let body =
+            ApiError::internal(anyhow::anyhow!("relation \"users\" does not exist")).envelope("r");
+        assert_eq!(body["error"]["message"], "Internal server error");
+        assert_eq!(body["error"]["type"], "server_error");
+        assert!(!body.to_string().contains("relation"));
+    }
+}

@@ -1,0 +1,78 @@
+//! Ids in paths: a positive 64-bit integer, else 404 (an integer that cannot
+//! name a row) or 422 (not an integer at all). Never 500.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+
+use crate::error::ApiError;
+
+/// The `{id}` segment of the matched route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathId(pub i64);
+
+impl FromRequest for PathId {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let raw = req.match_info().get("id").unwrap_or_default();
+        ready(parse(raw, not_found_for(req)))
+    }
+}
+
+fn not_found_for(req: &HttpRequest) -> &'static str {
+    if req.path().contains("/users/") {
+        "User not found"
+    } else {
+        "Todo not found"
+    }
+}
+
+fn parse(raw: &str, not_found: &'static str) -> Result<PathId, ApiError> {
+    let digits = raw.strip_prefix(['-', '+']).unwrap_or(raw);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::validation(
+            "id",
+            "must be an integer",
+            "int_parsing",
+        ));
+    }
+    match raw.parse::<i64>() {
+        Ok(id) if id > 0 => Ok(PathId(id)),
+        // Zero, negative, or beyond 64 bits: a well-formed integer no row has.
+        _ => Err(ApiError::NotFound(not_found)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positive_ids_parse() {
+        assert_eq!(parse("42", "x").unwrap(), PathId(42));
+        assert_eq!(parse("9223372036854775807", "x").unwrap(), PathId(i64::MAX));
+    }
+
+    #[test]
+    fn integers_that_name_no_row_are_404() {
+        for raw in ["0", "-1", "9223372036854775808", "99999999999999999999999"] {
+            assert!(
+                matches!(parse(raw, "x"), Err(ApiError::NotFound(_))),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_integers_are_422() {
+        for raw in ["abc", "1.5", "", "1e3", "0x10", " 1"] {
+            assert!(
+                matches!(parse(raw, "x"), Err(ApiError::Validation(_))),
+                "{raw:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The request-context middleware, outermost on every request:
+//! - assigns the request id (echoing a valid client value) and keeps it in a
+//!   task-local so every error envelope names it;
+//! - turns any error response that is not already our envelope (actix's own
+//!   405s, routing errors) into the envelope;
+//! - adds `X-Request-ID` and `X-Process-Time` (milliseconds) to every response;
+//! - logs one completion line per request.
+
+use std::time::Instant;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+use tracing::Instrument;
+
+use crate::error::ApiError;
+use crate::extract::AuthenticatedUserId;
+use crate::request_id;
+
+pub const PROCESS_TIME_HEADER: &str = "x-process-time";
+
+/// See the module documentation.
+///
+/// # Errors
+/// Never: errors of inner services are turned into enveloped responses.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let started = Instant::now();
+    let id = request_id::from_header(req.headers().get(request_id::HEADER));
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let client_ip = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let http_request = req.request().clone();
+    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
+
+    let outcome = request_id::scope(id.clone(), next.call(req).instrument(span.clone())).await;
+    let mut response = match outcome {
+        Ok(response) if needs_envelope(&response) => {
+            let status = response.status();
+            let (request, _) = response.into_parts();
+            ServiceResponse::new(request, error_for(status).response_for(&id)).map_into_right_body()
+        }
+        Ok(response) => response.map_into_left_body(),
+        Err(error) => {
+            let status = error.as_response_error().status_code();
+            ServiceResponse::new(http_request, error_for(status).response_for(&id))
+                .map_into_right_body()
+        }
+    };
+
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        headers.insert(HeaderName::from_static(request_id::HEADER), value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&format!("{elapsed_ms:.3}")) {
+        headers.insert(HeaderName::from_static(PROCESS_TIME_HEADER), value);
+    }
+
+    let status = response.status().as_u16();
+    let user_id = response
+        .request()
+        .extensions()
+        .get::<AuthenticatedUserId>()
+        .map(|u| u.0);
+    let response_time_ms = (elapsed_ms * 1000.0).round() / 1000.0;
+    if status >= 500 {
+        tracing::error!(request_id = %id, %method, %path, status, response_time_ms, client_ip, user_id, "request completed");
+    } else {
+        tracing::info!(request_id = %id, %method, %path, status, response_time_ms, client_ip, user_id, "request completed");
+    }
+    Ok(response)
+}
+
+/// An error response whose body is not JSON was made by actix itself (an
+/// unmatched method, a routing error) and gets the envelope.
+fn needs_envelope<B>(response: &ServiceResponse<B>) -> bool {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return false;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    !is_json
+}
+
+fn error_for(status: StatusCode) -> ApiError {
+    match status {
+        StatusCode::NOT_FOUND => ApiError::NotFound("Not found"),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(crate::app::DEFAULT_BODY_LIMIT),
+        StatusCode::INTERNAL_SERVER_ERROR => {
+            ApiError::internal(anyhow::anyhow!("unhandled error inside actix"))
+        }
+        other => ApiError::Status(other),
+    }
+}

@@ -1,0 +1,20 @@
+//! What every handler can reach: the use-case services and a few settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::ports::DatabaseProbe;
+use domain::services::{AuthService, TodoService, UserService};
+
+use crate::config::Environment;
+
+/// Shared application state (cheap to clone: everything inside is shared).
+#[derive(Clone)]
+pub struct AppState {
+    pub auth: AuthService,
+    pub users: UserService,
+    pub todos: TodoService,
+    pub probe: Arc<dyn DatabaseProbe>,
+    pub environment: Environment,
+    pub health_timeout: Duration,
+}

@@ -1,0 +1,33 @@
+# Thin wrappers over the cargo commands in the README; `just` is optional.
+
+# Run the API on http://localhost:8000 (SQLite unless DATABASE_URL is set).
+run:
+    cargo run --release -p http-actix --bin api
+
+# Run every test (PostgreSQL if TEST_DATABASE_URL is set, else SQLite).
+test:
+    cargo test --workspace
+
+# Formatting and lints, as CI runs them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+fmt:
+    cargo fmt --all
+
+# Apply pending migrations (pass e.g. `down 1`, `status`, `fresh`).
+migrate *args="up":
+    cargo run --release -p http-actix --bin api -- migrate {{args}}
+
+# Write a new RSA key pair into keys/ (pass --force to overwrite).
+keygen *args="":
+    cargo run --release -p http-actix --bin api -- keygen {{args}}
+
+# Create (or promote) an administrator.
+create-admin username email:
+    cargo run --release -p http-actix --bin api -- create-admin --username {{username}} --email {{email}}
+
+# What CI runs.
+ci:
+    bash .ci/run
