@@ -38,46 +38,81 @@ pub async fn request_context(
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
-    let http_request = req.request().clone();
+    // Nothing may hold a clone of the request while inner services run:
+    // routing needs it uniquely owned.
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
+    let outcome = request_id::scope(id.clone(), next.call(req).instrument(span)).await;
 
-    let outcome = request_id::scope(id.clone(), next.call(req).instrument(span.clone())).await;
     let mut response = match outcome {
         Ok(response) if needs_envelope(&response) => {
             let status = response.status();
             let (request, _) = response.into_parts();
-            ServiceResponse::new(request, error_for(status).response_for(&id)).map_into_right_body()
+            let enveloped = error_for(status).response_for(&id);
+            ServiceResponse::new(request, enveloped).map_into_right_body()
         }
         Ok(response) => response.map_into_left_body(),
         Err(error) => {
+            // Inner services answer errors as responses; should one still
+            // surface as an `Err`, answer it in the envelope all the same.
             let status = error.as_response_error().status_code();
-            ServiceResponse::new(http_request, error_for(status).response_for(&id))
-                .map_into_right_body()
+            let mut response = error_for(status).response_for(&id);
+            log_completion(
+                &id,
+                &method,
+                &path,
+                status.as_u16(),
+                started,
+                &client_ip,
+                None,
+            );
+            add_headers(response.headers_mut(), &id, started);
+            return Err(actix_web::error::InternalError::from_response(error, response).into());
         }
     };
 
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        headers.insert(HeaderName::from_static(request_id::HEADER), value);
-    }
-    if let Ok(value) = HeaderValue::from_str(&format!("{elapsed_ms:.3}")) {
-        headers.insert(HeaderName::from_static(PROCESS_TIME_HEADER), value);
-    }
-
-    let status = response.status().as_u16();
+    add_headers(response.headers_mut(), &id, started);
     let user_id = response
         .request()
         .extensions()
         .get::<AuthenticatedUserId>()
         .map(|u| u.0);
-    let response_time_ms = (elapsed_ms * 1000.0).round() / 1000.0;
-    if status >= 500 {
-        tracing::error!(request_id = %id, %method, %path, status, response_time_ms, client_ip, user_id, "request completed");
-    } else {
-        tracing::info!(request_id = %id, %method, %path, status, response_time_ms, client_ip, user_id, "request completed");
-    }
+    log_completion(
+        &id,
+        &method,
+        &path,
+        response.status().as_u16(),
+        started,
+        &client_ip,
+        user_id,
+    );
     Ok(response)
+}
+
+fn add_headers(headers: &mut header::HeaderMap, id: &str, started: Instant) {
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(value) = HeaderValue::from_str(id) {
+        headers.insert(HeaderName::from_static(request_id::HEADER), value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&format!("{elapsed_ms:.3}")) {
+        headers.insert(HeaderName::from_static(PROCESS_TIME_HEADER), value);
+    }
+}
+
+fn log_completion(
+    id: &str,
+    method: &actix_web::http::Method,
+    path: &str,
+    status: u16,
+    started: Instant,
+    client_ip: &str,
+    user_id: Option<i64>,
+) {
+    let response_time_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
+    if status >= 500 {
+        tracing::error!(request_id = %id, %method, path, status, response_time_ms, client_ip, user_id, "request completed");
+    } else {
+        tracing::info!(request_id = %id, %method, path, status, response_time_ms, client_ip, user_id, "request completed");
+    }
 }
 
 /// An error response whose body is not JSON was made by actix itself (an
