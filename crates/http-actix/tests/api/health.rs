@@ -1,0 +1,42 @@
+//! `GET /v1/health`.
+
+use crate::helpers::{TestApp, assert_common_headers, json_of, timestamp};
+
+#[tokio::test]
+async fn health_is_200_healthy_with_a_connected_database() {
+    let app = TestApp::spawn().await;
+    let before = chrono::Utc::now() - chrono::Duration::seconds(5);
+    let response = app.get("/v1/health", None).await;
+    assert_common_headers(&response);
+    let body = json_of(response, 200).await;
+    assert_eq!(body["status"], "healthy", "{body}");
+    assert!(
+        body["version"].as_str().is_some_and(|v| !v.is_empty()),
+        "{body}"
+    );
+    assert_eq!(body["environment"], "test", "{body}");
+    let at = timestamp(&body["timestamp"]);
+    assert!(
+        at > before && at < chrono::Utc::now() + chrono::Duration::seconds(5),
+        "{body}"
+    );
+    assert_eq!(body["database"]["status"], "connected", "{body}");
+    let db_time = timestamp(&body["database"]["current_time"]);
+    // The database's clock is the machine's clock here.
+    assert!((db_time - at).num_seconds().abs() < 60, "{body}");
+    assert!(body.get("error").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn health_needs_no_token() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/v1/health", Some("garbage")).await;
+    json_of(response, 200).await;
+}
+
+#[tokio::test]
+async fn health_version_is_the_crate_version() {
+    let app = TestApp::spawn().await;
+    let body = json_of(app.get("/v1/health", None).await, 200).await;
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,390 @@
+//! The test application: a real server on a random port over a fresh database.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use domain::ports::UserRepository;
+use domain::{UserChanges, UserId, UserPatch};
+use http_actix::{Application, Settings};
+use infra_sea::SeaUserRepository;
+use infra_sea::testing::TestDatabase;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+/// One key pair per test process: RSA generation is not free.
+fn test_keys() -> &'static (tempfile::TempDir, PathBuf, PathBuf) {
+    static KEYS: OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir for keys");
+        let paths = auth::keys::write_keypair(dir.path(), 2048, false).expect("test keys");
+        (dir, paths.private_key, paths.public_key)
+    })
+}
+
+pub fn public_key_pem() -> Vec<u8> {
+    std::fs::read(&test_keys().2).unwrap()
+}
+
+pub fn private_key_pem() -> Vec<u8> {
+    std::fs::read(&test_keys().1).unwrap()
+}
+
+pub const PASSWORD: &str = "correct-horse-battery";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: TestDatabase,
+    server: actix_web::dev::ServerHandle,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command now; the database is dropped after this.
+        drop(self.server.stop(false));
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Starts the app with extra settings (name, value) over the defaults.
+    pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
+        if std::env::var_os("TEST_LOG").is_some() {
+            http_actix::telemetry::init("debug", false);
+        }
+        let db = TestDatabase::new().await.expect("test database");
+        let (_, private, public) = test_keys();
+        let mut env: HashMap<String, String> = [
+            ("ENVIRONMENT", "test"),
+            ("HOST", "127.0.0.1"),
+            ("PORT", "0"),
+            ("BCRYPT_COST", "4"),
+            ("AUTO_MIGRATE", "false"),
+            ("WORKERS", "1"),
+            ("DB_POOL_SIZE", "3"),
+            ("SHUTDOWN_TIMEOUT_SECONDS", "1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        env.insert("DATABASE_URL".into(), db.url().to_owned());
+        env.insert("JWT_PRIVATE_KEY_PATH".into(), private.display().to_string());
+        env.insert("JWT_PUBLIC_KEY_PATH".into(), public.display().to_string());
+        for (k, v) in overrides {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
+        let app = Application::build(&settings)
+            .await
+            .expect("application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let server = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            address,
+            client,
+            db,
+            server,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let builder = self.client.request(method, self.url(path));
+        match token {
+            Some(t) => builder.bearer_auth(t),
+            None => builder,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::GET, path, token).send().await.unwrap()
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::DELETE, path, token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        self.request(Method::POST, path, token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        self.request(Method::PATCH, path, token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers `name` (email `name@example.com`) and returns the user body.
+    pub async fn register(&self, name: &str) -> Value {
+        let response = self
+            .post_json("/v1/auth/register", &registration(name), None)
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "registering {name}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.post_json(
+            "/v1/auth/login",
+            &json!({"username": username, "password": password}),
+            None,
+        )
+        .await
+    }
+
+    pub async fn token_for(&self, username: &str) -> String {
+        let response = self.login(username, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK, "logging in {username}");
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A registered, logged-in user: (user body, token).
+    pub async fn user(&self, name: &str) -> (Value, String) {
+        let user = self.register(name).await;
+        let token = self.token_for(name).await;
+        (user, token)
+    }
+
+    /// A registered admin (made one directly in the database, as the
+    /// `create-admin` command does): (user body, token).
+    pub async fn admin(&self, name: &str) -> (Value, String) {
+        let user = self.register(name).await;
+        self.set_flags(id_of(&user), Some(true), None).await;
+        let token = self.token_for(name).await;
+        (user, token)
+    }
+
+    pub async fn set_flags(&self, id: i64, is_admin: Option<bool>, is_active: Option<bool>) {
+        let repo: Arc<dyn UserRepository> =
+            Arc::new(SeaUserRepository::new(self.db.connection().clone()));
+        let changes = UserChanges {
+            patch: UserPatch {
+                is_admin,
+                is_active,
+                ..UserPatch::default()
+            },
+            updated_at: domain::time::now(),
+        };
+        repo.update(UserId(id), changes)
+            .await
+            .unwrap()
+            .expect("user exists");
+    }
+
+    pub async fn create_todo(&self, token: &str, title: &str) -> Value {
+        let response = self
+            .post_json("/v1/todos", &json!({"title": title}), Some(token))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+}
+
+pub fn registration(name: &str) -> Value {
+    json!({
+        "email": format!("{name}@example.com"),
+        "username": name,
+        "full_name": format!("{name} Example"),
+        "password": PASSWORD,
+    })
+}
+
+pub fn id_of(body: &Value) -> i64 {
+    body["id"].as_i64().expect("an id")
+}
+
+/// Asserts the error envelope and returns its `error` object.
+pub async fn assert_envelope(response: Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let header_id = response
+        .headers()
+        .get("x-request-id")
+        .expect("x-request-id header")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(response.headers().contains_key("x-process-time"));
+    let body: Value = response.json().await.expect("a JSON body");
+    let error = &body["error"];
+    assert_eq!(error["status_code"], status, "{body}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    let kind = if status >= 500 {
+        "server_error"
+    } else {
+        "client_error"
+    };
+    assert_eq!(error["type"], kind, "{body}");
+    assert_eq!(body["request_id"], header_id, "{body}");
+    error.clone()
+}
+
+/// The `field`s of a 422's `validation_errors`.
+pub fn invalid_fields(error: &Value) -> Vec<String> {
+    error["details"]["validation_errors"]
+        .as_array()
+        .expect("validation_errors")
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+impl TestApp {
+    /// A request with a raw body and an optional `Content-Type`.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+        token: Option<&str>,
+    ) -> Response {
+        let mut builder = self.request(method, path, token).body(body);
+        if let Some(content_type) = content_type {
+            builder = builder.header(reqwest::header::CONTENT_TYPE, content_type);
+        }
+        builder.send().await.unwrap()
+    }
+
+    /// `POST /v1/auth/register` with `body`.
+    pub async fn register_with(&self, body: &Value) -> Response {
+        self.post_json("/v1/auth/register", body, None).await
+    }
+
+    /// Whether the todo row still exists, read straight from the store.
+    pub async fn todo_exists(&self, id: i64) -> bool {
+        use domain::ports::TodoRepository;
+        let repo = infra_sea::SeaTodoRepository::new(self.db.connection().clone());
+        repo.find_by_id(domain::TodoId(id)).await.unwrap().is_some()
+    }
+}
+
+/// The JSON body of a response with the expected status.
+pub async fn json_of(response: Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    response.json().await.expect("a JSON body")
+}
+
+/// A header's value as text, if present.
+pub fn header(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+/// The headers every response carries.
+pub fn assert_common_headers(response: &Response) {
+    let request_id = header(response, "x-request-id").expect("x-request-id");
+    assert!(!request_id.is_empty());
+    let process_time = header(response, "x-process-time").expect("x-process-time");
+    let ms: f64 = process_time
+        .parse()
+        .expect("x-process-time is a number of ms");
+    assert!(ms >= 0.0, "{process_time}");
+    assert_eq!(
+        header(response, "x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+}
+
+/// Asserts a 401 envelope with `WWW-Authenticate: Bearer`; returns the error.
+pub async fn assert_unauthorized(response: Response) -> Value {
+    let challenge = header(&response, "www-authenticate").expect("WWW-Authenticate on a 401");
+    assert!(challenge.starts_with("Bearer"), "{challenge}");
+    assert_envelope(response, 401).await
+}
+
+/// Asserts no key anywhere in `value` names a password or its hash.
+pub fn assert_no_secrets(value: &Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                assert!(
+                    !key.to_ascii_lowercase().contains("password"),
+                    "{key} in {value}"
+                );
+                assert_no_secrets(inner);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(assert_no_secrets),
+        Value::String(text) => assert!(!text.starts_with("$2"), "a bcrypt hash in {value}"),
+        _ => {}
+    }
+}
+
+/// The fields of a UserResponse, checked against what was registered.
+pub fn assert_user_response(user: &Value, name: &str) {
+    assert!(user["id"].as_i64().is_some_and(|id| id > 0), "{user}");
+    assert_eq!(user["email"], format!("{name}@example.com"));
+    assert_eq!(user["username"], name);
+    assert_eq!(user["full_name"], format!("{name} Example"));
+    assert_eq!(user["is_active"], true);
+    timestamp(&user["created_at"]);
+    timestamp(&user["updated_at"]);
+    assert_no_secrets(user);
+}
+
+/// An RFC 3339 timestamp field.
+pub fn timestamp(value: &Value) -> chrono::DateTime<chrono::FixedOffset> {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("a timestamp string, got {value}"));
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("{text:?} is not RFC 3339: {e}"))
+}
+
+/// The decoded header and claims of a JWT (no signature check).
+pub fn jwt_parts(token: &str) -> (Value, Value) {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut parts = token.split('.');
+    let mut decode = |what: &str| -> Value {
+        let part = parts.next().unwrap_or_else(|| panic!("a JWT {what}"));
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+    };
+    let header = decode("header");
+    let claims = decode("payload");
+    assert_eq!(token.split('.').count(), 3, "a JWT has three parts");
+    (header, claims)
+}
+
+/// Base64url without padding, as JWTs write it.
+pub fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Seconds since the epoch, now.
+pub fn now_seconds() -> i64 {
+    chrono::Utc::now().timestamp()
+}
