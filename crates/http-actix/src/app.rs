@@ -11,24 +11,33 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use auth::{BcryptHasher, JwtSettings, JwtTokenService};
 use domain::services::{AuthService, TodoService, UserService};
-use infra_sea::{DatabaseSettings, SeaDatabaseProbe, SeaTodoRepository, SeaUserRepository};
+use infra_sea::{
+    DatabaseSettings, SeaDatabaseProbe, SeaSchemaStatus, SeaTodoRepository, SeaUserRepository,
+};
 use migration::MigratorTrait;
 use sea_orm::DatabaseConnection;
 
 use crate::config::{Environment, Settings};
 use crate::error::ApiError;
 use crate::extract::body::BodyLimit;
+use crate::metrics::Metrics;
 use crate::middleware::request_context;
-use crate::routes::{auth as auth_routes, health, todos, users};
+use crate::routes::docs::ApiDocs;
+use crate::shutdown::ShutdownSignals;
 use crate::state::AppState;
 
 /// The request body limit when none is configured (64 KiB).
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
+/// How long closing the database pool may take at shutdown.
+const POOL_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
     server: Server,
+    /// Kept to close the pool once the server has drained.
+    db: DatabaseConnection,
 }
 
 impl Application {
@@ -71,7 +80,18 @@ impl Application {
         )
         .context("loading the JWT keys")?;
         let hasher = BcryptHasher::new(settings.bcrypt_cost).context("setting up bcrypt")?;
-        let state = wire(db, Arc::new(tokens), Arc::new(hasher), settings);
+        let metrics = if settings.metrics_enabled {
+            Some(web::Data::new(
+                Metrics::new(db.clone()).context("registering the metrics")?,
+            ))
+        } else {
+            None
+        };
+        let state = wire(db.clone(), Arc::new(tokens), Arc::new(hasher), settings);
+        let shutdown = ShutdownSignals::install().context("installing the signal handlers")?;
+
+        // Swagger UI and ReDoc only with DEBUG=true; the document always.
+        let docs = ApiDocs::new(crate::openapi::to_json(false)?, settings.debug);
 
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
@@ -93,12 +113,16 @@ impl Application {
                         .add(("X-Frame-Options", "DENY")),
                 )
                 .configure(routes)
+                .configure(|cfg| crate::routes::docs::configure(cfg, &docs))
+                .configure(|cfg| crate::routes::metrics::configure(cfg, metrics.clone()))
                 .default_service(web::to(not_found))
         })
         .listen(listener)
         .context("starting the HTTP server")?
         .workers(settings.workers)
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        // SIGTERM and SIGINT both drain (actix alone would force-stop on SIGINT).
+        .shutdown_signal(shutdown.received(settings.shutdown_timeout))
         .run();
         tracing::info!(
             port,
@@ -110,7 +134,7 @@ impl Application {
             },
             "listening"
         );
-        Ok(Self { port, server })
+        Ok(Self { port, server, db })
     }
 
     /// The port actually bound (useful with `PORT=0`).
@@ -125,12 +149,23 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the process receives SIGINT/SIGTERM (then drains).
+    /// Serves until the process receives SIGTERM or SIGINT (or the handle
+    /// stops it): then stops accepting, lets in-flight requests finish within
+    /// `SHUTDOWN_TIMEOUT_SECONDS`, and closes the database pool.
     ///
     /// # Errors
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        // Closing waits for lent-out connections; after a forced drain none
+        // should remain, but never hang the exit on it.
+        match tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.db.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "closing the database pool failed"),
+            Err(_) => tracing::warn!("the database pool did not close in time"),
+        }
+        tracing::info!("stopped");
+        served
     }
 }
 
@@ -163,7 +198,8 @@ fn wire(
         auth: AuthService::new(users.clone(), hasher.clone(), tokens),
         users: UserService::new(users, hasher),
         todos: TodoService::new(todos),
-        probe: Arc::new(SeaDatabaseProbe::new(db)),
+        probe: Arc::new(SeaDatabaseProbe::new(db.clone())),
+        schema: Arc::new(SeaSchemaStatus::new(db)),
         environment: settings.environment,
         health_timeout: settings.health_timeout,
     }
@@ -195,37 +231,10 @@ fn ensure_keys(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every route of the API.
+/// Every route of the API, as [`crate::routes::endpoints`] lists and
+/// documents them (the OpenAPI document is built from the same list).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/v1")
-            .service(web::resource("/health").route(web::get().to(health::health)))
-            .service(web::resource("/auth/register").route(web::post().to(auth_routes::register)))
-            .service(web::resource("/auth/login").route(web::post().to(auth_routes::login)))
-            .service(web::resource("/auth/me").route(web::get().to(auth_routes::me)))
-            .service(
-                web::resource("/users")
-                    .route(web::get().to(users::list))
-                    .route(web::post().to(users::create)),
-            )
-            .service(
-                web::resource("/users/{id}")
-                    .route(web::get().to(users::get))
-                    .route(web::patch().to(users::update))
-                    .route(web::delete().to(users::delete)),
-            )
-            .service(
-                web::resource("/todos")
-                    .route(web::get().to(todos::list))
-                    .route(web::post().to(todos::create)),
-            )
-            .service(
-                web::resource("/todos/{id}")
-                    .route(web::get().to(todos::get))
-                    .route(web::patch().to(todos::update))
-                    .route(web::delete().to(todos::delete)),
-            ),
-    );
+    crate::routes::register(cfg, &crate::routes::endpoints());
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {

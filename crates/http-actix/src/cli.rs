@@ -1,4 +1,5 @@
-//! The `api` command line: serve (default), migrate, keygen, create-admin.
+//! The `api` command line: serve (default), migrate, keygen, create-admin,
+//! check-config, openapi.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -56,6 +57,12 @@ pub enum Command {
         #[arg(long)]
         full_name: Option<String>,
     },
+    /// Validate the configuration and print it as NAME=value lines, secrets
+    /// redacted; exits non-zero listing every bad value. Connects to nothing.
+    CheckConfig,
+    /// Print the OpenAPI 3.1 document (JSON) to stdout. Needs no
+    /// configuration, database or keys.
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,9 +82,15 @@ pub enum MigrateAction {
 /// # Errors
 /// Configuration errors and whatever the command failed with.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    // The document depends on no setting: print it even where the
+    // environment is incomplete (a build step, CI).
+    if matches!(command, Command::Openapi) {
+        return print_openapi();
+    }
     let settings = Settings::from_env()?;
     telemetry::init(&settings.log_level, settings.log_json);
-    match cli.command.unwrap_or(Command::Serve) {
+    match command {
         Command::Serve => Application::build(&settings)
             .await?
             .run_until_stopped()
@@ -98,7 +111,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             email,
             full_name,
         } => create_admin(&settings, username, email, full_name).await,
+        Command::CheckConfig => {
+            print!("{}", crate::config_report::render(&settings));
+            Ok(())
+        }
+        Command::Openapi => print_openapi(),
     }
+}
+
+fn print_openapi() -> anyhow::Result<()> {
+    println!("{}", crate::openapi::to_json(true)?);
+    Ok(())
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {

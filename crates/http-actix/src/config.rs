@@ -69,6 +69,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.db?mode=rwc";
 pub struct Settings {
     pub app_name: String,
     pub environment: Environment,
+    /// `DEBUG`: serves the interactive API docs, Swagger UI at `/docs` and
+    /// ReDoc at `/redoc` (404 otherwise). `/openapi.json` is always served.
     pub debug: bool,
     pub host: String,
     pub port: u16,
@@ -89,6 +91,8 @@ pub struct Settings {
     pub workers: usize,
     pub shutdown_timeout: Duration,
     pub health_timeout: Duration,
+    /// Serve Prometheus metrics at `GET /metrics`.
+    pub metrics_enabled: bool,
 }
 
 /// All the problems found in the environment, one line each.
@@ -253,6 +257,7 @@ impl Settings {
                 0..=3600,
             )),
             health_timeout: Duration::from_millis(r.ranged("HEALTH_TIMEOUT_MS", 2000, 1..=60_000)),
+            metrics_enabled: r.bool("METRICS_ENABLED", true),
         };
         if r.problems.is_empty() {
             Ok(settings)
@@ -321,6 +326,24 @@ mod tests {
             assert!(text.contains(name), "{name} missing from: {text}");
         }
         assert_eq!(err.problems.len(), 4);
+    }
+
+    #[test]
+    fn metrics_are_on_by_default_and_can_be_turned_off() {
+        assert!(from(&[]).unwrap().metrics_enabled);
+        assert!(
+            !from(&[("METRICS_ENABLED", "false")])
+                .unwrap()
+                .metrics_enabled
+        );
+        assert!(from(&[("METRICS_ENABLED", "on")]).unwrap().metrics_enabled);
+    }
+
+    #[test]
+    fn a_bad_metrics_switch_is_reported() {
+        let err = from(&[("METRICS_ENABLED", "sometimes")]).unwrap_err();
+        assert_eq!(err.problems.len(), 1);
+        assert!(err.problems[0].starts_with("METRICS_ENABLED:"), "{err}");
     }
 
     #[test]

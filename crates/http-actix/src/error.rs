@@ -13,17 +13,97 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use domain::services::{AuthenticateError, LoginError, RegisterError, TodoError, UserError};
 use serde::Serialize;
-use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::request_id;
 
 /// One entry of `details.validation_errors`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
+    /// The refused field (`body` for the document as a whole).
+    #[schema(examples("email"))]
     pub field: String,
+    #[schema(examples("value is not a valid email address"))]
+    pub message: String,
+    /// `value_error`, `missing`, `type_error`, `json_invalid`,
+    /// `int_parsing` or `bool_parsing`.
+    #[serde(rename = "type")]
+    #[schema(examples("value_error"))]
+    pub kind: String,
+}
+
+/// The body of every 4xx and 5xx response.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(examples(json!({
+    "error": {"status_code": 404, "message": "Todo not found", "type": "client_error"},
+    "request_id": "5b0c8c5e-4d8e-4b55-9a47-3f0f1b8a6f4e"
+})))]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+    /// The same value as the `X-Request-ID` response header.
+    pub request_id: String,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The HTTP status code, repeated.
+    #[schema(minimum = 400, maximum = 599, examples(404))]
+    pub status_code: u16,
+    /// For people; 5xx messages never carry internal details.
+    #[schema(examples("Todo not found"))]
     pub message: String,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: ErrorKind,
+    /// Present on validation errors (422).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = ErrorDetails)]
+    pub details: Option<ErrorDetails>,
+}
+
+/// Whose fault: the client's (4xx) or the server's (5xx).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    ClientError,
+    ServerError,
+}
+
+/// Machine-readable details of an error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetails {
+    pub validation_errors: Vec<FieldError>,
+}
+
+/// The shape of a 422 body, for the API documentation: the envelope whose
+/// `details.validation_errors` names every refused field.
+#[derive(ToSchema)]
+#[schema(examples(json!({
+    "error": {
+        "status_code": 422,
+        "message": "Validation error",
+        "type": "client_error",
+        "details": {"validation_errors": [
+            {"field": "email", "message": "value is not a valid email address", "type": "value_error"}
+        ]}
+    },
+    "request_id": "5b0c8c5e-4d8e-4b55-9a47-3f0f1b8a6f4e"
+})))]
+pub struct ValidationErrorEnvelope {
+    pub error: ValidationErrorBody,
+    pub request_id: String,
+}
+
+/// The error of a 422: `details` is always present.
+#[derive(ToSchema)]
+pub struct ValidationErrorBody {
+    #[schema(minimum = 422, maximum = 422, examples(422))]
+    pub status_code: u16,
+    #[schema(examples("Validation error"))]
+    pub message: String,
+    #[schema(rename = "type")]
+    pub kind: ErrorKind,
+    pub details: ErrorDetails,
 }
 
 impl FieldError {
@@ -85,17 +165,33 @@ impl ApiError {
 
     /// The envelope for this error, naming `request_id`.
     #[must_use]
-    pub fn envelope(&self, request_id: &str) -> serde_json::Value {
+    pub fn body(&self, request_id: &str) -> ErrorEnvelope {
         let status = self.status_code();
-        let mut error = json!({
-            "status_code": status.as_u16(),
-            "message": self.to_string(),
-            "type": if status.is_server_error() { "server_error" } else { "client_error" },
-        });
-        if let Self::Validation(errors) = self {
-            error["details"] = json!({ "validation_errors": errors });
+        ErrorEnvelope {
+            error: ErrorBody {
+                status_code: status.as_u16(),
+                message: self.to_string(),
+                kind: if status.is_server_error() {
+                    ErrorKind::ServerError
+                } else {
+                    ErrorKind::ClientError
+                },
+                details: match self {
+                    Self::Validation(errors) => Some(ErrorDetails {
+                        validation_errors: errors.clone(),
+                    }),
+                    _ => None,
+                },
+            },
+            request_id: request_id.to_owned(),
         }
-        json!({ "error": error, "request_id": request_id })
+    }
+
+    /// [`ApiError::body`] as a JSON value.
+    #[must_use]
+    pub fn envelope(&self, request_id: &str) -> serde_json::Value {
+        // Plain structs of strings and numbers always serialize.
+        serde_json::to_value(self.body(request_id)).unwrap_or_default()
     }
 
     /// The response for this error with an explicit request id (for code that
@@ -126,7 +222,7 @@ impl ApiError {
             }
             _ => {}
         }
-        response.json(self.envelope(request_id))
+        response.json(self.body(request_id))
     }
 }
 
@@ -219,6 +315,8 @@ impl From<TodoError> for ApiError {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

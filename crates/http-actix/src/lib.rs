@@ -6,12 +6,16 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod config_report;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod request_id;
 pub mod routes;
+pub mod shutdown;
 pub mod state;
 pub mod telemetry;
 

@@ -4,7 +4,9 @@
 //! - turns any error response that is not already our envelope (actix's own
 //!   405s, routing errors) into the envelope;
 //! - adds `X-Request-ID` and `X-Process-Time` (milliseconds) to every response;
-//! - logs one completion line per request.
+//! - logs one completion line per request;
+//! - records the request in the metrics when they are enabled (a counter and
+//!   a histogram observation, labelled with the route template).
 
 use std::time::Instant;
 
@@ -13,11 +15,12 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage};
+use actix_web::{Error, HttpMessage, web};
 use tracing::Instrument;
 
 use crate::error::ApiError;
 use crate::extract::AuthenticatedUserId;
+use crate::metrics::Metrics;
 use crate::request_id;
 
 pub const PROCESS_TIME_HEADER: &str = "x-process-time";
@@ -38,6 +41,7 @@ pub async fn request_context(
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     // Nothing may hold a clone of the request while inner services run:
     // routing needs it uniquely owned.
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
@@ -56,6 +60,10 @@ pub async fn request_context(
             // surface as an `Err`, answer it in the envelope all the same.
             let status = error.as_response_error().status_code();
             let mut response = error_for(status).response_for(&id);
+            if let Some(metrics) = &metrics {
+                // The request is gone with the error: its route is unknown.
+                metrics.observe_request(&method, None, status, started.elapsed());
+            }
             log_completion(
                 &id,
                 &method,
@@ -71,6 +79,17 @@ pub async fn request_context(
     };
 
     add_headers(response.headers_mut(), &id, started);
+    if let Some(metrics) = &metrics {
+        // Routing is done: the template (`/v1/todos/{id}`) is known, and
+        // NormalizePath has already trimmed the path it is matched against.
+        let route = response.request().match_pattern();
+        metrics.observe_request(
+            &method,
+            route.as_deref(),
+            response.status(),
+            started.elapsed(),
+        );
+    }
     let user_id = response
         .request()
         .extensions()

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::ports::DatabaseProbe;
+use domain::ports::{DatabaseProbe, SchemaStatus};
 use domain::services::{AuthService, TodoService, UserService};
 
 use crate::config::Environment;
@@ -15,6 +15,7 @@ pub struct AppState {
     pub users: UserService,
     pub todos: TodoService,
     pub probe: Arc<dyn DatabaseProbe>,
+    pub schema: Arc<dyn SchemaStatus>,
     pub environment: Environment,
     pub health_timeout: Duration,
 }

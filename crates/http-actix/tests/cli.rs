@@ -6,7 +6,7 @@
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use domain::ports::UserRepository;
@@ -214,4 +214,268 @@ async fn migrate_down_then_up_through_the_binary() {
     );
     let status = migrate(&["status"]);
     assert!(status.status.success(), "{}", text(&status.stderr));
+}
+
+#[test]
+fn check_config_prints_every_variable_with_secrets_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on port 1: the command must not try to connect.
+    let output = run(api(dir.path())
+        .env(
+            "DATABASE_URL",
+            "postgres://app:db-pass-7f3a@127.0.0.1:1/todo_api",
+        )
+        .env("JWT_PRIVATE_KEY_PASSWORD", "key-pass-9c1e")
+        .env("METRICS_ENABLED", "false")
+        .env("BCRYPT_COST", "13")
+        .arg("check-config"));
+    let stdout = text(&output.stdout);
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    for secret in ["db-pass-7f3a", "key-pass-9c1e"] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{secret} printed"
+        );
+    }
+    let lines: Vec<&str> = stdout.lines().collect();
+    for line in &lines {
+        let (name, _) = line.split_once('=').expect("NAME=value");
+        assert!(
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+            "{line}"
+        );
+    }
+    for expected in [
+        "DATABASE_URL=postgres://app:***@127.0.0.1:1/todo_api",
+        "JWT_PRIVATE_KEY_PASSWORD=***",
+        "METRICS_ENABLED=false",
+        "BCRYPT_COST=13",
+        "SHUTDOWN_TIMEOUT_SECONDS=30",
+        "ENVIRONMENT=development",
+    ] {
+        assert!(
+            lines.contains(&expected),
+            "{expected} missing from:\n{stdout}"
+        );
+    }
+    assert!(
+        !dir.path().join("keys").exists() && !dir.path().join("data").exists(),
+        "check-config creates nothing"
+    );
+}
+
+#[test]
+fn check_config_with_a_bad_value_exits_non_zero_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(api(dir.path())
+        .env("METRICS_ENABLED", "sometimes")
+        .env("SHUTDOWN_TIMEOUT_SECONDS", "-5")
+        .arg("check-config"));
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    for name in ["METRICS_ENABLED", "SHUTDOWN_TIMEOUT_SECONDS"] {
+        assert!(stderr.contains(name), "{name} not named in: {stderr}");
+    }
+    assert!(
+        text(&output.stdout).is_empty(),
+        "no configuration is printed"
+    );
+}
+
+/// A server started from the binary on a free port in `dir`, with its
+/// output (logs go to stdout) in `dir/server.log`.
+struct Served {
+    child: Child,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Served {
+    async fn start(dir: &Path, env: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let log = dir.join("server.log");
+        let file = std::fs::File::create(&log).unwrap();
+        let mut command = api(dir);
+        command
+            .env("PORT", port.to_string())
+            .env("HOST", "127.0.0.1")
+            .env("LOG_LEVEL", "info")
+            .envs(env.iter().copied())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file);
+        let mut served = Self {
+            child: command.spawn().unwrap(),
+            port,
+            log,
+        };
+        served.wait_until_healthy().await;
+        served
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    async fn wait_until_healthy(&mut self) {
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        loop {
+            if let Ok(response) = client.get(self.url("/v1/health")).send().await {
+                assert_eq!(response.status(), 200);
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "server never answered"
+            );
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("server exited early: {status}\n{}", self.log());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Sends a signal with the system's `kill` (no unsafe code here).
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name}");
+    }
+
+    /// The exit status, waiting at most `limit`.
+    async fn exit_within(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if started.elapsed() > limit {
+                self.child.kill().unwrap();
+                panic!("still running {limit:?} after the signal\n{}", self.log());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            drop(self.child.kill());
+            drop(self.child.wait());
+        }
+    }
+}
+
+/// Starts a slow login (bcrypt cost 15, about two seconds), signals the
+/// server while it is in flight, and checks the graceful drain.
+async fn in_flight_request_survives(signal: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Served::start(
+        dir.path(),
+        &[("BCRYPT_COST", "15"), ("SHUTDOWN_TIMEOUT_SECONDS", "20")],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let registered = client
+        .post(server.url("/v1/auth/register"))
+        .json(&serde_json::json!({
+            "email": "slow@example.com", "username": "slow",
+            "full_name": "Slow Poke", "password": "correct-horse-battery",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+
+    let login = tokio::spawn(
+        client
+            .post(server.url("/v1/auth/login"))
+            .json(&serde_json::json!({"username": "slow", "password": "correct-horse-battery"}))
+            .send(),
+    );
+    // Let the request reach the server and start hashing.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!login.is_finished(), "the login was not slow enough");
+    server.signal(signal);
+    let signalled = Instant::now();
+
+    // The listener is closed while the login is still being served.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let fresh = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let late = fresh.get(server.url("/v1/health")).send().await;
+    assert!(
+        late.is_err(),
+        "a new connection was served after {signal}: {late:?}"
+    );
+    assert!(
+        !login.is_finished(),
+        "the login ended before the new connection was tried"
+    );
+
+    let response = login.await.unwrap().expect("the in-flight login completes");
+    assert_eq!(response.status(), 200, "{}", server.log());
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(body["access_token"].is_string(), "{body}");
+    drop(client);
+
+    let status = server.exit_within(Duration::from_secs(25)).await;
+    assert!(
+        status.success(),
+        "exit after {signal}: {status}\n{}",
+        server.log()
+    );
+    assert!(signalled.elapsed() < Duration::from_secs(25));
+    let log = server.log();
+    assert!(log.contains("shutting down"), "{log}");
+    assert!(log.contains("stopped"), "{log}");
+}
+
+#[tokio::test]
+async fn sigterm_drains_the_in_flight_request_and_exits_zero() {
+    in_flight_request_survives("TERM").await;
+}
+
+#[tokio::test]
+async fn sigint_drains_the_in_flight_request_and_exits_zero() {
+    in_flight_request_survives("INT").await;
+}
+
+#[test]
+fn openapi_prints_the_document_with_no_configuration_database_or_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    // A configuration that would stop any other command.
+    std::fs::write(dir.path().join(".env"), "BCRYPT_COST=1\n").unwrap();
+    let output = run(api(dir.path())
+        .arg("openapi")
+        .env("DATABASE_URL", "mysql://nowhere/db")
+        .env("ENVIRONMENT", "production"));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        document["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{document}"
+    );
+    assert!(document["paths"]["/v1/todos"]["get"].is_object());
+    let expected: serde_json::Value =
+        serde_json::from_str(&http_actix::openapi::to_json(false).unwrap()).unwrap();
+    assert_eq!(document, expected, "the binary prints the served document");
+    // Nothing was created: no database file, no keys.
+    let created: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(created, [std::ffi::OsString::from(".env")]);
 }

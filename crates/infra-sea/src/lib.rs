@@ -4,8 +4,12 @@
 //!   applies the `migration` crate's schema.
 //! - [`SeaUserRepository`], [`SeaTodoRepository`] and [`SeaDatabaseProbe`]
 //!   implement `domain::ports::{UserRepository, TodoRepository, DatabaseProbe}`.
+//! - [`SeaSchemaStatus`] implements `domain::ports::SchemaStatus` (pending
+//!   migrations, for the readiness check).
 //! - Every database error becomes a `domain::RepositoryError` in one place
 //!   (the private `error` module); no `sea_orm::DbErr` leaves this crate.
+//! - [`pool_stats`] reads the connection pool's size, idle and in-use
+//!   connections (for metrics).
 //! - With the `testing` feature, [`testing::TestDatabase`] gives each test a
 //!   fresh, migrated database.
 
@@ -13,6 +17,8 @@ mod connection;
 mod database_probe;
 pub mod entity;
 mod error;
+mod pool_stats;
+mod schema_status;
 mod todo_repository;
 mod user_repository;
 
@@ -21,5 +27,7 @@ pub mod testing;
 
 pub use connection::{DatabaseSettings, connect, run_migrations};
 pub use database_probe::SeaDatabaseProbe;
+pub use pool_stats::{PoolStats, pool_stats};
+pub use schema_status::SeaSchemaStatus;
 pub use todo_repository::SeaTodoRepository;
 pub use user_repository::SeaUserRepository;

@@ -7,8 +7,8 @@ mod support;
 use std::time::Duration;
 
 use chrono::Utc;
-use domain::ports::DatabaseProbe;
-use infra_sea::{DatabaseSettings, SeaDatabaseProbe, connect, run_migrations};
+use domain::ports::{DatabaseProbe, SchemaStatus};
+use infra_sea::{DatabaseSettings, SeaDatabaseProbe, SeaSchemaStatus, connect, run_migrations};
 use migration::{Migrator, MigratorTrait, SchemaManager};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use support::database;
@@ -61,6 +61,42 @@ async fn probe_returns_a_time_close_to_now() {
         "{server_time} not within [{before}, {after}] ({})",
         db.backend_name()
     );
+}
+
+#[tokio::test]
+async fn schema_status_counts_the_migrations_not_applied() {
+    let db = database().await;
+    let conn = db.connection();
+    let status = SeaSchemaStatus::new(conn.clone());
+    assert_eq!(status.pending_migrations().await.unwrap(), 0);
+
+    Migrator::down(conn, Some(1)).await.unwrap();
+    assert_eq!(status.pending_migrations().await.unwrap(), 1);
+
+    Migrator::down(conn, None).await.unwrap();
+    assert_eq!(
+        status.pending_migrations().await.unwrap(),
+        Migrator::migrations().len()
+    );
+}
+
+#[tokio::test]
+async fn schema_status_never_creates_the_migrations_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("empty.db").display()
+    );
+    let conn = connect(&sqlite_settings(url)).await.unwrap();
+
+    let pending = SeaSchemaStatus::new(conn.clone())
+        .pending_migrations()
+        .await
+        .unwrap();
+
+    assert_eq!(pending, Migrator::migrations().len());
+    assert!(!has_table(&conn, "seaql_migrations").await);
+    conn.close().await.unwrap();
 }
 
 #[tokio::test]

@@ -1,12 +1,18 @@
 //! Request and response bodies: the wire format, separate from the domain's
-//! types. Requests are validated with `garde` rules that delegate to the
-//! domain's constructors, so each rule is written once.
+//! types, each deriving its OpenAPI schema (`utoipa::ToSchema`). Requests
+//! are validated with `garde` rules that delegate to the domain's
+//! constructors, so each rule is written once.
 
 mod auth;
+mod health;
 mod rules;
 mod todos;
 mod users;
 
 pub use auth::{LoginRequest, TokenResponse};
+pub use health::{
+    DatabaseHealth, DatabaseStatus, HealthResponse, HealthStatus, LiveStatus, LivenessResponse,
+    NotReadyResponse, NotReadyStatus, ReadinessResponse, ReadyStatus, UnhealthyResponse,
+};
 pub use todos::{CreateTodoRequest, TodoListResponse, TodoResponse, UpdateTodoRequest};
 pub use users::{NewUserRequest, UpdateUserRequest, UserListResponse, UserResponse};

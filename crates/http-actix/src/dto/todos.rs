@@ -4,21 +4,38 @@ use chrono::{DateTime, Utc};
 use domain::todo::TodoPatch;
 use domain::{Priority, Todo, TodoDescription, TodoTitle};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 use super::rules::{self, parse};
 use crate::error::ApiError;
 use crate::extract::Patch;
 
+/// The schema of a `priority`: one of the domain's priorities by name.
+fn priority_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            [Priority::Low, Priority::Medium, Priority::High].map(Priority::as_str),
+        ))
+        .examples([Priority::High.as_str()])
+        .build()
+}
+
 /// `POST /v1/todos`. `id`, `user_id` and other unknown fields are ignored.
-#[derive(Debug, Deserialize, garde::Validate)]
+#[derive(Debug, Deserialize, garde::Validate, ToSchema)]
 pub struct CreateTodoRequest {
     #[garde(custom(rules::title))]
+    #[schema(min_length = 1, max_length = 255, examples("Write the first program"))]
     pub title: String,
     #[garde(inner(custom(rules::description)))]
     #[serde(default)]
+    #[schema(examples("For the Analytical Engine: Bernoulli numbers"))]
     pub description: Option<String>,
+    /// Defaults to `medium`.
     #[garde(inner(custom(rules::priority)))]
     #[serde(default)]
+    #[schema(schema_with = priority_schema)]
     pub priority: Option<String>,
 }
 
@@ -41,20 +58,25 @@ impl CreateTodoRequest {
 }
 
 /// `PATCH /v1/todos/{id}`: `description: null` clears it; `null` for any
-/// other field is refused.
-#[derive(Debug, Deserialize, garde::Validate)]
+/// other field is refused. Absent fields are left unchanged.
+#[derive(Debug, Deserialize, garde::Validate, ToSchema)]
 pub struct UpdateTodoRequest {
     #[garde(custom(|v: &Patch<String>, (): &()| non_null(v, rules::title)))]
     #[serde(default)]
+    #[schema(value_type = String, min_length = 1, max_length = 255, examples("Write the second program"))]
     pub title: Patch<String>,
+    /// `null` clears the description.
     #[garde(custom(|v: &Patch<String>, (): &()| nullable(v, rules::description)))]
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub description: Patch<String>,
     #[garde(custom(|v: &Patch<bool>, (): &()| if *v == Patch::Null { Err(garde::Error::new("may not be null")) } else { Ok(()) }))]
     #[serde(default)]
+    #[schema(value_type = bool, examples(true))]
     pub is_completed: Patch<bool>,
     #[garde(custom(|v: &Patch<String>, (): &()| non_null(v, rules::priority)))]
     #[serde(default)]
+    #[schema(schema_with = priority_schema)]
     pub priority: Patch<String>,
 }
 
@@ -112,13 +134,18 @@ impl UpdateTodoRequest {
 }
 
 /// A todo as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TodoResponse {
+    #[schema(minimum = 1, examples(42))]
     pub id: i64,
+    #[schema(examples("Write the first program"))]
     pub title: String,
     pub description: Option<String>,
+    #[schema(schema_with = priority_schema)]
     pub priority: &'static str,
     pub is_completed: bool,
+    /// The owner's id.
+    #[schema(minimum = 1, examples(1))]
     pub user_id: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -139,11 +166,14 @@ impl From<Todo> for TodoResponse {
     }
 }
 
-/// `GET /v1/todos`.
-#[derive(Debug, Serialize)]
+/// `GET /v1/todos`: one page of the caller's todos, newest first.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TodoListResponse {
     pub todos: Vec<TodoResponse>,
+    /// Matching todos in all pages.
     pub total: u64,
+    #[schema(minimum = 1, examples(1))]
     pub page: u64,
+    #[schema(minimum = 1, maximum = 100, examples(10))]
     pub page_size: u64,
 }

@@ -4,24 +4,40 @@ use chrono::{DateTime, Utc};
 use domain::services::Registration;
 use domain::{Email, FullName, Password, User, UserPatch, Username};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::rules::{self, parse};
 use crate::error::ApiError;
 
 /// `POST /v1/auth/register` and `POST /v1/users`. `is_admin` is honoured only
 /// on the admin endpoint; any other unknown field is ignored.
-#[derive(Deserialize, garde::Validate)]
+#[derive(Deserialize, garde::Validate, ToSchema)]
 pub struct NewUserRequest {
+    /// A well-formed address, unique case-insensitively.
     #[garde(custom(rules::email))]
+    #[schema(format = "email", max_length = 254, examples("ada@example.com"))]
     pub email: String,
+    /// ASCII letters, digits and underscores; unique case-insensitively.
     #[garde(custom(rules::username))]
+    #[schema(
+        min_length = 3,
+        max_length = 100,
+        pattern = "^[A-Za-z0-9_]+$",
+        examples("ada")
+    )]
     pub username: String,
     #[garde(custom(rules::full_name))]
+    #[schema(min_length = 1, max_length = 255, examples("Ada Lovelace"))]
     pub full_name: String,
+    /// 8 to 100 characters and at most 72 bytes (bcrypt's limit: longer
+    /// passwords are refused, never truncated).
     #[garde(custom(rules::password))]
+    #[schema(min_length = 8, max_length = 72, format = Password, examples("analytical-engine"))]
     pub password: String,
+    /// `POST /v1/users` only (admins creating admins); ignored on register.
     #[garde(skip)]
     #[serde(default)]
+    #[schema(examples(false))]
     pub is_admin: Option<bool>,
 }
 
@@ -48,20 +64,30 @@ impl NewUserRequest {
 }
 
 /// `PATCH /v1/users/{id}`. A `null` leaves the field unchanged.
-#[derive(Debug, Deserialize, garde::Validate)]
+#[derive(Debug, Deserialize, garde::Validate, ToSchema)]
 pub struct UpdateUserRequest {
     #[garde(inner(custom(rules::email)))]
     #[serde(default)]
+    #[schema(format = "email", max_length = 254, examples("ada@example.org"))]
     pub email: Option<String>,
     #[garde(inner(custom(rules::username)))]
     #[serde(default)]
+    #[schema(
+        min_length = 3,
+        max_length = 100,
+        pattern = "^[A-Za-z0-9_]+$",
+        examples("countess")
+    )]
     pub username: Option<String>,
     #[garde(inner(custom(rules::full_name)))]
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 255, examples("Augusta Ada King"))]
     pub full_name: Option<String>,
+    /// Admins only (403 for anyone else).
     #[garde(skip)]
     #[serde(default)]
     pub is_active: Option<bool>,
+    /// Admins only (403 for anyone else).
     #[garde(skip)]
     #[serde(default)]
     pub is_admin: Option<bool>,
@@ -91,11 +117,15 @@ impl UpdateUserRequest {
 }
 
 /// A user as the API shows it: never the password hash.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserResponse {
+    #[schema(minimum = 1, examples(1))]
     pub id: i64,
+    #[schema(format = "email", examples("ada@example.com"))]
     pub email: String,
+    #[schema(examples("ada"))]
     pub username: String,
+    #[schema(examples("Ada Lovelace"))]
     pub full_name: String,
     pub is_active: bool,
     pub is_admin: bool,
@@ -118,11 +148,14 @@ impl From<User> for UserResponse {
     }
 }
 
-/// `GET /v1/users`.
-#[derive(Debug, Serialize)]
+/// `GET /v1/users`: one page, by id.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserListResponse {
     pub users: Vec<UserResponse>,
+    /// Users in all pages.
     pub total: u64,
+    #[schema(minimum = 1, examples(1))]
     pub page: u64,
+    #[schema(minimum = 1, maximum = 100, examples(10))]
     pub page_size: u64,
 }

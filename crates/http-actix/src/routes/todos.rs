@@ -3,11 +3,51 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use domain::{TodoFilter, TodoId};
 
+use super::Endpoint;
 use crate::dto::{CreateTodoRequest, TodoListResponse, TodoResponse, UpdateTodoRequest};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorEnvelope, ValidationErrorEnvelope};
 use crate::extract::{CurrentUser, JsonBody, ListQuery, PathId};
 use crate::state::AppState;
 
+const TAG: &str = "todos";
+
+pub(super) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(TAG, __path_list, list),
+        Endpoint::new(TAG, __path_create, create),
+        Endpoint::new(TAG, __path_get, get),
+        Endpoint::new(TAG, __path_update, update),
+        Endpoint::new(TAG, __path_delete, delete),
+    ]
+}
+
+/// Create a todo
+///
+/// The caller owns it. `priority` defaults to `medium`.
+#[utoipa::path(
+    post,
+    path = "/v1/todos",
+    operation_id = "create_todo",
+    security(("bearer_auth" = []), ("oauth2_password" = [])),
+    request_body(
+        content = CreateTodoRequest,
+        content_type = "application/json",
+        example = json!({
+            "title": "Write the first program",
+            "description": "Bernoulli numbers on the Analytical Engine",
+            "priority": "high"
+        })
+    ),
+    responses(
+        (status = 201, description = "The new todo", body = TodoResponse),
+        (status = 401, description = "No valid bearer token", body = ErrorEnvelope,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 413, description = "The body is larger than `MAX_BODY_BYTES`", body = ErrorEnvelope),
+        (status = 415, description = "The body is not `application/json`", body = ErrorEnvelope),
+        (status = 422, description = "Malformed JSON or a field breaks a rule", body = ValidationErrorEnvelope),
+        (status = 503, description = "The database is unavailable", body = ErrorEnvelope),
+    )
+)]
 pub async fn create(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -21,6 +61,29 @@ pub async fn create(
     Ok(HttpResponse::Created().json(TodoResponse::from(todo)))
 }
 
+/// List my todos
+///
+/// Only the caller's, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/todos",
+    operation_id = "list_todos",
+    security(("bearer_auth" = []), ("oauth2_password" = [])),
+    params(
+        ("page" = Option<u64>, Query, description = "Page number, from 1 (default 1)", minimum = 1, example = 1),
+        ("page_size" = Option<u64>, Query, description = "Todos per page, 1 to 100 (default 10)",
+            minimum = 1, maximum = 100, example = 10),
+        ("completed" = Option<bool>, Query, description = "Only completed (`true`) or open (`false`) todos",
+            example = false),
+    ),
+    responses(
+        (status = 200, description = "One page of the caller's todos", body = TodoListResponse),
+        (status = 401, description = "No valid bearer token", body = ErrorEnvelope,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 422, description = "A query parameter is out of range or malformed", body = ValidationErrorEnvelope),
+        (status = 503, description = "The database is unavailable", body = ErrorEnvelope),
+    )
+)]
 pub async fn list(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -39,6 +102,23 @@ pub async fn list(
     }))
 }
 
+/// Get a todo
+#[utoipa::path(
+    get,
+    path = "/v1/todos/{id}",
+    operation_id = "get_todo",
+    security(("bearer_auth" = []), ("oauth2_password" = [])),
+    params(("id" = i64, Path, description = "The todo's id", minimum = 1, example = 42)),
+    responses(
+        (status = 200, description = "The todo", body = TodoResponse),
+        (status = 401, description = "No valid bearer token", body = ErrorEnvelope,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 403, description = "Another user's todo", body = ErrorEnvelope),
+        (status = 404, description = "No such todo", body = ErrorEnvelope),
+        (status = 422, description = "The id is not an integer", body = ValidationErrorEnvelope),
+        (status = 503, description = "The database is unavailable", body = ErrorEnvelope),
+    )
+)]
 pub async fn get(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -48,6 +128,34 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(TodoResponse::from(todo)))
 }
 
+/// Update a todo
+///
+/// Absent fields are left unchanged; `description: null` clears the
+/// description. `id` and `user_id` in the body are ignored.
+#[utoipa::path(
+    patch,
+    path = "/v1/todos/{id}",
+    operation_id = "update_todo",
+    security(("bearer_auth" = []), ("oauth2_password" = [])),
+    params(("id" = i64, Path, description = "The todo's id", minimum = 1, example = 42)),
+    request_body(
+        content = UpdateTodoRequest,
+        content_type = "application/json",
+        example = json!({"is_completed": true, "description": null})
+    ),
+    responses(
+        (status = 200, description = "The updated todo", body = TodoResponse),
+        (status = 401, description = "No valid bearer token", body = ErrorEnvelope,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 403, description = "Another user's todo", body = ErrorEnvelope),
+        (status = 404, description = "No such todo", body = ErrorEnvelope),
+        (status = 413, description = "The body is larger than `MAX_BODY_BYTES`", body = ErrorEnvelope),
+        (status = 415, description = "The body is not `application/json`", body = ErrorEnvelope),
+        (status = 422, description = "Malformed JSON, a field breaks a rule, or the id is not an integer",
+            body = ValidationErrorEnvelope),
+        (status = 503, description = "The database is unavailable", body = ErrorEnvelope),
+    )
+)]
 pub async fn update(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -61,6 +169,23 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(TodoResponse::from(todo)))
 }
 
+/// Delete a todo
+#[utoipa::path(
+    delete,
+    path = "/v1/todos/{id}",
+    operation_id = "delete_todo",
+    security(("bearer_auth" = []), ("oauth2_password" = [])),
+    params(("id" = i64, Path, description = "The todo's id", minimum = 1, example = 42)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid bearer token", body = ErrorEnvelope,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 403, description = "Another user's todo", body = ErrorEnvelope),
+        (status = 404, description = "No such todo", body = ErrorEnvelope),
+        (status = 422, description = "The id is not an integer", body = ValidationErrorEnvelope),
+        (status = 503, description = "The database is unavailable", body = ErrorEnvelope),
+    )
+)]
 pub async fn delete(
     state: web::Data<AppState>,
     user: CurrentUser,

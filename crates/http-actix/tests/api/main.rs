@@ -9,6 +9,8 @@ mod auth;
 mod concurrency;
 mod envelope;
 mod health;
+mod metrics;
+mod openapi;
 mod text;
 mod todos;
 mod tokens;

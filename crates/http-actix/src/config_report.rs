@@ -1,0 +1,226 @@
+//! `api check-config`: the resolved settings as `NAME=value` lines, in the
+//! units the variables take, with secrets redacted (the JWT key password,
+//! the password inside `DATABASE_URL`). The output is a valid `.env` file.
+
+use crate::config::Settings;
+
+/// What a secret prints as.
+pub const REDACTED: &str = "***";
+
+/// One `NAME=value` line per variable, in `.env.example` order.
+#[must_use]
+pub fn render(settings: &Settings) -> String {
+    // Destructured without `..`: a new setting does not compile until it is
+    // reported here too.
+    let Settings {
+        app_name,
+        environment,
+        debug,
+        host,
+        port,
+        database_url,
+        db_pool_size,
+        db_acquire_timeout,
+        db_echo,
+        log_level,
+        log_json,
+        jwt_private_key_path,
+        jwt_public_key_path,
+        jwt_private_key_password,
+        access_token_expire_minutes,
+        jwt_leeway_seconds,
+        bcrypt_cost,
+        auto_migrate,
+        max_body_bytes,
+        workers,
+        shutdown_timeout,
+        health_timeout,
+        metrics_enabled,
+    } = settings;
+    let lines: [(&str, String); 23] = [
+        ("APP_NAME", app_name.clone()),
+        ("ENVIRONMENT", environment.as_str().to_owned()),
+        ("DEBUG", debug.to_string()),
+        ("HOST", host.clone()),
+        ("PORT", port.to_string()),
+        ("WORKERS", workers.to_string()),
+        ("MAX_BODY_BYTES", max_body_bytes.to_string()),
+        (
+            "SHUTDOWN_TIMEOUT_SECONDS",
+            shutdown_timeout.as_secs().to_string(),
+        ),
+        ("METRICS_ENABLED", metrics_enabled.to_string()),
+        ("DATABASE_URL", redact_database_url(database_url)),
+        ("DB_POOL_SIZE", db_pool_size.to_string()),
+        (
+            "DB_ACQUIRE_TIMEOUT_MS",
+            db_acquire_timeout.as_millis().to_string(),
+        ),
+        ("DB_ECHO", db_echo.to_string()),
+        ("AUTO_MIGRATE", auto_migrate.to_string()),
+        ("HEALTH_TIMEOUT_MS", health_timeout.as_millis().to_string()),
+        ("LOG_LEVEL", log_level.clone()),
+        ("LOG_JSON", log_json.to_string()),
+        (
+            "JWT_PRIVATE_KEY_PATH",
+            jwt_private_key_path.display().to_string(),
+        ),
+        (
+            "JWT_PUBLIC_KEY_PATH",
+            jwt_public_key_path.display().to_string(),
+        ),
+        (
+            "JWT_PRIVATE_KEY_PASSWORD",
+            jwt_private_key_password
+                .as_ref()
+                .map_or_else(String::new, |_| REDACTED.to_owned()),
+        ),
+        (
+            "ACCESS_TOKEN_EXPIRE_MINUTES",
+            access_token_expire_minutes.to_string(),
+        ),
+        ("JWT_LEEWAY_SECONDS", jwt_leeway_seconds.to_string()),
+        ("BCRYPT_COST", bcrypt_cost.to_string()),
+    ];
+    lines
+        .iter()
+        .map(|(name, value)| format!("{name}={}\n", quoted(value)))
+        .collect()
+}
+
+/// The URL with the password of its user-info (`user:password@`) and any
+/// `password=` query parameter replaced by [`REDACTED`]. When in doubt it
+/// hides more, never less.
+#[must_use]
+pub fn redact_database_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return redact_query_password(url);
+    };
+    let (scheme, rest) = url.split_at(scheme_end);
+    let (before_query, query) = rest.split_at(rest.find('?').unwrap_or(rest.len()));
+    // The last `@` before the query ends the user-info, so a password with a
+    // raw `@` or `/` in it is still covered.
+    let redacted = match before_query.rfind('@') {
+        Some(at) => {
+            let (userinfo, host_and_path) = before_query.split_at(at);
+            match userinfo.find(':') {
+                Some(colon) => format!("{}:{REDACTED}{host_and_path}", &userinfo[..colon]),
+                None => before_query.to_owned(),
+            }
+        }
+        None => before_query.to_owned(),
+    };
+    format!("{scheme}{redacted}{}", redact_query_password(query))
+}
+
+/// `password=...` in a query string (libpq and sqlx accept one).
+fn redact_query_password(text: &str) -> String {
+    let Some(start) = text.find('?') else {
+        return text.to_owned();
+    };
+    let (path, query) = text.split_at(start + 1);
+    let params: Vec<String> = query
+        .split('&')
+        .map(|param| match param.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                format!("{key}={REDACTED}")
+            }
+            _ => param.to_owned(),
+        })
+        .collect();
+    format!("{path}{}", params.join("&"))
+}
+
+/// The value as `.env` syntax: bare when plain, else double-quoted with
+/// `\`, `"` and `$` escaped.
+fn quoted(value: &str) -> String {
+    let plain = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-.,/:@%+=?&*~[]{}".contains(c));
+    if plain {
+        return value.to_owned();
+    }
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        if matches!(c, '\\' | '"' | '$') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+        Settings::from_lookup(|k| map.get(k).map(|v| (*v).to_owned())).unwrap()
+    }
+
+    #[test]
+    fn the_database_password_is_redacted() {
+        assert_eq!(
+            redact_database_url("postgres://user:secret@host/db"),
+            "postgres://user:***@host/db"
+        );
+        assert_eq!(
+            redact_database_url("postgresql://user:p@ss/w0rd@db.internal:5432/app?sslmode=require"),
+            "postgresql://user:***@db.internal:5432/app?sslmode=require"
+        );
+        assert_eq!(
+            redact_database_url(
+                "postgres://db.internal/app?user=u&password=secret&sslmode=require"
+            ),
+            "postgres://db.internal/app?user=u&password=***&sslmode=require"
+        );
+    }
+
+    #[test]
+    fn urls_without_a_password_are_unchanged() {
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/postgres",
+            "postgres://127.0.0.1/app",
+            "sqlite://data/app.db?mode=rwc",
+            "sqlite::memory:",
+        ] {
+            assert_eq!(redact_database_url(url), url);
+        }
+    }
+
+    #[test]
+    fn every_variable_is_one_line_and_secrets_never_show() {
+        let s = settings(&[
+            ("DATABASE_URL", "postgres://app:hunter2-db@db/app"),
+            ("JWT_PRIVATE_KEY_PASSWORD", "hunter2-key"),
+            ("METRICS_ENABLED", "off"),
+        ]);
+        let text = render(&s);
+        assert!(!text.contains("hunter2"), "{text}");
+        let lines: HashMap<&str, &str> = text.lines().map(|l| l.split_once('=').unwrap()).collect();
+        assert_eq!(lines.len(), 23, "{text}");
+        assert_eq!(lines["DATABASE_URL"], "postgres://app:***@db/app");
+        assert_eq!(lines["JWT_PRIVATE_KEY_PASSWORD"], "***");
+        assert_eq!(lines["METRICS_ENABLED"], "false");
+        assert_eq!(lines["APP_NAME"], "\"Pure Async REST API\"");
+        assert_eq!(lines["DB_ACQUIRE_TIMEOUT_MS"], "3000");
+        assert_eq!(lines["SHUTDOWN_TIMEOUT_SECONDS"], "30");
+    }
+
+    #[test]
+    fn an_unset_key_password_prints_empty() {
+        let text = render(&settings(&[]));
+        assert!(text.contains("\nJWT_PRIVATE_KEY_PASSWORD=\n"), "{text}");
+    }
+
+    #[test]
+    fn odd_values_are_quoted_and_escaped() {
+        assert_eq!(quoted("info"), "info");
+        assert_eq!(quoted("a \"b\" $c"), "\"a \\\"b\\\" \\$c\"");
+    }
+}

@@ -1,0 +1,203 @@
+//! The OpenAPI 3.1 document, generated from the code: the operations from
+//! [`crate::routes::endpoints`] (each handler's `#[utoipa::path]`, the same
+//! list the router is built from), the schemas from the bodies' `ToSchema`
+//! derives, and two security schemes:
+//!
+//! - `bearer_auth`: `Authorization: Bearer <JWT>` with a token from
+//!   `POST /v1/auth/login`;
+//! - `oauth2_password`: the OAuth2 password flow with `tokenUrl`
+//!   `/v1/auth/login`, so Swagger UI's *Authorize* logs in with a username
+//!   and password and then sends the token it gets.
+//!
+//! Protected operations accept either. Served at `GET /openapi.json` and
+//! printed by `api openapi`.
+
+use anyhow::Context;
+use utoipa::openapi::security::{
+    Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+};
+use utoipa::{Modify, OpenApi};
+
+use crate::dto::{
+    CreateTodoRequest, HealthResponse, LivenessResponse, LoginRequest, NewUserRequest,
+    NotReadyResponse, ReadinessResponse, TodoListResponse, TodoResponse, TokenResponse,
+    UnhealthyResponse, UpdateTodoRequest, UpdateUserRequest, UserListResponse, UserResponse,
+};
+use crate::error::{ErrorEnvelope, ValidationErrorEnvelope};
+use crate::routes;
+
+/// The name of the bearer-token security scheme.
+pub const BEARER_AUTH: &str = "bearer_auth";
+/// The name of the OAuth2 password-flow security scheme.
+pub const OAUTH2_PASSWORD: &str = "oauth2_password";
+/// Where the OAuth2 password flow gets its token.
+pub const TOKEN_URL: &str = "/v1/auth/login";
+
+/// The API's OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Pure Async REST API",
+        description = "Users register and log in with RS256 JWTs and manage their own todos; \
+            admins manage users. Every error is one JSON envelope \
+            (`{\"error\": {\"status_code\", \"message\", \"type\", \"details\"?}, \"request_id\"}`); \
+            every response carries `X-Request-ID` and `X-Process-Time`."
+    ),
+    components(schemas(
+        HealthResponse,
+        UnhealthyResponse,
+        LivenessResponse,
+        ReadinessResponse,
+        NotReadyResponse,
+        NewUserRequest,
+        LoginRequest,
+        TokenResponse,
+        UserResponse,
+        UpdateUserRequest,
+        UserListResponse,
+        CreateTodoRequest,
+        UpdateTodoRequest,
+        TodoResponse,
+        TodoListResponse,
+        ErrorEnvelope,
+        ValidationErrorEnvelope,
+    )),
+    modifiers(&Operations, &SecuritySchemes),
+    tags(
+        (name = "health", description = "Liveness, readiness and the full health check"),
+        (name = "auth", description = "Registration, login and the current user"),
+        (name = "users", description = "Users: admins manage everyone, users themselves"),
+        (name = "todos", description = "The caller's own todos"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Adds every operation of [`routes::endpoints`].
+struct Operations;
+
+impl Modify for Operations {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for endpoint in routes::endpoints() {
+            openapi.paths.add_path_operation(
+                endpoint.path(),
+                endpoint.http_methods().to_vec(),
+                endpoint.operation(),
+            );
+        }
+    }
+}
+
+/// Declares the schemes the operations' `security` requirements name.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER_AUTH,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An RS256 access token from `POST /v1/auth/login`."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            OAUTH2_PASSWORD,
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::Password(Password::new(TOKEN_URL, Scopes::new()))],
+                "Log in with a username (or email) and password; the token endpoint is \
+                 `POST /v1/auth/login` with the OAuth2 password form.",
+            )),
+        );
+    }
+}
+
+/// The document as JSON, pretty-printed when `pretty`.
+///
+/// # Errors
+/// If the document cannot be serialized (a programming error).
+pub fn to_json(pretty: bool) -> anyhow::Result<String> {
+    let document = ApiDoc::openapi();
+    if pretty {
+        document.to_pretty_json()
+    } else {
+        document.to_json()
+    }
+    .context("serializing the OpenAPI document")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    use super::*;
+
+    fn document() -> Value {
+        serde_json::from_str(&to_json(false).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_endpoint_is_served_under_its_own_documentation() {
+        for endpoint in routes::endpoints() {
+            assert!(
+                endpoint.documents_its_handler(),
+                "{} is registered with another handler's documentation",
+                endpoint.handler_name()
+            );
+        }
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = document();
+        let mut seen = BTreeSet::new();
+        for item in doc["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                let id = operation["operationId"].as_str().expect("an operationId");
+                assert!(seen.insert(id.to_owned()), "operationId {id} twice");
+            }
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        fn walk(value: &Value, doc: &Value) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::String(target)) = map.get("$ref") {
+                        let pointer = target.strip_prefix('#').expect("a local $ref");
+                        assert!(doc.pointer(pointer).is_some(), "{target} is dangling");
+                    }
+                    map.values().for_each(|v| walk(v, doc));
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, doc)),
+                _ => {}
+            }
+        }
+        let doc = document();
+        walk(&doc, &doc);
+    }
+
+    #[test]
+    fn every_operation_is_tagged_and_summarised() {
+        let doc = document();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                assert!(
+                    operation["tags"].as_array().is_some_and(|t| t.len() == 1),
+                    "{method} {path}"
+                );
+                assert!(
+                    operation["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! [`SchemaStatus`] on SeaORM: compares the `migration` crate's list with
+//! what the database has recorded as applied.
+
+use async_trait::async_trait;
+use domain::RepositoryError;
+use domain::ports::SchemaStatus;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+
+use crate::error::db_error;
+
+/// Counts this build's migrations the database has not applied.
+#[derive(Clone)]
+pub struct SeaSchemaStatus {
+    db: DatabaseConnection,
+}
+
+impl SeaSchemaStatus {
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl SchemaStatus for SeaSchemaStatus {
+    async fn pending_migrations(&self) -> Result<usize, RepositoryError> {
+        // The read-only variant: a probe must not create the migrations table
+        // (nor need the DDL privilege to); a missing table means all pending.
+        Migrator::get_pending_migrations_read_only(&self.db)
+            .await
+            .map(|pending| pending.len())
+            .map_err(db_error("reading the applied migrations"))
+    }
+}
