@@ -28,6 +28,14 @@ keygen *args="":
 create-admin username email:
     cargo run --release -p http-actix --bin api -- create-admin --username {{username}} --email {{email}}
 
+# The API with Swagger UI at http://localhost:8000/docs and ReDoc at /redoc.
+docs:
+    DEBUG=true cargo run --release -p http-actix --bin api
+
+# Print the OpenAPI document.
+openapi:
+    cargo run -q -p http-actix --bin api -- openapi
+
 # What CI runs.
 ci:
     bash .ci/run

@@ -13,6 +13,7 @@
 //! printed by `api openapi`.
 
 use anyhow::Context;
+use utoipa::openapi::RefOr;
 use utoipa::openapi::security::{
     Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
 };
@@ -23,7 +24,9 @@ use crate::dto::{
     NotReadyResponse, ReadinessResponse, TodoListResponse, TodoResponse, TokenResponse,
     UnhealthyResponse, UpdateTodoRequest, UpdateUserRequest, UserListResponse, UserResponse,
 };
-use crate::error::{ErrorEnvelope, ValidationErrorEnvelope};
+use crate::error::{
+    ApiError, ErrorEnvelope, INVALID_CREDENTIALS, NOT_ENOUGH_PERMISSIONS, ValidationErrorEnvelope,
+};
 use crate::routes;
 
 /// The name of the bearer-token security scheme.
@@ -62,7 +65,7 @@ pub const TOKEN_URL: &str = "/v1/auth/login";
         ErrorEnvelope,
         ValidationErrorEnvelope,
     )),
-    modifiers(&Operations, &SecuritySchemes),
+    modifiers(&Operations, &SecuritySchemes, &ErrorExamples),
     tags(
         (name = "health", description = "Liveness, readiness and the full health check"),
         (name = "auth", description = "Registration, login and the current user"),
@@ -112,6 +115,67 @@ impl Modify for SecuritySchemes {
             )),
         );
     }
+}
+
+/// Gives every error response (other than 422, whose schema carries a
+/// validation example) an example envelope of its own status, built by the
+/// same `ApiError` that answers it at run time.
+struct ErrorExamples;
+
+impl Modify for ErrorExamples {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in &mut openapi.paths.paths {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+                &mut item.options,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (code, response) in &mut operation.responses.responses {
+                    let Some(error) = code
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|c| example_error(c, path))
+                    else {
+                        continue;
+                    };
+                    let RefOr::T(response) = response else {
+                        continue;
+                    };
+                    for content in response.content.values_mut() {
+                        if let RefOr::T(content) = content {
+                            content.example = Some(error.envelope(EXAMPLE_REQUEST_ID));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+const EXAMPLE_REQUEST_ID: &str = "5b0c8c5e-4d8e-4b55-9a47-3f0f1b8a6f4e";
+
+/// The error the API answers with `status` on `path`, for documentation.
+fn example_error(status: u16, path: &str) -> Option<ApiError> {
+    Some(match status {
+        400 => ApiError::BadRequest("Could not read the request body".into()),
+        401 if path == TOKEN_URL => ApiError::Unauthorized("Incorrect username or password"),
+        401 => ApiError::Unauthorized(INVALID_CREDENTIALS),
+        403 => ApiError::Forbidden(NOT_ENOUGH_PERMISSIONS),
+        404 if path.starts_with("/v1/users") => ApiError::NotFound("User not found"),
+        404 if path.starts_with("/v1/todos") => ApiError::NotFound("Todo not found"),
+        404 => ApiError::NotFound("Not found"),
+        409 => ApiError::Conflict("A user with this email already exists".into()),
+        413 => ApiError::PayloadTooLarge(crate::app::DEFAULT_BODY_LIMIT),
+        415 => ApiError::UnsupportedMediaType("Content-Type must be application/json"),
+        503 => ApiError::Unavailable(anyhow::anyhow!("example")),
+        _ => return None,
+    })
 }
 
 /// The document as JSON, pretty-printed when `pretty`.
@@ -182,6 +246,26 @@ mod tests {
         }
         let doc = document();
         walk(&doc, &doc);
+    }
+
+    #[test]
+    fn error_examples_carry_their_own_status() {
+        let doc = document();
+        let mut checked = 0;
+        for item in doc["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                for (code, response) in operation["responses"].as_object().unwrap() {
+                    let status: u64 = code.parse().unwrap();
+                    if status < 400 || status == 422 {
+                        continue;
+                    }
+                    let example = &response["content"]["application/json"]["example"];
+                    assert_eq!(example["error"]["status_code"], status, "{code}: {example}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 20, "only {checked} error responses checked");
     }
 
     #[test]

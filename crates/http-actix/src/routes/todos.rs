@@ -73,8 +73,8 @@ pub async fn create(
         ("page" = Option<u64>, Query, description = "Page number, from 1 (default 1)", minimum = 1, example = 1),
         ("page_size" = Option<u64>, Query, description = "Todos per page, 1 to 100 (default 10)",
             minimum = 1, maximum = 100, example = 10),
-        ("completed" = Option<bool>, Query, description = "Only completed (`true`) or open (`false`) todos",
-            example = false),
+        ("completed" = Option<bool>, Query,
+            description = "Only completed (`true`) or open (`false`) todos; all when absent"),
     ),
     responses(
         (status = 200, description = "One page of the caller's todos", body = TodoListResponse),

@@ -1,0 +1,167 @@
+// Browser test of the API documentation: starts the real `api` binary with
+// DEBUG=true on a throw-away SQLite database, opens Swagger UI at /docs in
+// headless Chromium, authorizes with a real user's credentials, runs
+// "Try it out" on GET /v1/todos and expects a 200 listing that user's todos.
+// Writes screenshots to target/browser/ (the whole page, and the operation
+// with its live response).
+//
+//   node tests/browser/docs.test.mjs [path/to/api]     (default target/debug/api)
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const root = resolve(import.meta.dirname, "..", "..");
+const apiBin = resolve(process.argv[2] ?? join(root, "target", "debug", "api"));
+const outDir = join(root, "target", "browser");
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const username = "browser_user";
+const password = "browser-password-1";
+const titles = ["Buy oat milk", "Write the browser test ✅"];
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+async function waitFor(url, deadlineMs) {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} never answered`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function api(base, method, path, body, token) {
+  const headers = { "content-type": "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(base + path, { method, headers, body: JSON.stringify(body) });
+  const json = await response.json();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+  console.log(`ok - ${message}`);
+}
+
+const workDir = mkdtempSync(join(tmpdir(), "api-browser-"));
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const server = spawn(apiBin, [], {
+  cwd: workDir,
+  env: {
+    PATH: process.env.PATH,
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    DEBUG: "true",
+    BCRYPT_COST: "4",
+    LOG_LEVEL: "warn",
+  },
+  stdio: ["ignore", "inherit", "inherit"],
+});
+let browser;
+let failed = false;
+try {
+  await waitFor(`${base}/v1/health`, 60_000);
+  await api(base, "POST", "/v1/auth/register", {
+    email: "browser@example.com",
+    username,
+    full_name: "Browser User",
+    password,
+  });
+  const { access_token: token } = await api(base, "POST", "/v1/auth/login", { username, password });
+  for (const title of titles) await api(base, "POST", "/v1/todos", { title }, token);
+
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+  // Swagger UI must work offline: any request that leaves this server fails the test.
+  const external = [];
+  page.on("request", (request) => {
+    if (!request.url().startsWith(base) && !request.url().startsWith("data:")) external.push(request.url());
+  });
+
+  await page.goto(`${base}/docs`);
+  const todos = page.locator(".opblock-get", {
+    has: page.locator('.opblock-summary-path[data-path="/v1/todos"]'),
+  });
+  await todos.first().waitFor({ timeout: 30_000 });
+  const paths = await page.locator(".opblock-summary-path").evaluateAll((els) => els.map((e) => e.dataset.path));
+  for (const path of ["/v1/todos", "/v1/todos/{id}"]) {
+    check(paths.includes(path), `Swagger UI lists ${path}`);
+  }
+
+  // Authorize with the bearer token from /v1/auth/login.
+  await page.locator("button.authorize").first().click();
+  const dialog = page.locator(".dialog-ux .modal-ux");
+  await dialog.waitFor();
+  const bearer = dialog.locator(".auth-container", { hasText: /bearer/i }).first();
+  await bearer.locator("input").first().fill(token);
+  await bearer.locator("button.authorize").click();
+  await dialog.locator("button.close-modal").click();
+
+  // Try it out on GET /v1/todos.
+  const operation = todos.first();
+  await operation.locator(".opblock-summary").click();
+  // Swagger UI re-renders while the operation expands; click until the
+  // Execute button shows that "Try it out" took.
+  const execute = operation.locator("button.execute");
+  for (let attempt = 0; !(await execute.isVisible()); attempt++) {
+    if (attempt === 20) throw new Error('"Try it out" never showed the Execute button');
+    const tryOut = operation.locator("button.try-out__btn");
+    if ((await tryOut.innerText()).trim() === "Try it out") await tryOut.click();
+    await page.waitForTimeout(250);
+  }
+  await execute.click();
+  const status = operation.locator(".live-responses-table tbody .response-col_status").first();
+  await status.waitFor({ timeout: 30_000 });
+  const code = (await status.innerText()).trim();
+  check(code === "200", `GET /v1/todos via "Try it out" answered ${code}`);
+  const body = await operation.locator(".live-responses-table tbody .response-col_description pre").first().innerText();
+  for (const title of titles) check(body.includes(title), `the response lists "${title}"`);
+
+  mkdirSync(outDir, { recursive: true });
+  await operation.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(outDir, "docs.png"), fullPage: true });
+  await operation.screenshot({ path: join(outDir, "docs-try-it-out.png") });
+  console.log(`screenshots: ${join(outDir, "docs.png")}, ${join(outDir, "docs-try-it-out.png")}`);
+  check(external.length === 0, `no request left the server (${external.join(", ") || "none"})`);
+} catch (error) {
+  failed = true;
+  console.error(`not ok - ${error.message}`);
+} finally {
+  await browser?.close();
+  server.kill("SIGTERM");
+  rmSync(workDir, { recursive: true, force: true });
+}
+console.log(failed ? "browser: 0 passed, 1 failed" : "browser: 1 passed, 0 failed");
+process.exit(failed ? 1 : 0);
