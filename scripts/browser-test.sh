@@ -5,7 +5,11 @@
 # from npm (pinned by tests/browser/package-lock.json). No browser download.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-api="${1:-$root/target/debug/api}"
+api="$(realpath -m "${1:-$root/target/debug/api}")"
+if [ ! -x "$api" ]; then
+  echo "browser-test: $api is not an executable; build it first (cargo build -p http-actix --bin api)" >&2
+  exit 2
+fi
 
 if ! command -v chromium >/dev/null 2>&1; then
   echo "browser-test: installing Debian's chromium"
