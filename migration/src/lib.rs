@@ -6,7 +6,9 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod backend_sql;
 mod m20250101_000001_create_users_and_todos;
+mod m20250201_000002_sessions_and_login_attempts;
 
 /// Every migration of the schema, oldest first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -15,6 +17,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20250101_000001_create_users_and_todos::Migration)]
+        vec![
+            Box::new(m20250101_000001_create_users_and_todos::Migration),
+            Box::new(m20250201_000002_sessions_and_login_attempts::Migration),
+        ]
     }
 }

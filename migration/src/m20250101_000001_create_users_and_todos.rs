@@ -10,7 +10,8 @@
 //! database's error message.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
+
+use crate::backend_sql::run_per_backend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -80,40 +81,14 @@ const SQLITE_UP: &[&str] = &[
 // indexes on both backends.
 const DOWN: &[&str] = &["DROP TABLE todos", "DROP TABLE users"];
 
-fn up_statements(backend: DbBackend) -> Result<&'static [&'static str], DbErr> {
-    match backend {
-        DbBackend::Postgres => Ok(POSTGRES_UP),
-        DbBackend::Sqlite => Ok(SQLITE_UP),
-        other => Err(unsupported(other)),
-    }
-}
-
-fn unsupported(backend: DbBackend) -> DbErr {
-    DbErr::Migration(format!(
-        "unsupported database backend {backend:?}: this schema supports PostgreSQL and SQLite only"
-    ))
-}
-
-async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
-    let connection = manager.get_connection();
-    for statement in statements {
-        connection.execute_unprepared(statement).await?;
-    }
-    Ok(())
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let statements = up_statements(manager.get_database_backend())?;
-        run(manager, statements).await
+        run_per_backend(manager, POSTGRES_UP, SQLITE_UP).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        match manager.get_database_backend() {
-            DbBackend::Postgres | DbBackend::Sqlite => run(manager, DOWN).await,
-            other => Err(unsupported(other)),
-        }
+        run_per_backend(manager, DOWN, DOWN).await
     }
 
     // DDL is transactional on both supported backends: a failed migration

@@ -23,28 +23,56 @@ async fn has_table(db: &DatabaseConnection, table: &str) -> bool {
     SchemaManager::new(db).has_table(table).await.unwrap()
 }
 
+const FIRST_SCHEMA: &[&str] = &["users", "todos"];
+const SESSIONS_SCHEMA: &[&str] = &["sessions", "refresh_tokens", "login_attempts"];
+
+async fn assert_tables(db: &DatabaseConnection, tables: &[&str], present: bool) {
+    for table in tables {
+        assert_eq!(has_table(db, table).await, present, "table {table}");
+    }
+}
+
 #[tokio::test]
 async fn up_down_up_on_a_fresh_database() {
     let db = fresh_database().await;
 
     Migrator::up(&db, None).await.expect("first up");
-    assert!(has_table(&db, "users").await);
-    assert!(has_table(&db, "todos").await);
+    assert_tables(&db, FIRST_SCHEMA, true).await;
+    assert_tables(&db, SESSIONS_SCHEMA, true).await;
 
     Migrator::down(&db, None).await.expect("down");
-    assert!(!has_table(&db, "users").await, "users survived down");
-    assert!(!has_table(&db, "todos").await, "todos survived down");
+    assert_tables(&db, FIRST_SCHEMA, false).await;
+    assert_tables(&db, SESSIONS_SCHEMA, false).await;
 
     Migrator::up(&db, None).await.expect("second up");
-    assert!(has_table(&db, "users").await);
-    assert!(has_table(&db, "todos").await);
+    assert_tables(&db, FIRST_SCHEMA, true).await;
+    assert_tables(&db, SESSIONS_SCHEMA, true).await;
 }
 
 #[tokio::test]
-async fn the_migration_list_names_the_first_schema() {
+async fn down_of_the_sessions_migration_keeps_the_first_schema() {
+    let db = fresh_database().await;
+    Migrator::up(&db, None).await.expect("up");
+
+    Migrator::down(&db, Some(1)).await.expect("down one");
+    assert_tables(&db, FIRST_SCHEMA, true).await;
+    assert_tables(&db, SESSIONS_SCHEMA, false).await;
+
+    Migrator::up(&db, None).await.expect("up again");
+    assert_tables(&db, SESSIONS_SCHEMA, true).await;
+}
+
+#[tokio::test]
+async fn the_migrations_are_listed_oldest_first() {
     let names: Vec<String> = Migrator::migrations()
         .iter()
         .map(|m| m.name().to_owned())
         .collect();
-    assert_eq!(names, ["m20250101_000001_create_users_and_todos"]);
+    assert_eq!(
+        names,
+        [
+            "m20250101_000001_create_users_and_todos",
+            "m20250201_000002_sessions_and_login_attempts",
+        ]
+    );
 }

@@ -1,172 +1,160 @@
 //! RS256 access tokens: the [`TokenService`] port implemented with
 //! `jsonwebtoken`.
 //!
-//! A token is `{"alg":"RS256","typ":"JWT"}` over the claims `sub` (the user id
-//! as a decimal string), `iat`, `nbf` (= `iat`) and `exp` (= `iat` + lifetime),
-//! all in seconds since the epoch. Verification trusts nothing in the token
-//! before its signature is checked with the configured public key, and every
-//! way a client can get a token wrong ends in [`TokenError::Invalid`].
+//! A token is `{"typ":"at+jwt","alg":"RS256","kid":<thumbprint>}` over the
+//! claims `iss`, `aud`, `sub` (the user id as a decimal string), `iat`, `nbf`
+//! (= `iat`), `exp` (= `iat` + lifetime), `jti` and `sid` (the session id as
+//! a decimal string), times in seconds since the epoch. Issuing is a pure
+//! function of the [`AccessClaims`]: the same claims give the same bytes.
+//!
+//! Verification trusts nothing in the token before its signature is checked:
+//! the header only chooses among the keys configured at start-up (the active
+//! key and the retired ones, by `kid`), and every way a client can get a
+//! token wrong ends in [`TokenError::Invalid`].
+
+mod claims;
+mod header;
+mod key_set;
+mod settings;
 
 use std::fmt;
 use std::path::Path;
-use std::time::Duration;
 
-use anyhow::{Context, bail};
-use domain::UserId;
-use domain::ports::{AccessToken, IssuedToken, TokenError, TokenService};
+use anyhow::Context;
+use domain::ports::{
+    AccessClaims, AccessToken, IssuedToken, TokenError, TokenService, VerifiedAccess,
+};
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, Validation};
 
+pub use header::MAX_KID_BYTES;
+pub use settings::{JwtSettings, MAX_ACCESS_TOKEN_LIFETIME, MAX_LEEWAY_SECONDS, MAX_NAME_BYTES};
+
+use self::claims::{IssuedClaims, ReceivedClaims, parse_session, parse_user};
+use self::key_set::{KeySet, load_retired_keys};
 use crate::keys::{
     PrivateKey, PublicKey, ensure_pair_matches, load_private_key_pem, load_public_key_pem,
-    parse_private_key_pem, parse_public_key_pem,
+    parse_private_key_pem, parse_public_key_pem, thumbprint,
 };
+use crate::refresh_tokens::HmacRefreshTokens;
 
-/// Tokens longer than this are refused unread. Ours are about 550 bytes with
-/// a 2048-bit key and 850 bytes with a 4096-bit key.
+/// Tokens longer than this are refused unread. Ours are under 1 KiB with a
+/// 2048-bit key and about 1.1 KiB with a 4096-bit key (plus twice the
+/// issuer and audience names beyond their default length).
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
-/// The largest accepted clock-skew allowance: beyond this a clock is broken,
-/// not skewed.
-pub const MAX_LEEWAY_SECONDS: u64 = 300;
-/// The longest accepted access-token lifetime.
-pub const MAX_ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 60 * 60);
+/// The `typ` header of the tokens we issue (RFC 9068).
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
 const ALGORITHM: Algorithm = Algorithm::RS256;
 
-/// Token lifetimes and tolerances.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JwtSettings {
-    /// How long an access token is valid; whole seconds count. Default 24 h.
-    pub access_token_lifetime: Duration,
-    /// Clock-skew allowance applied to `exp`, `nbf` and `iat`. Default 0.
-    pub leeway_seconds: u64,
-}
-
-impl Default for JwtSettings {
-    fn default() -> Self {
-        Self {
-            access_token_lifetime: Duration::from_secs(24 * 60 * 60),
-            leeway_seconds: 0,
-        }
-    }
-}
-
 /// Issues and verifies RS256 access tokens. The keys are parsed once, when
-/// the service is built. `Debug` shows no key material.
+/// the service is built; verification never reads a file or the network.
+/// `Debug` shows no key material.
 pub struct JwtTokenService {
     header: Header,
     encoding_key: EncodingKey,
-    decoding_key: DecodingKey,
+    keys: KeySet,
     validation: Validation,
+    settings: JwtSettings,
     lifetime_seconds: u64,
-    leeway_seconds: u64,
-}
-
-/// What we sign.
-#[derive(Serialize)]
-struct IssuedClaims {
-    sub: String,
-    iat: u64,
-    nbf: u64,
-    exp: u64,
-}
-
-/// What we read back after the signature, `exp` and `nbf` were checked by
-/// `jsonwebtoken`. `iat` is not optional: a token without it fails to
-/// deserialize (`jsonwebtoken` itself cannot require `iat`).
-#[derive(Deserialize)]
-struct ReceivedClaims {
-    sub: String,
-    iat: u64,
+    refresh_tokens: HmacRefreshTokens,
 }
 
 impl JwtTokenService {
     /// Loads the key pair from PEM files (see [`crate::keys`] for the accepted
-    /// forms); `private_key_password` decrypts an encrypted PKCS#8 key.
+    /// forms; `private_key_password` decrypts an encrypted PKCS#8 key) and
+    /// every `*.pem` public key in `verify_keys_dir` as a retired key still
+    /// accepted for verification. A missing directory holds no keys.
     ///
     /// # Errors
     /// When a key cannot be read or parsed (a [`crate::keys::KeyLoadError`]
-    /// naming the file), when the public key does not belong to the private
-    /// key ([`crate::keys::KeyLoadError::Mismatch`]), or when the settings
-    /// are out of range.
+    /// naming the file or directory), when the public key does not belong to
+    /// the private key ([`crate::keys::KeyLoadError::Mismatch`]), or when the
+    /// settings are out of range.
     pub fn from_files(
         private_key_path: &Path,
         public_key_path: &Path,
         private_key_password: Option<&str>,
+        verify_keys_dir: Option<&Path>,
         settings: JwtSettings,
     ) -> anyhow::Result<Self> {
         let private = load_private_key_pem(private_key_path, private_key_password)?;
         let public = load_public_key_pem(public_key_path)?;
-        Self::from_keys(&private, &public, settings)
+        let retired = match verify_keys_dir {
+            Some(dir) => load_retired_keys(dir)?,
+            None => Vec::new(),
+        };
+        Self::from_keys(&private, &public, &retired, settings)
     }
 
-    /// Builds the service from an unencrypted private key PEM and its public
-    /// key PEM held in memory.
+    /// Builds the service from an unencrypted private key PEM, its public key
+    /// PEM and retired public key PEMs, held in memory.
     ///
     /// # Errors
     /// As [`JwtTokenService::from_files`], without the file errors.
     pub fn from_pem(
         private_pem: &[u8],
         public_pem: &[u8],
+        retired_public_pems: &[Vec<u8>],
         settings: JwtSettings,
     ) -> anyhow::Result<Self> {
         let private = parse_private_key_pem(private_pem, None, "the in-memory private key")?;
         let public = parse_public_key_pem(public_pem, "the in-memory public key")?;
-        Self::from_keys(&private, &public, settings)
+        let retired = retired_public_pems
+            .iter()
+            .enumerate()
+            .map(|(index, pem)| {
+                parse_public_key_pem(pem, &format!("the in-memory retired public key #{index}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::from_keys(&private, &public, &retired, settings)
     }
 
     /// Builds the service from already loaded keys.
     ///
     /// # Errors
-    /// [`crate::keys::KeyLoadError::Mismatch`] when the keys do not belong
-    /// together; an error when the settings are out of range or a key cannot
-    /// be re-encoded for the signer.
+    /// [`crate::keys::KeyLoadError::Mismatch`] when `private` and `public` do
+    /// not belong together; an error when the settings are out of range or a
+    /// key cannot be re-encoded.
     pub fn from_keys(
         private: &PrivateKey,
         public: &PublicKey,
+        retired: &[PublicKey],
         settings: JwtSettings,
     ) -> anyhow::Result<Self> {
-        let lifetime_seconds = settings.access_token_lifetime.as_secs();
-        if lifetime_seconds == 0 {
-            bail!("the access token lifetime must be at least one second");
-        }
-        if settings.access_token_lifetime > MAX_ACCESS_TOKEN_LIFETIME {
-            bail!(
-                "the access token lifetime may be at most {} seconds, {lifetime_seconds} asked",
-                MAX_ACCESS_TOKEN_LIFETIME.as_secs()
-            );
-        }
-        if settings.leeway_seconds > MAX_LEEWAY_SECONDS {
-            bail!(
-                "the token leeway may be at most {MAX_LEEWAY_SECONDS} seconds, {} asked",
-                settings.leeway_seconds
-            );
-        }
+        settings.check()?;
         ensure_pair_matches(private, public)?;
 
         let private_der = private
             .to_pkcs1_der()
             .context("re-encoding the private key for the signer failed")?;
-        let public_der = public
-            .to_pkcs1_der()
-            .context("re-encoding the public key for the verifier failed")?;
+        let keys = KeySet::new(public, retired)?;
+        let refresh_tokens = HmacRefreshTokens::from_private_key(private)?;
+
+        let mut header = Header::new(ALGORITHM);
+        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
+        header.kid = Some(thumbprint(public));
 
         let mut validation = Validation::new(ALGORITHM);
         validation.algorithms = vec![ALGORITHM];
-        // jsonwebtoken ignores "iat" here; `ReceivedClaims` requires it.
-        validation.set_required_spec_claims(&["exp", "iat", "sub"]);
+        // jsonwebtoken knows only these; `ReceivedClaims` requires the rest
+        // (`iat`, `jti`, `sid`) and refuses ill-typed values.
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
         validation.leeway = settings.leeway_seconds;
         validation.validate_exp = true;
         validation.validate_nbf = true;
+        validation.validate_aud = true;
 
         Ok(Self {
-            header: Header::new(ALGORITHM),
+            header,
             encoding_key: EncodingKey::from_rsa_der(private_der.as_bytes()),
-            decoding_key: DecodingKey::from_rsa_der(public_der.as_bytes()),
+            keys,
             validation,
-            lifetime_seconds,
-            leeway_seconds: settings.leeway_seconds,
+            lifetime_seconds: settings.access_token_lifetime.as_secs(),
+            settings,
+            refresh_tokens,
         })
     }
 
@@ -175,37 +163,106 @@ impl JwtTokenService {
     pub fn access_token_lifetime_seconds(&self) -> u64 {
         self.lifetime_seconds
     }
+
+    /// The `kid` of the active signing key (its RFC 7638 thumbprint).
+    #[must_use]
+    pub fn kid(&self) -> &str {
+        self.header.kid.as_deref().unwrap_or_default()
+    }
+
+    /// The `kid`s accepted for verification: the active key's first, then
+    /// the retired keys'.
+    #[must_use]
+    pub fn verification_kids(&self) -> &[String] {
+        self.keys.kids()
+    }
+
+    /// The JSON Web Key Set to publish:
+    /// `{"keys":[{"kty":"RSA","use":"sig","alg":"RS256","kid","n","e"}, ..]}`,
+    /// the active key first, then the retired ones. Public members only.
+    #[must_use]
+    pub fn jwks(&self) -> serde_json::Value {
+        self.keys.jwks().clone()
+    }
+
+    /// The refresh-token adapter keyed from this service's signing key (see
+    /// [`HmacRefreshTokens`]).
+    #[must_use]
+    pub fn refresh_tokens(&self) -> HmacRefreshTokens {
+        self.refresh_tokens.clone()
+    }
+
+    /// The access a token grants at `now`, or why it grants none.
+    fn verify_token(&self, token: &str, now: u64) -> Result<VerifiedAccess, &'static str> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err("token too large");
+        }
+        let kid = header::acceptable_kid(token)?;
+        let key = self.keys.get(&kid).ok_or("unknown kid")?;
+        let claims = jsonwebtoken::decode::<ReceivedClaims>(token, key, &self.validation)
+            .map_err(|err| rejection_reason(err.kind()))?
+            .claims;
+        // Checked again though jsonwebtoken did: a mistake in its
+        // configuration must not open the door.
+        if claims.iss != self.settings.issuer {
+            return Err("unexpected issuer");
+        }
+        if !claims.aud.names(&self.settings.audience) {
+            return Err("unexpected audience");
+        }
+        if claims.iat > now.saturating_add(self.settings.leeway_seconds) {
+            return Err("issued in the future");
+        }
+        if claims.jti.is_empty() {
+            return Err("empty jti");
+        }
+        let user = parse_user(&claims.sub).ok_or("sub is not a user id")?;
+        let session = parse_session(&claims.sid).ok_or("sid is not a session id")?;
+        Ok(VerifiedAccess { user, session })
+    }
 }
 
 impl fmt::Debug for JwtTokenService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtTokenService")
             .field("algorithm", &ALGORITHM)
+            .field("kid", &self.kid())
+            .field("verification_kids", &self.keys.kids())
+            .field("issuer", &self.settings.issuer)
+            .field("audience", &self.settings.audience)
             .field("lifetime_seconds", &self.lifetime_seconds)
-            .field("leeway_seconds", &self.leeway_seconds)
+            .field("leeway_seconds", &self.settings.leeway_seconds)
             .finish_non_exhaustive()
     }
 }
 
 impl TokenService for JwtTokenService {
-    fn issue(&self, user: UserId) -> Result<IssuedToken, TokenError> {
-        if user.0 <= 0 {
-            return Err(TokenError::Unexpected(anyhow::anyhow!(
-                "refusing to issue a token for the non-positive user id {}",
-                user.0
+    fn issue(&self, claims: &AccessClaims) -> Result<IssuedToken, TokenError> {
+        if claims.user.0 <= 0 || claims.session.0 <= 0 {
+            return Err(unexpected(format!(
+                "refusing to issue a token for user {} in session {}: ids are positive",
+                claims.user.0, claims.session.0
             )));
         }
-        let now = now_seconds()?;
-        let exp = now
+        if claims.token_id.is_empty() {
+            return Err(unexpected("refusing to issue a token without a jti".into()));
+        }
+        let iat = u64::try_from(claims.issued_at.timestamp())
+            .map_err(|_| unexpected("refusing to issue a token dated before 1970".into()))?;
+        let exp = iat
             .checked_add(self.lifetime_seconds)
             .context("token expiry overflows")?;
-        let claims = IssuedClaims {
-            sub: user.0.to_string(),
-            iat: now,
-            nbf: now,
+        let signed = IssuedClaims {
+            iss: &self.settings.issuer,
+            aud: &self.settings.audience,
+            sub: claims.user.0.to_string(),
+            iat,
+            nbf: iat,
             exp,
+            jti: &claims.token_id,
+            sid: claims.session.0.to_string(),
         };
-        let token = jsonwebtoken::encode(&self.header, &claims, &self.encoding_key)
+        let token = jsonwebtoken::encode(&self.header, &signed, &self.encoding_key)
             .context("signing the access token failed")?;
         Ok(IssuedToken {
             access_token: AccessToken::new(token),
@@ -213,36 +270,13 @@ impl TokenService for JwtTokenService {
         })
     }
 
-    fn verify(&self, token: &str) -> Result<UserId, TokenError> {
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(rejected("token too large"));
-        }
-        // The header is read (not trusted) only to refuse any other algorithm
-        // before a key is involved: no `none`, no HMAC with the public key.
-        let header = jsonwebtoken::decode_header(token).map_err(|_| rejected("bad header"))?;
-        if header.alg != ALGORITHM {
-            return Err(rejected("algorithm is not RS256"));
-        }
-        // We understand no critical extension (RFC 7515 4.1.11), and a JWE
-        // or compressed payload is not one of our tokens.
-        if header.crit.is_some() || header.enc.is_some() || header.zip.is_some() {
-            return Err(rejected("unsupported header parameter"));
-        }
-        let data =
-            jsonwebtoken::decode::<ReceivedClaims>(token, &self.decoding_key, &self.validation)
-                .map_err(|err| rejected(rejection_reason(err.kind())))?;
+    fn verify(&self, token: &str) -> Result<VerifiedAccess, TokenError> {
         let now = now_seconds()?;
-        if data.claims.iat > now.saturating_add(self.leeway_seconds) {
-            return Err(rejected("issued in the future"));
-        }
-        parse_subject(&data.claims.sub).ok_or_else(|| rejected("subject is not a user id"))
+        self.verify_token(token, now).map_err(|reason| {
+            tracing::debug!(reason, "access token rejected");
+            TokenError::Invalid
+        })
     }
-}
-
-/// A positive i64 written canonically (no sign, no leading zero, no spaces).
-fn parse_subject(sub: &str) -> Option<UserId> {
-    let id: i64 = sub.parse().ok()?;
-    (id > 0 && id.to_string() == sub).then_some(UserId(id))
 }
 
 /// A fixed description of why `jsonwebtoken` refused a token: its own
@@ -252,7 +286,7 @@ fn rejection_reason(kind: &ErrorKind) -> &'static str {
         ErrorKind::InvalidSignature => "bad signature",
         ErrorKind::ExpiredSignature => "expired",
         ErrorKind::ImmatureSignature => "not yet valid",
-        ErrorKind::MissingRequiredClaim(_) => "missing claim",
+        ErrorKind::MissingRequiredClaim(_) => "missing or ill-typed registered claim",
         ErrorKind::InvalidClaimFormat(_) | ErrorKind::Json(_) => "malformed claims",
         ErrorKind::InvalidAudience | ErrorKind::InvalidIssuer | ErrorKind::InvalidSubject => {
             "unexpected audience, issuer or subject"
@@ -262,45 +296,12 @@ fn rejection_reason(kind: &ErrorKind) -> &'static str {
     }
 }
 
-fn rejected(reason: &'static str) -> TokenError {
-    tracing::debug!(reason, "access token rejected");
-    TokenError::Invalid
+fn unexpected(message: String) -> TokenError {
+    TokenError::Unexpected(anyhow::anyhow!(message))
 }
 
+/// Now, in seconds since the epoch.
 fn now_seconds() -> Result<u64, TokenError> {
-    let now = chrono::Utc::now().timestamp();
-    u64::try_from(now)
-        .map_err(|_| TokenError::Unexpected(anyhow::anyhow!("the system clock is before 1970")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subject_must_be_a_canonical_positive_integer() {
-        assert_eq!(parse_subject("42"), Some(UserId(42)));
-        assert_eq!(parse_subject("9223372036854775807"), Some(UserId(i64::MAX)));
-        for bad in [
-            "",
-            "0",
-            "-5",
-            "+5",
-            "05",
-            " 5",
-            "5 ",
-            "abc",
-            "1e3",
-            "9223372036854775808",
-        ] {
-            assert_eq!(parse_subject(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn default_settings_are_a_day_without_leeway() {
-        let settings = JwtSettings::default();
-        assert_eq!(settings.access_token_lifetime.as_secs(), 86_400);
-        assert_eq!(settings.leeway_seconds, 0);
-    }
+    u64::try_from(chrono::Utc::now().timestamp())
+        .map_err(|_| unexpected("the system clock is before 1970".into()))
 }

@@ -1,12 +1,18 @@
 //! Token and password adapters: RS256 access tokens ([`JwtTokenService`],
-//! the domain's `TokenService` port) and bcrypt password hashing
-//! ([`BcryptHasher`], the `PasswordHasher` port), plus the RSA key material
-//! the tokens are signed with ([`keys`]).
+//! the domain's `TokenService` port, with a JWKS of its keys), refresh-token
+//! material keyed from the signing key ([`HmacRefreshTokens`], the
+//! `RefreshTokens` port), bcrypt password hashing ([`BcryptHasher`], the
+//! `PasswordHasher` port), plus the RSA key material the tokens are signed
+//! with ([`keys`]: generation, loading, rotation, thumbprints).
 
 pub mod jwt;
 pub mod keys;
 pub mod password;
+pub mod refresh_tokens;
 
 pub use jwt::{JwtSettings, JwtTokenService};
-pub use keys::{KeyPairPem, KeyPaths, KeygenError, generate_keypair, write_keypair};
+pub use keys::{
+    KeyPairPem, KeyPaths, KeygenError, generate_keypair, rotate_keypair, thumbprint, write_keypair,
+};
 pub use password::BcryptHasher;
+pub use refresh_tokens::HmacRefreshTokens;

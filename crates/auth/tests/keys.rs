@@ -13,9 +13,9 @@ use auth::keys::{
     parse_public_key_pem,
 };
 use auth::{JwtSettings, JwtTokenService, KeygenError, generate_keypair, write_keypair};
-use common::{keys, other_keys, private_key_fragments};
-use domain::UserId;
-use domain::ports::TokenService;
+use common::{access_claims, keys, other_keys, private_key_fragments};
+use domain::ports::{TokenService, VerifiedAccess};
+use domain::{SessionId, UserId};
 use rsa::RsaPrivateKey;
 use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
 use rsa::pkcs8::der::pem::LineEnding;
@@ -46,10 +46,15 @@ fn write(dir: &Path, name: &str, contents: &str) -> std::path::PathBuf {
 }
 
 fn service_signs_and_verifies(service: &JwtTokenService) {
-    let issued = service.issue(UserId(9)).unwrap();
+    let issued = service
+        .issue(&access_claims(9, 3, chrono::Utc::now()))
+        .unwrap();
     assert_eq!(
         service.verify(issued.access_token.expose()).unwrap(),
-        UserId(9)
+        VerifiedAccess {
+            user: UserId(9),
+            session: SessionId(3),
+        }
     );
 }
 
@@ -76,6 +81,7 @@ fn generated_keys_sign_and_verify_each_other() {
     let service = JwtTokenService::from_pem(
         pair.private_key_pem().as_bytes(),
         pair.public_key_pem().as_bytes(),
+        &[],
         JwtSettings::default(),
     )
     .unwrap();
@@ -136,6 +142,7 @@ fn written_keys_have_owner_only_private_file_and_load_back() {
         &paths.private_key,
         &paths.public_key,
         None,
+        None,
         JwtSettings::default(),
     )
     .unwrap();
@@ -192,6 +199,7 @@ fn writing_with_force_replaces_keys_and_tightens_the_private_mode() {
         &paths.private_key,
         &paths.public_key,
         None,
+        None,
         JwtSettings::default(),
     )
     .unwrap();
@@ -231,9 +239,14 @@ fn encrypted_private_key_loads_with_the_right_password() {
 
     let loaded = load_private_key_pem(&private, Some(PASSWORD)).unwrap();
     assert_eq!(loaded.bits(), 2048);
-    let service =
-        JwtTokenService::from_files(&private, &public, Some(PASSWORD), JwtSettings::default())
-            .unwrap();
+    let service = JwtTokenService::from_files(
+        &private,
+        &public,
+        Some(PASSWORD),
+        None,
+        JwtSettings::default(),
+    )
+    .unwrap();
     service_signs_and_verifies(&service);
 }
 
@@ -295,7 +308,7 @@ fn pkcs1_keys_are_accepted() {
     let loaded_private = parse_private_key_pem(private_pkcs1.as_bytes(), None, "pkcs1").unwrap();
     let loaded_public = parse_public_key_pem(public_pkcs1.as_bytes(), "pkcs1").unwrap();
     let service =
-        JwtTokenService::from_keys(&loaded_private, &loaded_public, JwtSettings::default())
+        JwtTokenService::from_keys(&loaded_private, &loaded_public, &[], JwtSettings::default())
             .unwrap();
     service_signs_and_verifies(&service);
 }
@@ -318,8 +331,8 @@ fn mismatched_key_files_are_refused() {
     let temp = tempfile::tempdir().unwrap();
     let private = write(temp.path(), "private_key.pem", keys().private_key_pem());
     let public = write(temp.path(), "public_key.pem", other_keys().public_key_pem());
-    let err =
-        JwtTokenService::from_files(&private, &public, None, JwtSettings::default()).unwrap_err();
+    let err = JwtTokenService::from_files(&private, &public, None, None, JwtSettings::default())
+        .unwrap_err();
     match err.downcast_ref::<KeyLoadError>() {
         Some(KeyLoadError::Mismatch {
             private: p,

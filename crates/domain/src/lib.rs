@@ -10,6 +10,7 @@ pub mod pagination;
 pub mod password;
 pub mod ports;
 pub mod services;
+pub mod session;
 pub mod text;
 pub mod time;
 pub mod todo;
@@ -18,6 +19,9 @@ pub mod user;
 pub use error::{ConflictField, RepositoryError};
 pub use pagination::{Page, PageRequest};
 pub use password::{Password, PasswordHash};
+pub use session::{
+    ClientInfo, NewSession, RefreshToken, RefreshTokenHash, Session, SessionId, StoredRefreshToken,
+};
 pub use todo::{
     NewTodo, Priority, Todo, TodoChanges, TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle,
 };

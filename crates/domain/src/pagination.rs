@@ -5,8 +5,8 @@ use crate::text::InvalidValue;
 /// The largest page a client may ask for.
 pub const MAX_PAGE_SIZE: u64 = 100;
 
-/// A validated page request: `page >= 1`, `1 <= page_size <= 100`, and an
-/// offset that fits a signed 64-bit integer (what SQL `OFFSET` takes).
+/// A validated page request: `page >= 1` and `1 <= page_size <= 100`. Any
+/// page is valid; one beyond the last row is simply empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
     page: u64,
@@ -37,15 +37,6 @@ impl PageRequest {
                 error: InvalidValue::new(format!("must be between 1 and {MAX_PAGE_SIZE}")),
             });
         }
-        let fits = (page - 1)
-            .checked_mul(page_size)
-            .is_some_and(|offset| i64::try_from(offset).is_ok());
-        if !fits {
-            return Err(PageRequestError {
-                field: "page",
-                error: InvalidValue::new("is too large"),
-            });
-        }
         Ok(Self { page, page_size })
     }
 
@@ -59,10 +50,13 @@ impl PageRequest {
         self.page_size
     }
 
-    /// Rows to skip; never overflows (checked at construction).
+    /// Rows to skip, saturating at `i64::MAX` (what SQL `OFFSET` takes): a
+    /// page that far out is past every row, so it is empty either way.
     #[must_use]
     pub fn offset(self) -> u64 {
-        (self.page - 1) * self.page_size
+        (self.page - 1)
+            .saturating_mul(self.page_size)
+            .min(i64::MAX.unsigned_abs())
     }
 }
 
@@ -106,11 +100,12 @@ mod tests {
     }
 
     #[test]
-    fn offset_overflow_is_refused_not_wrapped() {
-        assert_eq!(PageRequest::new(u64::MAX, 100).unwrap_err().field, "page");
-        let max_ok = u64::try_from(i64::MAX).unwrap() / 100 + 1;
-        assert!(PageRequest::new(max_ok, 100).is_ok());
-        assert!(PageRequest::new(max_ok + 1, 100).is_err());
+    fn huge_pages_are_valid_and_their_offset_saturates_instead_of_wrapping() {
+        let huge = PageRequest::new(u64::MAX, 100).unwrap();
+        assert_eq!(huge.offset(), i64::MAX.unsigned_abs());
+        let near = PageRequest::new(i64::MAX.unsigned_abs(), 10).unwrap();
+        assert_eq!(near.offset(), i64::MAX.unsigned_abs());
+        assert_eq!(PageRequest::new(3, 100).unwrap().offset(), 200);
     }
 
     #[test]
@@ -123,6 +118,6 @@ mod tests {
     fn smallest_page_size_is_one_and_the_largest_offset_is_i64_max() {
         let i64_max = u64::try_from(i64::MAX).unwrap();
         assert_eq!(PageRequest::new(i64_max + 1, 1).unwrap().offset(), i64_max);
-        assert_eq!(PageRequest::new(i64_max + 2, 1).unwrap_err().field, "page");
+        assert_eq!(PageRequest::new(i64_max + 2, 1).unwrap().offset(), i64_max);
     }
 }

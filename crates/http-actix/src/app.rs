@@ -4,24 +4,33 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
+use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, NormalizePath, from_fn};
+use actix_web::http::{Method, header};
+use actix_web::middleware::{Condition, NormalizePath, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use auth::{BcryptHasher, JwtSettings, JwtTokenService};
-use domain::services::{AuthService, TodoService, UserService};
+use domain::services::{
+    AuthPolicy, AuthPorts, AuthService, SessionService, ThrottlePolicy, TodoService, UserService,
+};
 use infra_sea::{
-    DatabaseSettings, SeaDatabaseProbe, SeaSchemaStatus, SeaTodoRepository, SeaUserRepository,
+    DatabaseSettings, SeaDatabaseProbe, SeaLoginAttempts, SeaSchemaStatus, SeaSessionRepository,
+    SeaTodoRepository, SeaUserRepository,
 };
 use migration::MigratorTrait;
 use sea_orm::DatabaseConnection;
 
-use crate::config::{Environment, Settings};
+use crate::client_addr::TrustedProxies;
+use crate::config::{Environment, MAX_HEADER_WAIT, Settings};
+use crate::dto::JwksResponse;
 use crate::error::ApiError;
 use crate::extract::body::BodyLimit;
 use crate::metrics::Metrics;
-use crate::middleware::request_context;
+use crate::middleware::{RequestTimeout, request_context};
+use crate::request_id;
 use crate::routes::docs::ApiDocs;
 use crate::shutdown::ShutdownSignals;
 use crate::state::AppState;
@@ -64,21 +73,7 @@ impl Application {
             }
         }
         ensure_keys(settings)?;
-        let tokens = JwtTokenService::from_files(
-            &settings.jwt_private_key_path,
-            &settings.jwt_public_key_path,
-            settings
-                .jwt_private_key_password
-                .as_ref()
-                .map(|s| s.expose()),
-            JwtSettings {
-                access_token_lifetime: std::time::Duration::from_secs(
-                    settings.access_token_expire_minutes * 60,
-                ),
-                leeway_seconds: settings.jwt_leeway_seconds,
-            },
-        )
-        .context("loading the JWT keys")?;
+        let tokens = load_tokens(settings)?;
         let hasher = BcryptHasher::new(settings.bcrypt_cost).context("setting up bcrypt")?;
         let metrics = if settings.metrics_enabled {
             Some(web::Data::new(
@@ -87,7 +82,10 @@ impl Application {
         } else {
             None
         };
-        let state = wire(db.clone(), Arc::new(tokens), Arc::new(hasher), settings);
+        let state = wire(db.clone(), Arc::new(tokens), Arc::new(hasher), settings)?;
+        let trusted = web::Data::new(TrustedProxies(settings.trusted_proxies.clone()));
+        let timeout = RequestTimeout(settings.request_timeout);
+        let cors_origins = settings.cors_origins.clone();
         let shutdown = ShutdownSignals::install().context("installing the signal handlers")?;
 
         // Swagger UI and ReDoc only with DEBUG=true; the document always.
@@ -105,13 +103,16 @@ impl Application {
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(BodyLimit(body_limit))
+                .app_data(trusted.clone())
+                .app_data(timeout)
                 .wrap(NormalizePath::trim())
+                .wrap(Condition::new(
+                    !cors_origins.is_empty(),
+                    cors(&cors_origins),
+                ))
+                // Outermost: every response, errors included, gets the
+                // request id and the security headers here.
                 .wrap(from_fn(request_context))
-                .wrap(
-                    DefaultHeaders::new()
-                        .add(("X-Content-Type-Options", "nosniff"))
-                        .add(("X-Frame-Options", "DENY")),
-                )
                 .configure(routes)
                 .configure(|cfg| crate::routes::docs::configure(cfg, &docs))
                 .configure(|cfg| crate::routes::metrics::configure(cfg, metrics.clone()))
@@ -120,6 +121,9 @@ impl Application {
         .listen(listener)
         .context("starting the HTTP server")?
         .workers(settings.workers)
+        // Slow headers (slowloris) are cut off by actix itself with a bare
+        // 408; a slow body or handler by the request-context middleware.
+        .client_request_timeout(settings.request_timeout.min(MAX_HEADER_WAIT))
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
         // SIGTERM and SIGINT both drain (actix alone would force-stop on SIGINT).
         .shutdown_signal(shutdown.received(settings.shutdown_timeout))
@@ -185,24 +189,106 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     .context("connecting to the database")
 }
 
+/// Loads the signing key, its public key and the retired public keys.
+///
+/// # Errors
+/// When a key cannot be read or parsed, or the token settings are refused.
+pub fn load_tokens(settings: &Settings) -> anyhow::Result<JwtTokenService> {
+    // A missing directory of retired keys (before any rotation) holds none.
+    JwtTokenService::from_files(
+        &settings.jwt_private_key_path,
+        &settings.jwt_public_key_path,
+        settings
+            .jwt_private_key_password
+            .as_ref()
+            .map(|s| s.expose()),
+        Some(&settings.jwt_verify_keys_dir),
+        JwtSettings {
+            access_token_lifetime: Duration::from_secs(settings.access_token_expire_minutes * 60),
+            leeway_seconds: settings.jwt_leeway_seconds,
+            issuer: settings.jwt_issuer.clone(),
+            audience: settings.jwt_audience.clone(),
+        },
+    )
+    .context("loading the JWT keys")
+}
+
+/// The sessions and throttling rules the settings describe.
+#[must_use]
+pub fn auth_policy(settings: &Settings) -> AuthPolicy {
+    AuthPolicy {
+        refresh_lifetime: Duration::from_secs(settings.refresh_token_expire_days * 86_400),
+        reuse_grace: Duration::from_secs(settings.refresh_reuse_grace_seconds),
+        throttle: ThrottlePolicy {
+            max_failures_per_account: settings.login_max_failures_per_account,
+            max_failures_per_ip: settings.login_max_failures_per_ip,
+            failure_window: Duration::from_secs(settings.login_failure_window_seconds),
+            max_registrations_per_ip: settings.register_max_per_ip,
+            registration_window: Duration::from_secs(settings.register_window_seconds),
+        },
+    }
+}
+
 /// Builds the use cases over the SeaORM adapters.
+///
+/// # Errors
+/// When the key set cannot be published (a key the JWKS cannot describe).
 fn wire(
     db: DatabaseConnection,
     tokens: Arc<JwtTokenService>,
     hasher: Arc<BcryptHasher>,
     settings: &Settings,
-) -> AppState {
+) -> anyhow::Result<AppState> {
     let users = Arc::new(SeaUserRepository::new(db.clone()));
+    let sessions = Arc::new(SeaSessionRepository::new(db.clone()));
     let todos = Arc::new(SeaTodoRepository::new(db.clone()));
-    AppState {
-        auth: AuthService::new(users.clone(), hasher.clone(), tokens),
-        users: UserService::new(users, hasher),
+    // Only the public members the DTO names are ever served.
+    let jwks: JwksResponse =
+        serde_json::from_value(tokens.jwks()).context("reading the JSON Web Key Set")?;
+    let jwks = serde_json::to_vec(&jwks).context("serializing the JSON Web Key Set")?;
+    let ports = AuthPorts {
+        users: users.clone(),
+        sessions: sessions.clone(),
+        hasher: hasher.clone(),
+        refresh_tokens: Arc::new(tokens.refresh_tokens()),
+        tokens,
+        attempts: Arc::new(SeaLoginAttempts::new(db.clone())),
+    };
+    Ok(AppState {
+        auth: AuthService::new(ports, auth_policy(settings)),
+        sessions: SessionService::new(users.clone(), sessions.clone(), hasher.clone()),
+        users: UserService::new(users, hasher, sessions),
         todos: TodoService::new(todos),
         probe: Arc::new(SeaDatabaseProbe::new(db.clone())),
         schema: Arc::new(SeaSchemaStatus::new(db)),
         environment: settings.environment,
         health_timeout: settings.health_timeout,
-    }
+        jwks: web::Bytes::from(jwks),
+    })
+}
+
+/// Cross-origin access for the configured origins only: each is answered
+/// with itself in `Access-Control-Allow-Origin`; any other origin gets no
+/// CORS header at all (never reflected, never `*`). Bearer tokens travel in
+/// a header, not in cookies, so credentials are never allowed.
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static(request_id::HEADER),
+        ])
+        .expose_headers([
+            header::HeaderName::from_static(request_id::HEADER),
+            header::HeaderName::from_static(crate::middleware::PROCESS_TIME_HEADER),
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+        ])
+        .max_age(600)
 }
 
 /// Outside production, a fresh clone has no keys: make a pair, loudly.

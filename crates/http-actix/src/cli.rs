@@ -9,7 +9,7 @@ use auth::BcryptHasher;
 use clap::{Parser, Subcommand};
 use domain::services::{CreateAdminError, Registration, UserService};
 use domain::{Email, FullName, Password, Username};
-use infra_sea::SeaUserRepository;
+use infra_sea::{SeaSessionRepository, SeaUserRepository};
 use migration::MigratorTrait;
 
 use crate::app::{Application, connect};
@@ -43,8 +43,13 @@ pub enum Command {
         #[arg(long, default_value_t = 2048)]
         bits: usize,
         /// Overwrite existing key files.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "rotate")]
         force: bool,
+        /// Make a new active key pair and keep the old public key as a
+        /// retired verification key (published in the JWKS, still accepted)
+        /// until it is removed by hand. Restart the servers to use it.
+        #[arg(long)]
+        rotate: bool,
     },
     /// Create an administrator, or promote an existing user to one. The
     /// password comes from ADMIN_PASSWORD or is prompted for.
@@ -97,8 +102,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
             .context("serving"),
         Command::Migrate { action } => migrate(&settings, action).await,
-        Command::Keygen { dir, bits, force } => {
-            let paths = auth::keys::write_keypair(&dir, bits, force)?;
+        Command::Keygen {
+            dir,
+            bits,
+            force,
+            rotate,
+        } => {
+            let paths = if rotate {
+                auth::keys::rotate_keypair(&dir, bits).context("rotating the key pair")?
+            } else {
+                auth::keys::write_keypair(&dir, bits, force)?
+            };
             println!(
                 "wrote {} and {}",
                 paths.private_key.display(),
@@ -160,7 +174,11 @@ async fn create_admin(
             .context("applying migrations")?;
     }
     let hasher = BcryptHasher::new(settings.bcrypt_cost)?;
-    let service = UserService::new(Arc::new(SeaUserRepository::new(db)), Arc::new(hasher));
+    let service = UserService::new(
+        Arc::new(SeaUserRepository::new(db.clone())),
+        Arc::new(hasher),
+        Arc::new(SeaSessionRepository::new(db)),
+    );
     match service.create_admin(registration).await {
         Ok((user, true)) => println!(
             "created admin {} (id {})",

@@ -3,9 +3,12 @@
 //! explicitly. Every variable is documented in `.env.example`.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
+
+use ipnet::IpNet;
 
 /// Where the service runs; changes defaults and what is tolerated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +67,11 @@ impl fmt::Debug for Secret {
 /// The SQLite file used when `DATABASE_URL` is unset.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.db?mode=rwc";
 
+/// The longest the server waits for a request's headers, whatever
+/// `REQUEST_TIMEOUT_SECONDS` says: slow-header clients (slowloris) are cut
+/// off early.
+pub const MAX_HEADER_WAIT: Duration = Duration::from_secs(5);
+
 /// Every setting of the service.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -85,6 +93,33 @@ pub struct Settings {
     pub jwt_private_key_password: Option<Secret>,
     pub access_token_expire_minutes: u64,
     pub jwt_leeway_seconds: u64,
+    /// `iss` of the access tokens issued, and required of those received.
+    pub jwt_issuer: String,
+    /// `aud` of the access tokens issued, and required of those received.
+    pub jwt_audience: String,
+    /// Retired public keys (PEM files) still accepted for verification and
+    /// published in the JWKS. A missing directory means none.
+    pub jwt_verify_keys_dir: PathBuf,
+    /// How long a session, and so its refresh tokens, lives from login.
+    pub refresh_token_expire_days: u64,
+    /// How long a spent refresh token may be replayed for the same answer.
+    pub refresh_reuse_grace_seconds: u64,
+    /// Failed logins per account within the window before 429 (0: no limit).
+    pub login_max_failures_per_account: u32,
+    /// Failed logins per client address within the window before 429 (0: no limit).
+    pub login_max_failures_per_ip: u32,
+    pub login_failure_window_seconds: u64,
+    /// Registrations per client address within the window before 429 (0: no limit).
+    pub register_max_per_ip: u32,
+    pub register_window_seconds: u64,
+    /// Peers whose `X-Forwarded-For` is believed (addresses or CIDR ranges).
+    pub trusted_proxies: Vec<IpNet>,
+    /// Origins allowed to call the API from a browser (exact `scheme://host[:port]`).
+    pub cors_origins: Vec<String>,
+    /// The longest a request may take once its headers are in: reading the
+    /// body and handling it (408 beyond). The headers themselves must arrive
+    /// within the smaller of this and [`MAX_HEADER_WAIT`].
+    pub request_timeout: Duration,
     pub bcrypt_cost: u32,
     pub auto_migrate: bool,
     pub max_body_bytes: usize,
@@ -135,6 +170,19 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         }
     }
 
+    /// A name carried in tokens: 1..=256 bytes, no control characters.
+    fn token_name(&mut self, name: &str, default: &str) -> String {
+        let value = self.string(name, default);
+        if value.len() > auth::jwt::MAX_NAME_BYTES || value.chars().any(char::is_control) {
+            self.problems.push(format!(
+                "{name}: expected at most {} bytes without control characters",
+                auth::jwt::MAX_NAME_BYTES
+            ));
+            return default.to_owned();
+        }
+        value
+    }
+
     fn bool(&mut self, name: &str, default: bool) -> bool {
         match self.raw(name) {
             None => default,
@@ -169,6 +217,74 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             default
         }
     }
+}
+
+impl<F: Fn(&str) -> Option<String>> Reader<F> {
+    /// A comma-separated list, each item parsed by `parse`; empty items are
+    /// skipped.
+    fn list<T>(&mut self, name: &str, expected: &str, parse: impl Fn(&str) -> Option<T>) -> Vec<T> {
+        let Some(raw) = self.raw(name) else {
+            return Vec::new();
+        };
+        let mut items = Vec::new();
+        for item in raw.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            match parse(item) {
+                Some(value) => items.push(value),
+                None => self
+                    .problems
+                    .push(format!("{name}: {expected}, got {item:?}")),
+            }
+        }
+        items
+    }
+}
+
+/// An address (`10.0.0.1`, `::1`) or a CIDR range (`10.0.0.0/8`).
+#[must_use]
+pub fn parse_ip_range(item: &str) -> Option<IpNet> {
+    if let Ok(net) = item.parse::<IpNet>() {
+        return Some(net.trunc());
+    }
+    item.parse::<IpAddr>()
+        .ok()
+        .map(|ip| IpNet::from(ip.to_canonical()))
+}
+
+/// A browser origin exactly as browsers send it: `http` or `https`, a
+/// lower-case host (or a bracketed IPv6 address), an optional port, and
+/// nothing else (no path, not even `/`; no `*`).
+#[must_use]
+pub fn parse_origin(item: &str) -> Option<String> {
+    let (scheme, authority) = item.split_once("://")?;
+    if !matches!(scheme, "http" | "https") {
+        return None;
+    }
+    let (_, port) = split_host_port(authority)?;
+    let port_ok = port.is_none_or(|p| {
+        !p.starts_with('0') && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok()
+    });
+    port_ok.then(|| item.to_owned())
+}
+
+fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
+    if let Some(rest) = authority.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        host.parse::<std::net::Ipv6Addr>().ok()?;
+        return match after {
+            "" => Some((host, None)),
+            _ => after.strip_prefix(':').map(|port| (host, Some(port))),
+        };
+    }
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let valid = !host.is_empty()
+        && !host.starts_with(['.', '-'])
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-'));
+    valid.then_some((host, port))
 }
 
 impl Settings {
@@ -247,6 +363,35 @@ impl Settings {
             jwt_private_key_password: r.raw("JWT_PRIVATE_KEY_PASSWORD").map(Secret::new),
             access_token_expire_minutes: r.ranged("ACCESS_TOKEN_EXPIRE_MINUTES", 1440, 1..=525_600),
             jwt_leeway_seconds: r.ranged("JWT_LEEWAY_SECONDS", 0, 0..=300),
+            jwt_issuer: r.token_name("JWT_ISSUER", "todo-api"),
+            jwt_audience: r.token_name("JWT_AUDIENCE", "todo-api"),
+            jwt_verify_keys_dir: PathBuf::from(r.string("JWT_VERIFY_KEYS_DIR", "keys/retired")),
+            refresh_token_expire_days: r.ranged("REFRESH_TOKEN_EXPIRE_DAYS", 30, 1..=3650),
+            refresh_reuse_grace_seconds: r.ranged("REFRESH_REUSE_GRACE_SECONDS", 10, 0..=300),
+            login_max_failures_per_account: r.ranged(
+                "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                5,
+                0..=1_000_000,
+            ),
+            login_max_failures_per_ip: r.ranged("LOGIN_MAX_FAILURES_PER_IP", 20, 0..=1_000_000),
+            login_failure_window_seconds: r.ranged(
+                "LOGIN_FAILURE_WINDOW_SECONDS",
+                900,
+                1..=7 * 86_400,
+            ),
+            register_max_per_ip: r.ranged("REGISTER_MAX_PER_IP", 10, 0..=1_000_000),
+            register_window_seconds: r.ranged("REGISTER_WINDOW_SECONDS", 3600, 1..=7 * 86_400),
+            trusted_proxies: r.list(
+                "TRUSTED_PROXIES",
+                "expected comma-separated IP addresses or CIDR ranges",
+                parse_ip_range,
+            ),
+            cors_origins: r.list(
+                "CORS_ORIGINS",
+                "expected comma-separated origins such as https://app.example.com (http or https, a lower-case host, an optional port; no path, no *)",
+                parse_origin,
+            ),
+            request_timeout: Duration::from_secs(r.ranged("REQUEST_TIMEOUT_SECONDS", 30, 1..=3600)),
             bcrypt_cost: r.ranged("BCRYPT_COST", 12, 4..=31),
             auto_migrate: r.bool("AUTO_MIGRATE", !production),
             max_body_bytes: r.ranged("MAX_BODY_BYTES", 64 * 1024, 1024..=16 * 1024 * 1024),
@@ -351,5 +496,125 @@ mod tests {
         let s = from(&[("JWT_PRIVATE_KEY_PASSWORD", "s3cr3t-pass")]).unwrap();
         assert!(!format!("{s:?}").contains("s3cr3t-pass"));
         assert_eq!(s.jwt_private_key_password.unwrap().expose(), "s3cr3t-pass");
+    }
+
+    #[test]
+    fn auth_defaults_are_the_documented_ones() {
+        let s = from(&[]).unwrap();
+        assert_eq!(s.jwt_issuer, "todo-api");
+        assert_eq!(s.jwt_audience, "todo-api");
+        assert_eq!(s.jwt_verify_keys_dir, PathBuf::from("keys/retired"));
+        assert_eq!(s.refresh_token_expire_days, 30);
+        assert_eq!(s.refresh_reuse_grace_seconds, 10);
+        assert_eq!(s.login_max_failures_per_account, 5);
+        assert_eq!(s.login_max_failures_per_ip, 20);
+        assert_eq!(s.login_failure_window_seconds, 900);
+        assert_eq!(s.register_max_per_ip, 10);
+        assert_eq!(s.register_window_seconds, 3600);
+        assert!(s.trusted_proxies.is_empty());
+        assert!(s.cors_origins.is_empty());
+        assert_eq!(s.request_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_ranges() {
+        let s = from(&[(
+            "TRUSTED_PROXIES",
+            " 127.0.0.1, 10.1.2.3/8 ,::1,fd00::/8,, ::ffff:192.0.2.1",
+        )])
+        .unwrap();
+        let shown: Vec<String> = s.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "127.0.0.1/32",
+                "10.0.0.0/8",
+                "::1/128",
+                "fd00::/8",
+                "192.0.2.1/32"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_trusted_proxy_is_named() {
+        let err =
+            from(&[("TRUSTED_PROXIES", "10.0.0.1, proxy.internal, 10.0.0.0/33")]).unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
+        assert!(err.problems[0].starts_with("TRUSTED_PROXIES:"), "{err}");
+        assert!(err.problems[0].contains("proxy.internal"), "{err}");
+        assert!(err.problems[1].contains("10.0.0.0/33"), "{err}");
+    }
+
+    #[test]
+    fn cors_origins_are_exact_origins() {
+        let s = from(&[(
+            "CORS_ORIGINS",
+            "https://app.example.com, http://localhost:3000,http://[::1]:8080",
+        )])
+        .unwrap();
+        assert_eq!(
+            s.cors_origins,
+            [
+                "https://app.example.com",
+                "http://localhost:3000",
+                "http://[::1]:8080"
+            ]
+        );
+        for bad in [
+            "*",
+            "null",
+            "app.example.com",
+            "ftp://app.example.com",
+            "https://app.example.com/",
+            "https://app.example.com/path",
+            "https://App.Example.com",
+            "https://app.example.com:0",
+            "https://app.example.com:99999",
+            "https://user@app.example.com",
+            "https://*.example.com",
+            "https://",
+        ] {
+            let err = from(&[("CORS_ORIGINS", bad)]).unwrap_err();
+            assert!(err.problems[0].starts_with("CORS_ORIGINS:"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_auth_settings_are_reported() {
+        let err = from(&[
+            ("REFRESH_TOKEN_EXPIRE_DAYS", "0"),
+            ("REFRESH_REUSE_GRACE_SECONDS", "-1"),
+            ("LOGIN_FAILURE_WINDOW_SECONDS", "0"),
+            ("REQUEST_TIMEOUT_SECONDS", "0"),
+            ("LOGIN_MAX_FAILURES_PER_IP", "many"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 5, "{err}");
+    }
+
+    #[test]
+    fn token_names_are_checked() {
+        let s = from(&[
+            ("JWT_ISSUER", "https://id.example"),
+            ("JWT_AUDIENCE", "todo-web"),
+        ])
+        .unwrap();
+        assert_eq!(s.jwt_issuer, "https://id.example");
+        assert_eq!(s.jwt_audience, "todo-web");
+        let long = "x".repeat(257);
+        let err = from(&[("JWT_ISSUER", long.as_str()), ("JWT_AUDIENCE", "a\tb")]).unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
+    }
+
+    #[test]
+    fn a_limit_of_zero_turns_throttling_off() {
+        let s = from(&[
+            ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "0"),
+            ("REGISTER_MAX_PER_IP", "0"),
+        ])
+        .unwrap();
+        assert_eq!(s.login_max_failures_per_account, 0);
+        assert_eq!(s.register_max_per_ip, 0);
     }
 }

@@ -29,6 +29,19 @@ pub fn render(settings: &Settings) -> String {
         jwt_private_key_password,
         access_token_expire_minutes,
         jwt_leeway_seconds,
+        jwt_issuer,
+        jwt_audience,
+        jwt_verify_keys_dir,
+        refresh_token_expire_days,
+        refresh_reuse_grace_seconds,
+        login_max_failures_per_account,
+        login_max_failures_per_ip,
+        login_failure_window_seconds,
+        register_max_per_ip,
+        register_window_seconds,
+        trusted_proxies,
+        cors_origins,
+        request_timeout,
         bcrypt_cost,
         auto_migrate,
         max_body_bytes,
@@ -37,7 +50,7 @@ pub fn render(settings: &Settings) -> String {
         health_timeout,
         metrics_enabled,
     } = settings;
-    let lines: [(&str, String); 23] = [
+    let lines: [(&str, String); 36] = [
         ("APP_NAME", app_name.clone()),
         ("ENVIRONMENT", environment.as_str().to_owned()),
         ("DEBUG", debug.to_string()),
@@ -46,10 +59,29 @@ pub fn render(settings: &Settings) -> String {
         ("WORKERS", workers.to_string()),
         ("MAX_BODY_BYTES", max_body_bytes.to_string()),
         (
+            "REQUEST_TIMEOUT_SECONDS",
+            request_timeout.as_secs().to_string(),
+        ),
+        (
             "SHUTDOWN_TIMEOUT_SECONDS",
             shutdown_timeout.as_secs().to_string(),
         ),
         ("METRICS_ENABLED", metrics_enabled.to_string()),
+        ("CORS_ORIGINS", cors_origins.join(",")),
+        (
+            "TRUSTED_PROXIES",
+            trusted_proxies
+                .iter()
+                .map(|net| {
+                    if net.prefix_len() == net.max_prefix_len() {
+                        net.addr().to_string()
+                    } else {
+                        net.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
         ("DATABASE_URL", redact_database_url(database_url)),
         ("DB_POOL_SIZE", db_pool_size.to_string()),
         (
@@ -76,11 +108,42 @@ pub fn render(settings: &Settings) -> String {
                 .map_or_else(String::new, |_| REDACTED.to_owned()),
         ),
         (
+            "JWT_VERIFY_KEYS_DIR",
+            jwt_verify_keys_dir.display().to_string(),
+        ),
+        ("JWT_ISSUER", jwt_issuer.clone()),
+        ("JWT_AUDIENCE", jwt_audience.clone()),
+        (
             "ACCESS_TOKEN_EXPIRE_MINUTES",
             access_token_expire_minutes.to_string(),
         ),
         ("JWT_LEEWAY_SECONDS", jwt_leeway_seconds.to_string()),
+        (
+            "REFRESH_TOKEN_EXPIRE_DAYS",
+            refresh_token_expire_days.to_string(),
+        ),
+        (
+            "REFRESH_REUSE_GRACE_SECONDS",
+            refresh_reuse_grace_seconds.to_string(),
+        ),
         ("BCRYPT_COST", bcrypt_cost.to_string()),
+        (
+            "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+            login_max_failures_per_account.to_string(),
+        ),
+        (
+            "LOGIN_MAX_FAILURES_PER_IP",
+            login_max_failures_per_ip.to_string(),
+        ),
+        (
+            "LOGIN_FAILURE_WINDOW_SECONDS",
+            login_failure_window_seconds.to_string(),
+        ),
+        ("REGISTER_MAX_PER_IP", register_max_per_ip.to_string()),
+        (
+            "REGISTER_WINDOW_SECONDS",
+            register_window_seconds.to_string(),
+        ),
     ];
     lines
         .iter()
@@ -203,13 +266,86 @@ mod tests {
         let text = render(&s);
         assert!(!text.contains("hunter2"), "{text}");
         let lines: HashMap<&str, &str> = text.lines().map(|l| l.split_once('=').unwrap()).collect();
-        assert_eq!(lines.len(), 23, "{text}");
+        assert_eq!(lines.len(), 36, "{text}");
         assert_eq!(lines["DATABASE_URL"], "postgres://app:***@db/app");
         assert_eq!(lines["JWT_PRIVATE_KEY_PASSWORD"], "***");
         assert_eq!(lines["METRICS_ENABLED"], "false");
         assert_eq!(lines["APP_NAME"], "\"Pure Async REST API\"");
         assert_eq!(lines["DB_ACQUIRE_TIMEOUT_MS"], "3000");
         assert_eq!(lines["SHUTDOWN_TIMEOUT_SECONDS"], "30");
+    }
+
+    #[test]
+    fn lists_print_comma_separated_and_read_back_the_same() {
+        let s = settings(&[
+            ("TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,::1"),
+            (
+                "CORS_ORIGINS",
+                "https://app.example.com,http://localhost:3000",
+            ),
+        ]);
+        let text = render(&s);
+        assert!(
+            text.contains("\nTRUSTED_PROXIES=127.0.0.1,10.0.0.0/8,::1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nCORS_ORIGINS=https://app.example.com,http://localhost:3000\n"),
+            "{text}"
+        );
+        let lines: HashMap<&str, &str> = text.lines().map(|l| l.split_once('=').unwrap()).collect();
+        let again = settings(&[
+            ("TRUSTED_PROXIES", lines["TRUSTED_PROXIES"]),
+            ("CORS_ORIGINS", lines["CORS_ORIGINS"]),
+        ]);
+        assert_eq!(again.trusted_proxies, s.trusted_proxies);
+        assert_eq!(again.cors_origins, s.cors_origins);
+    }
+
+    #[test]
+    fn auth_settings_are_reported_with_their_defaults() {
+        let text = render(&settings(&[]));
+        for line in [
+            "JWT_ISSUER=todo-api",
+            "JWT_AUDIENCE=todo-api",
+            "JWT_VERIFY_KEYS_DIR=keys/retired",
+            "REFRESH_TOKEN_EXPIRE_DAYS=30",
+            "REFRESH_REUSE_GRACE_SECONDS=10",
+            "LOGIN_MAX_FAILURES_PER_ACCOUNT=5",
+            "LOGIN_MAX_FAILURES_PER_IP=20",
+            "LOGIN_FAILURE_WINDOW_SECONDS=900",
+            "REGISTER_MAX_PER_IP=10",
+            "REGISTER_WINDOW_SECONDS=3600",
+            "TRUSTED_PROXIES=",
+            "CORS_ORIGINS=",
+            "REQUEST_TIMEOUT_SECONDS=30",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_variable_is_documented_in_env_example_and_the_readme() {
+        let env_example = include_str!("../../../.env.example");
+        let readme = include_str!("../../../README.md");
+        let mut previous = 0;
+        for line in render(&settings(&[])).lines() {
+            let (name, _) = line.split_once('=').unwrap();
+            let assignment = format!("{name}=");
+            let position = env_example
+                .lines()
+                .position(|l| l.trim_start_matches('#').starts_with(&assignment));
+            let position = position.unwrap_or_else(|| panic!("{name} is not in .env.example"));
+            assert!(position > previous, "{name} is out of .env.example's order");
+            previous = position;
+            assert!(
+                readme.contains(&format!("`{name}`")),
+                "{name} is not in README.md"
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,10 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use domain::services::{AuthenticateError, LoginError, RegisterError, TodoError, UserError};
+use domain::services::{
+    AuthenticateError, LoginError, RefreshError, RegisterError, RetryAfter, SessionError,
+    TodoError, UserError,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -141,6 +144,12 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("{0}")]
     UnsupportedMediaType(&'static str),
+    /// Throttled: answered with `Retry-After: <retry_after>`.
+    #[error("Too many attempts; try again in {retry_after} seconds")]
+    TooManyRequests { retry_after: u64 },
+    /// The body or the handler took longer than `REQUEST_TIMEOUT_SECONDS`.
+    #[error("Request timed out")]
+    RequestTimeout,
     /// Any other status actix produced on its own (kept with its reason).
     #[error("{0}")]
     Status(StatusCode),
@@ -220,6 +229,13 @@ impl ApiError {
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
+            Self::TooManyRequests { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            Self::RequestTimeout => {
+                // Whatever of the body is still coming is not read: close.
+                response.force_close();
+            }
             _ => {}
         }
         response.json(self.body(request_id))
@@ -238,6 +254,8 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Status(status) => *status,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -252,6 +270,25 @@ impl ResponseError for ApiError {
 pub const NOT_AUTHENTICATED: &str = "Not authenticated";
 pub const INVALID_CREDENTIALS: &str = "Could not validate credentials";
 pub const NOT_ENOUGH_PERMISSIONS: &str = "Not enough permissions";
+pub const INCORRECT_LOGIN: &str = "Incorrect username or password";
+pub const INVALID_REFRESH_TOKEN: &str = "Invalid refresh token";
+pub const INCORRECT_PASSWORD: &str = "Incorrect password";
+pub const SESSION_NOT_FOUND: &str = "Session not found";
+
+impl ApiError {
+    /// A throttle decision: logged (never with a password or a token) and
+    /// answered 429 with `Retry-After`. `what` names the limit hit.
+    fn throttled(what: &'static str, wait: RetryAfter) -> Self {
+        let retry_after = wait.seconds();
+        tracing::info!(
+            request_id = %request_id::current(),
+            throttle = what,
+            retry_after_seconds = retry_after,
+            "request throttled"
+        );
+        Self::TooManyRequests { retry_after }
+    }
+}
 
 impl From<RegisterError> for ApiError {
     fn from(error: RegisterError) -> Self {
@@ -260,6 +297,7 @@ impl From<RegisterError> for ApiError {
                 "A user with this {} already exists",
                 field.as_str()
             )),
+            RegisterError::Throttled(wait) => Self::throttled("registrations per address", wait),
             RegisterError::Unavailable(e) => Self::Unavailable(e),
             RegisterError::Unexpected(e) => Self::Internal(e),
         }
@@ -269,8 +307,12 @@ impl From<RegisterError> for ApiError {
 impl From<LoginError> for ApiError {
     fn from(error: LoginError) -> Self {
         match error {
-            LoginError::InvalidCredentials => Self::Unauthorized("Incorrect username or password"),
+            LoginError::InvalidCredentials => Self::Unauthorized(INCORRECT_LOGIN),
             LoginError::Inactive => Self::Unauthorized("Inactive user"),
+            // The domain does not say which of the two limits was hit.
+            LoginError::Throttled(wait) => {
+                Self::throttled("failed logins per account or per address", wait)
+            }
             LoginError::Unavailable(e) => Self::Unavailable(e),
             LoginError::Unexpected(e) => Self::Internal(e),
         }
@@ -283,6 +325,36 @@ impl From<AuthenticateError> for ApiError {
             AuthenticateError::InvalidToken => Self::Unauthorized(INVALID_CREDENTIALS),
             AuthenticateError::Unavailable(e) => Self::Unavailable(e),
             AuthenticateError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<RefreshError> for ApiError {
+    fn from(error: RefreshError) -> Self {
+        match error {
+            RefreshError::Invalid => Self::Unauthorized(INVALID_REFRESH_TOKEN),
+            RefreshError::Reused(session) => {
+                // Never the token itself: the session id says enough.
+                tracing::warn!(
+                    request_id = %request_id::current(),
+                    session_id = session.0,
+                    "a spent refresh token was presented after the grace window; session revoked"
+                );
+                Self::Unauthorized(INVALID_REFRESH_TOKEN)
+            }
+            RefreshError::Unavailable(e) => Self::Unavailable(e),
+            RefreshError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<SessionError> for ApiError {
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::NotFound => Self::NotFound(SESSION_NOT_FOUND),
+            SessionError::WrongPassword => Self::Unauthorized(INCORRECT_PASSWORD),
+            SessionError::Unavailable(e) => Self::Unavailable(e),
+            SessionError::Unexpected(e) => Self::Internal(e),
         }
     }
 }
@@ -342,6 +414,25 @@ mod tests {
             body["error"]["details"]["validation_errors"][0]["type"],
             "value_error"
         );
+    }
+
+    #[test]
+    fn throttling_is_429_with_retry_after() {
+        let error = ApiError::from(LoginError::Throttled(RetryAfter(
+            std::time::Duration::from_millis(899_500),
+        )));
+        let response = error.response_for("r");
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "900");
+        assert_eq!(error.envelope("r")["error"]["status_code"], 429);
+    }
+
+    #[test]
+    fn a_reused_refresh_token_is_the_same_401_as_an_invalid_one() {
+        let reused = ApiError::from(RefreshError::Reused(domain::SessionId(7)));
+        let invalid = ApiError::from(RefreshError::Invalid);
+        assert_eq!(reused.envelope("r"), invalid.envelope("r"));
+        assert_eq!(reused.status_code(), StatusCode::UNAUTHORIZED);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod client_addr;
 pub mod config;
 pub mod config_report;
 pub mod dto;

@@ -1,14 +1,21 @@
 //! The request-context middleware, outermost on every request:
 //! - assigns the request id (echoing a valid client value) and keeps it in a
 //!   task-local so every error envelope names it;
+//! - works out the client address once ([`crate::client_addr`]) and keeps it
+//!   in the request's extensions for the handlers (sessions, throttling) and
+//!   the access log;
+//! - gives the rest of the request (reading the body, the handler) at most
+//!   `REQUEST_TIMEOUT_SECONDS`, then answers 408;
 //! - turns any error response that is not already our envelope (actix's own
 //!   405s, routing errors) into the envelope;
-//! - adds `X-Request-ID` and `X-Process-Time` (milliseconds) to every response;
+//! - adds `X-Request-ID`, `X-Process-Time` (milliseconds),
+//!   `X-Content-Type-Options: nosniff` and `X-Frame-Options: DENY` to every
+//!   response;
 //! - logs one completion line per request;
 //! - records the request in the metrics when they are enabled (a counter and
 //!   a histogram observation, labelled with the route template).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -18,12 +25,17 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 use tracing::Instrument;
 
+use crate::client_addr::{ClientAddr, TrustedProxies, client_addr};
 use crate::error::ApiError;
 use crate::extract::AuthenticatedUserId;
 use crate::metrics::Metrics;
 use crate::request_id;
 
 pub const PROCESS_TIME_HEADER: &str = "x-process-time";
+
+/// How long a request may take once its headers are in (application data).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestTimeout(pub Duration);
 
 /// See the module documentation.
 ///
@@ -37,21 +49,41 @@ pub async fn request_context(
     let id = request_id::from_header(req.headers().get(request_id::HEADER));
     let method = req.method().clone();
     let path = req.path().to_owned();
-    let client_ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let client = {
+        let trusted = req.app_data::<web::Data<TrustedProxies>>();
+        let empty = TrustedProxies::default();
+        client_addr(
+            req.peer_addr().map(|a| a.ip()),
+            req.headers(),
+            trusted.map_or(&empty, |t| t.get_ref()),
+        )
+    };
+    if let Some(ip) = client {
+        req.extensions_mut().insert(ClientAddr(ip));
+    }
+    let client_ip = client.map(|ip| ip.to_string()).unwrap_or_default();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let limit = req.app_data::<RequestTimeout>().map(|t| t.0);
     // Nothing may hold a clone of the request while inner services run:
     // routing needs it uniquely owned.
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
-    let outcome = request_id::scope(id.clone(), next.call(req).instrument(span)).await;
+    let inner = next.call(req).instrument(span);
+    let timed = async move {
+        match limit {
+            Some(limit) => tokio::time::timeout(limit, inner)
+                .await
+                .unwrap_or_else(|_| Err(ApiError::RequestTimeout.into())),
+            None => inner.await,
+        }
+    };
+    let outcome = request_id::scope(id.clone(), timed).await;
 
     let mut response = match outcome {
         Ok(response) if needs_envelope(&response) => {
             let status = response.status();
-            let (request, _) = response.into_parts();
-            let enveloped = error_for(status).response_for(&id);
+            let (request, original) = response.into_parts();
+            let mut enveloped = error_for(status).response_for(&id);
+            keep_cors_headers(original.headers(), enveloped.headers_mut());
             ServiceResponse::new(request, enveloped).map_into_right_body()
         }
         Ok(response) => response.map_into_left_body(),
@@ -107,7 +139,15 @@ pub async fn request_context(
     Ok(response)
 }
 
+/// The request id, the processing time, and the security headers every
+/// response carries (`nosniff`, `X-Frame-Options: DENY`), error answers
+/// that surface as `Err` (a timeout) included.
 fn add_headers(headers: &mut header::HeaderMap, id: &str, started: Instant) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Ok(value) = HeaderValue::from_str(id) {
         headers.insert(HeaderName::from_static(request_id::HEADER), value);
@@ -149,9 +189,20 @@ fn needs_envelope<B>(response: &ServiceResponse<B>) -> bool {
     !is_json
 }
 
+/// The CORS middleware's headers on a response that is replaced by the
+/// envelope, so that a browser can read the envelope too.
+fn keep_cors_headers(from: &header::HeaderMap, to: &mut header::HeaderMap) {
+    for (name, value) in from {
+        if name.as_str().starts_with("access-control-") || name == header::VARY {
+            to.append(name.clone(), value.clone());
+        }
+    }
+}
+
 fn error_for(status: StatusCode) -> ApiError {
     match status {
         StatusCode::NOT_FOUND => ApiError::NotFound("Not found"),
+        StatusCode::REQUEST_TIMEOUT => ApiError::RequestTimeout,
         StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(crate::app::DEFAULT_BODY_LIMIT),
         StatusCode::INTERNAL_SERVER_ERROR => {

@@ -20,12 +20,14 @@ use utoipa::openapi::security::{
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
-    CreateTodoRequest, HealthResponse, LivenessResponse, LoginRequest, NewUserRequest,
-    NotReadyResponse, ReadinessResponse, TodoListResponse, TodoResponse, TokenResponse,
-    UnhealthyResponse, UpdateTodoRequest, UpdateUserRequest, UserListResponse, UserResponse,
+    ChangePasswordRequest, CreateTodoRequest, HealthResponse, Jwk, JwksResponse, LivenessResponse,
+    LoginRequest, NewUserRequest, NotReadyResponse, ReadinessResponse, RefreshRequest,
+    SessionResponse, TodoListResponse, TodoResponse, TokenResponse, UnhealthyResponse,
+    UpdateTodoRequest, UpdateUserRequest, UserListResponse, UserResponse,
 };
 use crate::error::{
-    ApiError, ErrorEnvelope, INVALID_CREDENTIALS, NOT_ENOUGH_PERMISSIONS, ValidationErrorEnvelope,
+    ApiError, ErrorEnvelope, INCORRECT_LOGIN, INVALID_CREDENTIALS, INVALID_REFRESH_TOKEN,
+    NOT_ENOUGH_PERMISSIONS, SESSION_NOT_FOUND, ValidationErrorEnvelope,
 };
 use crate::routes;
 
@@ -35,6 +37,8 @@ pub const BEARER_AUTH: &str = "bearer_auth";
 pub const OAUTH2_PASSWORD: &str = "oauth2_password";
 /// Where the OAuth2 password flow gets its token.
 pub const TOKEN_URL: &str = "/v1/auth/login";
+/// Where a refresh token is exchanged.
+const REFRESH_URL: &str = "/v1/auth/refresh";
 
 /// The API's OpenAPI document.
 #[derive(OpenApi)]
@@ -55,6 +59,11 @@ pub const TOKEN_URL: &str = "/v1/auth/login";
         NewUserRequest,
         LoginRequest,
         TokenResponse,
+        RefreshRequest,
+        ChangePasswordRequest,
+        SessionResponse,
+        JwksResponse,
+        Jwk,
         UserResponse,
         UpdateUserRequest,
         UserListResponse,
@@ -68,9 +77,11 @@ pub const TOKEN_URL: &str = "/v1/auth/login";
     modifiers(&Operations, &SecuritySchemes, &ErrorExamples),
     tags(
         (name = "health", description = "Liveness, readiness and the full health check"),
-        (name = "auth", description = "Registration, login and the current user"),
+        (name = "auth", description = "Registration, login, token refresh, the current user, \
+            sessions (logout, list, end) and password change"),
         (name = "users", description = "Users: admins manage everyone, users themselves"),
         (name = "todos", description = "The caller's own todos"),
+        (name = "keys", description = "The public keys that verify access tokens (JWKS)"),
     )
 )]
 pub struct ApiDoc;
@@ -164,15 +175,19 @@ const EXAMPLE_REQUEST_ID: &str = "5b0c8c5e-4d8e-4b55-9a47-3f0f1b8a6f4e";
 fn example_error(status: u16, path: &str) -> Option<ApiError> {
     Some(match status {
         400 => ApiError::BadRequest("Could not read the request body".into()),
-        401 if path == TOKEN_URL => ApiError::Unauthorized("Incorrect username or password"),
+        401 if path == TOKEN_URL => ApiError::Unauthorized(INCORRECT_LOGIN),
+        401 if path == REFRESH_URL => ApiError::Unauthorized(INVALID_REFRESH_TOKEN),
         401 => ApiError::Unauthorized(INVALID_CREDENTIALS),
         403 => ApiError::Forbidden(NOT_ENOUGH_PERMISSIONS),
         404 if path.starts_with("/v1/users") => ApiError::NotFound("User not found"),
         404 if path.starts_with("/v1/todos") => ApiError::NotFound("Todo not found"),
+        404 if path.starts_with("/v1/auth/sessions") => ApiError::NotFound(SESSION_NOT_FOUND),
         404 => ApiError::NotFound("Not found"),
         409 => ApiError::Conflict("A user with this email already exists".into()),
         413 => ApiError::PayloadTooLarge(crate::app::DEFAULT_BODY_LIMIT),
+        408 => ApiError::RequestTimeout,
         415 => ApiError::UnsupportedMediaType("Content-Type must be application/json"),
+        429 => ApiError::TooManyRequests { retry_after: 900 },
         503 => ApiError::Unavailable(anyhow::anyhow!("example")),
         _ => return None,
     })

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::web::Bytes;
 use domain::ports::{DatabaseProbe, SchemaStatus};
-use domain::services::{AuthService, TodoService, UserService};
+use domain::services::{AuthService, SessionService, TodoService, UserService};
 
 use crate::config::Environment;
 
@@ -12,10 +13,14 @@ use crate::config::Environment;
 #[derive(Clone)]
 pub struct AppState {
     pub auth: AuthService,
+    pub sessions: SessionService,
     pub users: UserService,
     pub todos: TodoService,
     pub probe: Arc<dyn DatabaseProbe>,
     pub schema: Arc<dyn SchemaStatus>,
     pub environment: Environment,
     pub health_timeout: Duration,
+    /// `GET /.well-known/jwks.json`, serialized once at start-up (the keys
+    /// are loaded once too).
+    pub jwks: Bytes,
 }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use domain::ports::UserRepository;
 use infra_sea::SeaUserRepository;
 use infra_sea::testing::TestDatabase;
+use migration::MigratorTrait;
 
 /// The binary with a clean environment: only what the test sets.
 fn api(dir: &Path) -> Command {
@@ -121,6 +122,43 @@ fn keygen_writes_a_pair_and_refuses_to_overwrite_without_force() {
 }
 
 #[test]
+fn keygen_rotate_keeps_the_old_public_key_as_a_retired_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let nothing = run(api(dir.path()).args(["keygen", "--dir", "out", "--rotate"]));
+    assert!(!nothing.status.success(), "nothing to rotate yet");
+    assert!(
+        text(&nothing.stderr).contains("public_key.pem"),
+        "{}",
+        text(&nothing.stderr)
+    );
+    let first = run(api(dir.path()).args(["keygen", "--dir", "out"]));
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let private = dir.path().join("out/private_key.pem");
+    let public = dir.path().join("out/public_key.pem");
+    let (old_private, old_public) = (
+        std::fs::read(&private).unwrap(),
+        std::fs::read(&public).unwrap(),
+    );
+    let rotated = run(api(dir.path()).args(["keygen", "--dir", "out", "--rotate"]));
+    assert!(rotated.status.success(), "{}", text(&rotated.stderr));
+    assert_ne!(std::fs::read(&private).unwrap(), old_private);
+    assert_ne!(std::fs::read(&public).unwrap(), old_public);
+    assert_eq!(
+        std::fs::metadata(&private).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let retired: Vec<_> = std::fs::read_dir(dir.path().join("out/retired"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(retired.len(), 1, "{retired:?}");
+    assert!(text(&std::fs::read(&retired[0]).unwrap()).starts_with("-----BEGIN PUBLIC KEY-----"));
+    // --rotate and --force do not mix.
+    let both = run(api(dir.path()).args(["keygen", "--dir", "out", "--rotate", "--force"]));
+    assert!(!both.status.success());
+}
+
+#[test]
 fn bad_configuration_exits_non_zero_naming_every_bad_variable() {
     let dir = tempfile::tempdir().unwrap();
     let output = run(api(dir.path())
@@ -200,7 +238,9 @@ async fn migrate_down_then_up_through_the_binary() {
         run(&mut command)
     };
     let users = SeaUserRepository::new(db.connection().clone());
-    let down = migrate(&["down"]);
+    // Every migration, down to the empty schema.
+    let all = migration::Migrator::migrations().len().to_string();
+    let down = migrate(&["down", &all]);
     assert!(down.status.success(), "{}", text(&down.stderr));
     assert!(
         users.find_by_login("anyone").await.is_err(),

@@ -4,6 +4,9 @@
 //!   applies the `migration` crate's schema.
 //! - [`SeaUserRepository`], [`SeaTodoRepository`] and [`SeaDatabaseProbe`]
 //!   implement `domain::ports::{UserRepository, TodoRepository, DatabaseProbe}`.
+//! - [`SeaSessionRepository`] and [`SeaLoginAttempts`] implement
+//!   `domain::ports::{SessionRepository, LoginAttempts}` (sessions with their
+//!   refresh-token hashes; failed-login counts for throttling).
 //! - [`SeaSchemaStatus`] implements `domain::ports::SchemaStatus` (pending
 //!   migrations, for the readiness check).
 //! - Every database error becomes a `domain::RepositoryError` in one place
@@ -17,17 +20,23 @@ mod connection;
 mod database_probe;
 pub mod entity;
 mod error;
+mod login_attempts;
 mod pool_stats;
 mod schema_status;
+mod session_repository;
+mod storable_text;
 mod todo_repository;
 mod user_repository;
+mod write_transaction;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use connection::{DatabaseSettings, connect, run_migrations};
 pub use database_probe::SeaDatabaseProbe;
+pub use login_attempts::SeaLoginAttempts;
 pub use pool_stats::{PoolStats, pool_stats};
 pub use schema_status::SeaSchemaStatus;
+pub use session_repository::SeaSessionRepository;
 pub use todo_repository::SeaTodoRepository;
 pub use user_repository::SeaUserRepository;

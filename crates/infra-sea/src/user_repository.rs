@@ -1,8 +1,11 @@
 //! [`UserRepository`] on SeaORM.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use domain::ports::UserRepository;
-use domain::{NewUser, Page, PageRequest, RepositoryError, User, UserChanges, UserId};
+use domain::{
+    NewUser, Page, PageRequest, PasswordHash, RepositoryError, User, UserChanges, UserId,
+};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
@@ -131,8 +134,29 @@ impl UserRepository for SeaUserRepository {
         Ok(updated.into_iter().next().map(User::from))
     }
 
+    async fn set_password(
+        &self,
+        id: UserId,
+        password_hash: PasswordHash,
+        updated_at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let row = user::ActiveModel {
+            hashed_password: Set(HashedPassword(password_hash.into_inner())),
+            updated_at: Set(updated_at),
+            ..Default::default()
+        };
+        let result = user::Entity::update_many()
+            .set(row)
+            .filter(user::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await
+            .map_err(db_error("replacing a user's password hash"))?;
+        Ok(result.rows_affected > 0)
+    }
+
     async fn delete(&self, id: UserId) -> Result<bool, RepositoryError> {
-        // The todos go with the user through ON DELETE CASCADE.
+        // Todos, sessions and their refresh tokens go with the user through
+        // ON DELETE CASCADE.
         let result = user::Entity::delete_by_id(id.0)
             .exec(&self.db)
             .await

@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use chrono::Utc;
-use domain::ports::{DatabaseProbe, SchemaStatus};
+use domain::ports::{DatabaseProbe, SchemaStatus, UserRepository};
 use infra_sea::{DatabaseSettings, SeaDatabaseProbe, SeaSchemaStatus, connect, run_migrations};
 use migration::{Migrator, MigratorTrait, SchemaManager};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -15,6 +15,15 @@ use support::database;
 
 async fn has_table(db: &DatabaseConnection, table: &str) -> bool {
     SchemaManager::new(db).has_table(table).await.unwrap()
+}
+
+const FIRST_SCHEMA: &[&str] = &["users", "todos"];
+const SESSIONS_SCHEMA: &[&str] = &["sessions", "refresh_tokens", "login_attempts"];
+
+async fn assert_tables(db: &DatabaseConnection, tables: &[&str], present: bool) {
+    for table in tables {
+        assert_eq!(has_table(db, table).await, present, "table {table}");
+    }
 }
 
 fn sqlite_settings(url: String) -> DatabaseSettings {
@@ -31,18 +40,35 @@ fn sqlite_settings(url: String) -> DatabaseSettings {
 async fn migrations_go_down_and_up_again_on_a_fresh_database() {
     let db = database().await;
     let conn = db.connection();
-    assert!(has_table(conn, "users").await);
-    assert!(has_table(conn, "todos").await);
+    assert_tables(conn, FIRST_SCHEMA, true).await;
+    assert_tables(conn, SESSIONS_SCHEMA, true).await;
 
     Migrator::down(conn, None).await.unwrap();
-    assert!(!has_table(conn, "users").await, "users survived down");
-    assert!(!has_table(conn, "todos").await, "todos survived down");
+    assert_tables(conn, FIRST_SCHEMA, false).await;
+    assert_tables(conn, SESSIONS_SCHEMA, false).await;
 
     Migrator::up(conn, None).await.unwrap();
-    assert!(has_table(conn, "users").await);
-    assert!(has_table(conn, "todos").await);
+    assert_tables(conn, FIRST_SCHEMA, true).await;
+    assert_tables(conn, SESSIONS_SCHEMA, true).await;
     // Applying again is a no-op.
     run_migrations(conn).await.unwrap();
+}
+
+#[tokio::test]
+async fn down_of_the_sessions_migration_keeps_the_first_schema_and_its_data() {
+    let db = database().await;
+    let conn = db.connection();
+    let alice = support::create_user(&support::users(&db), "alice").await;
+    support::create_session(&support::sessions(&db), alice.id, "first").await;
+
+    Migrator::down(conn, Some(1)).await.unwrap();
+    assert_tables(conn, FIRST_SCHEMA, true).await;
+    assert_tables(conn, SESSIONS_SCHEMA, false).await;
+    let users = support::users(&db);
+    assert_eq!(users.find_by_id(alice.id).await.unwrap(), Some(alice));
+
+    Migrator::up(conn, None).await.unwrap();
+    assert_tables(conn, SESSIONS_SCHEMA, true).await;
 }
 
 #[tokio::test]
@@ -109,7 +135,8 @@ async fn connect_creates_the_missing_sqlite_directory() {
     run_migrations(&conn).await.unwrap();
 
     assert!(file.exists());
-    assert!(has_table(&conn, "users").await);
+    assert_tables(&conn, FIRST_SCHEMA, true).await;
+    assert_tables(&conn, SESSIONS_SCHEMA, true).await;
     conn.close().await.unwrap();
 }
 

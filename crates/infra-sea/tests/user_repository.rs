@@ -10,7 +10,7 @@ use chrono::TimeDelta;
 use domain::ports::{TodoRepository, UserRepository};
 use domain::{
     ConflictField, Email, FullName, NewUser, PageRequest, PasswordHash, RepositoryError, TodoId,
-    UserChanges, UserId, UserPatch, Username,
+    User, UserChanges, UserId, UserPatch, Username,
 };
 use support::{create_user, database, instant, new_todo, new_user, todos, users};
 
@@ -255,6 +255,52 @@ async fn update_of_missing_user_is_none() {
         updated_at: domain::time::now(),
     };
     assert_eq!(users(&db).update(UserId(999), changes).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn set_password_replaces_the_hash_and_updated_at_only() {
+    let db = database().await;
+    let repo = users(&db);
+    let alice = create_user(&repo, "alice").await;
+    let bob = create_user(&repo, "bob").await;
+    let later = alice.updated_at + TimeDelta::milliseconds(1500);
+    let new_hash = PasswordHash::new("$2b$12$NEWNEWNEWNEWNEWNEWNEWuvwxyzABCDEFGHIJKLMNOPQRSTUVWX");
+
+    assert!(
+        repo.set_password(alice.id, new_hash.clone(), later)
+            .await
+            .unwrap()
+    );
+
+    let stored = repo.find_by_id(alice.id).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash, new_hash);
+    assert_eq!(stored.updated_at, later);
+    assert_eq!(
+        User {
+            password_hash: alice.password_hash.clone(),
+            updated_at: alice.updated_at,
+            ..stored
+        },
+        alice
+    );
+    assert_eq!(repo.find_by_id(bob.id).await.unwrap(), Some(bob));
+}
+
+#[tokio::test]
+async fn set_password_of_a_missing_user_is_false() {
+    let db = database().await;
+    let repo = users(&db);
+
+    let changed = repo
+        .set_password(
+            UserId(4242),
+            PasswordHash::new("$2b$12$x"),
+            domain::time::now(),
+        )
+        .await
+        .unwrap();
+
+    assert!(!changed);
 }
 
 #[tokio::test]

@@ -14,7 +14,10 @@ use rsa::pkcs1::{
     DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, EncodeRsaPublicKey,
 };
 use rsa::pkcs8::der::{Document, SecretDocument};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncryptedPrivateKeyInfo, pkcs5};
+use rsa::pkcs8::{
+    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, EncryptedPrivateKeyInfo,
+    LineEnding, pkcs5,
+};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use zeroize::Zeroizing;
@@ -53,6 +56,12 @@ impl PrivateKey {
     /// PKCS#1 DER, the form the signer wants. Wiped from memory on drop.
     pub(crate) fn to_pkcs1_der(&self) -> Result<SecretDocument, rsa::pkcs1::Error> {
         self.key.to_pkcs1_der()
+    }
+
+    /// PKCS#8 DER: one canonical encoding of the key, whatever form it was
+    /// read from, to derive other secrets from. Wiped from memory on drop.
+    pub(crate) fn to_pkcs8_der(&self) -> Result<SecretDocument, rsa::pkcs8::Error> {
+        self.key.to_pkcs8_der()
     }
 }
 
@@ -94,6 +103,11 @@ impl PublicKey {
     /// PKCS#1 DER, the form the verifier wants.
     pub(crate) fn to_pkcs1_der(&self) -> Result<Document, rsa::pkcs1::Error> {
         self.key.to_pkcs1_der()
+    }
+
+    /// SPKI PEM (`-----BEGIN PUBLIC KEY-----`), LF line endings.
+    pub(crate) fn to_spki_pem(&self) -> Result<String, rsa::pkcs8::spki::Error> {
+        self.key.to_public_key_pem(LineEnding::LF)
     }
 }
 

@@ -13,18 +13,18 @@ pub const PRIVATE_KEY_FILE: &str = "private_key.pem";
 /// The public key's file name inside the key directory.
 pub const PUBLIC_KEY_FILE: &str = "public_key.pem";
 
-const PRIVATE_KEY_MODE: u32 = 0o600;
-const PUBLIC_KEY_MODE: u32 = 0o644;
+pub(super) const PRIVATE_KEY_MODE: u32 = 0o600;
+pub(super) const PUBLIC_KEY_MODE: u32 = 0o644;
 
-/// Where [`write_keypair`] put the keys.
+/// Where [`write_keypair`] or [`super::rotate_keypair`] put the keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyPaths {
     pub private_key: PathBuf,
     pub public_key: PathBuf,
 }
 
-/// Why [`write_keypair`] wrote nothing (or, for [`KeygenError::Write`], not
-/// everything).
+/// Why [`write_keypair`] or [`super::rotate_keypair`] wrote nothing (or, for
+/// [`KeygenError::Write`], not everything).
 #[derive(Debug, thiserror::Error)]
 pub enum KeygenError {
     #[error("an RSA key must have {min} to {max} bits, {bits} asked")]
@@ -46,6 +46,15 @@ pub enum KeygenError {
     },
     #[error("generating the key pair failed")]
     Generate(#[source] anyhow::Error),
+    /// Rotation found no current public key to retire.
+    #[error(
+        "there is no key pair to rotate: {} does not exist (create one with keygen first)",
+        path.display()
+    )]
+    NothingToRotate { path: PathBuf },
+    /// Rotation could not read the current public key it must retire.
+    #[error("cannot retire the current public key")]
+    CurrentKey(#[source] super::KeyLoadError),
 }
 
 /// Generates a key pair of `bits` bits and writes it to `dir` (created when
@@ -141,8 +150,9 @@ fn create_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), KeygenErro
     })
 }
 
-/// Writes a temporary file beside `path` and renames it over `path`.
-fn replace_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), KeygenError> {
+/// Writes a temporary file beside `path` and renames it over `path`: the
+/// file at `path` is the old one or the new one, never a partial one.
+pub(super) fn replace_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), KeygenError> {
     let write_error = |source| KeygenError::Write {
         path: path.to_path_buf(),
         source,
@@ -177,4 +187,22 @@ fn open_new(path: &Path, mode: u32) -> io::Result<File> {
 fn write_all_synced(file: &mut File, contents: &[u8]) -> io::Result<()> {
     file.write_all(contents)?;
     file.sync_all()
+}
+
+/// Makes the renames inside `dir` durable (Unix; elsewhere a no-op).
+pub(super) fn sync_dir(dir: &Path) -> Result<(), KeygenError> {
+    #[cfg(unix)]
+    File::open(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    })
+    .and_then(|handle| handle.sync_all())
+    .map_err(|source| KeygenError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }

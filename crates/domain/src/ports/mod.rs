@@ -2,25 +2,39 @@
 //! crates implement them; the use cases see only these traits.
 
 mod database_probe;
+mod login_attempts;
 mod password_hasher;
+mod refresh_tokens;
 mod schema_status;
+mod session_repository;
 mod todo_repository;
 mod token_service;
 mod user_repository;
 
 pub use database_probe::DatabaseProbe;
+pub use login_attempts::{LoginAttempts, ThrottleKey};
 pub use password_hasher::{HashError, PasswordHasher};
+pub use refresh_tokens::RefreshTokens;
 pub use schema_status::SchemaStatus;
+pub use session_repository::SessionRepository;
 pub use todo_repository::TodoRepository;
-pub use token_service::{AccessToken, IssuedToken, TokenError, TokenService};
+pub use token_service::{
+    AccessClaims, AccessToken, IssuedToken, TokenError, TokenService, VerifiedAccess,
+};
 pub use user_repository::UserRepository;
 
 #[cfg(test)]
 pub use database_probe::MockDatabaseProbe;
 #[cfg(test)]
+pub use login_attempts::MockLoginAttempts;
+#[cfg(test)]
 pub use password_hasher::MockPasswordHasher;
 #[cfg(test)]
+pub use refresh_tokens::MockRefreshTokens;
+#[cfg(test)]
 pub use schema_status::MockSchemaStatus;
+#[cfg(test)]
+pub use session_repository::MockSessionRepository;
 #[cfg(test)]
 pub use todo_repository::MockTodoRepository;
 #[cfg(test)]

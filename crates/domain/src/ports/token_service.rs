@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
+
+use crate::session::SessionId;
 use crate::user::UserId;
 
 /// A signed access token. `Debug` never shows it.
@@ -33,6 +36,26 @@ pub struct IssuedToken {
     pub expires_in: u64,
 }
 
+/// What an access token says. Issuing is a pure function of these claims:
+/// the same claims give the very same token (a refresh replayed within the
+/// grace window answers the same pair).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub user: UserId,
+    pub session: SessionId,
+    /// `iat` and `nbf`; `exp` is this plus the configured lifetime.
+    pub issued_at: DateTime<Utc>,
+    /// `jti`: unique per token.
+    pub token_id: String,
+}
+
+/// Who a verified access token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifiedAccess {
+    pub user: UserId,
+    pub session: SessionId,
+}
+
 /// Why a token was refused or could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -49,12 +72,12 @@ pub enum TokenError {
 pub trait TokenService: Send + Sync {
     /// # Errors
     /// [`TokenError::Unexpected`] when signing fails.
-    fn issue(&self, user: UserId) -> Result<IssuedToken, TokenError>;
+    fn issue(&self, claims: &AccessClaims) -> Result<IssuedToken, TokenError>;
 
-    /// The user the token was issued to.
+    /// The user and session the token was issued to.
     ///
     /// # Errors
     /// [`TokenError::Invalid`] for any token this service did not issue or
     /// that is no longer (or not yet) valid.
-    fn verify(&self, token: &str) -> Result<UserId, TokenError>;
+    fn verify(&self, token: &str) -> Result<VerifiedAccess, TokenError>;
 }

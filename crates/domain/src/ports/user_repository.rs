@@ -1,9 +1,11 @@
 //! Persistence of users.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::error::RepositoryError;
 use crate::pagination::{Page, PageRequest};
+use crate::password::PasswordHash;
 use crate::user::{NewUser, User, UserChanges, UserId};
 
 /// Stores users.
@@ -33,6 +35,15 @@ pub trait UserRepository: Send + Sync {
         changes: UserChanges,
     ) -> Result<Option<User>, RepositoryError>;
 
-    /// Deletes the user and, with it, their todos. `Ok(false)` when no such user.
+    /// Replaces the password hash and moves `updated_at`. `Ok(false)` when no
+    /// such user exists.
+    async fn set_password(
+        &self,
+        id: UserId,
+        password_hash: PasswordHash,
+        updated_at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
+
+    /// Deletes the user and, with it, their todos and sessions. `Ok(false)` when no such user.
     async fn delete(&self, id: UserId) -> Result<bool, RepositoryError>;
 }

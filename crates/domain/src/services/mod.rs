@@ -1,8 +1,11 @@
 //! The use cases. Each service holds the ports it needs and enforces the rules
-//! (ownership, roles, active accounts); callers pass validated domain values.
+//! (ownership, roles, active accounts, sessions, throttling); callers pass
+//! validated domain values.
 
 mod actor;
 mod auth_service;
+mod session_service;
+mod throttle;
 mod todo_service;
 mod user_service;
 
@@ -10,6 +13,11 @@ mod user_service;
 mod tests;
 
 pub use actor::Actor;
-pub use auth_service::{AuthService, AuthenticateError, LoginError, RegisterError, Registration};
+pub use auth_service::{
+    AuthPolicy, AuthPorts, AuthService, AuthenticateError, Authenticated, LoginError, RefreshError,
+    RegisterError, Registration, TokenPair,
+};
+pub use session_service::{SessionError, SessionService};
+pub use throttle::{RetryAfter, ThrottlePolicy};
 pub use todo_service::{TodoError, TodoService};
 pub use user_service::{CreateAdminError, UserError, UserService};

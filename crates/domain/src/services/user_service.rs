@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::error::{ConflictField, RepositoryError};
 use crate::pagination::{Page, PageRequest};
-use crate::ports::{HashError, PasswordHasher, UserRepository};
+use crate::ports::{HashError, PasswordHasher, SessionRepository, UserRepository};
 use crate::services::actor::Actor;
 use crate::services::auth_service::{RegisterError, Registration, insert_user};
 use crate::time;
@@ -40,6 +40,10 @@ impl From<RegisterError> for UserError {
             RegisterError::Conflict(field) => Self::Conflict(field),
             RegisterError::Unavailable(e) => Self::Unavailable(e),
             RegisterError::Unexpected(e) => Self::Unexpected(e),
+            // Only self-registration is rate-limited; admins are not.
+            RegisterError::Throttled(_) => {
+                Self::Unexpected(anyhow::anyhow!("admin user creation was throttled"))
+            }
         }
     }
 }
@@ -73,11 +77,20 @@ impl From<HashError> for CreateAdminError {
 pub struct UserService {
     users: Arc<dyn UserRepository>,
     hasher: Arc<dyn PasswordHasher>,
+    sessions: Arc<dyn SessionRepository>,
 }
 
 impl UserService {
-    pub fn new(users: Arc<dyn UserRepository>, hasher: Arc<dyn PasswordHasher>) -> Self {
-        Self { users, hasher }
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        hasher: Arc<dyn PasswordHasher>,
+        sessions: Arc<dyn SessionRepository>,
+    ) -> Self {
+        Self {
+            users,
+            hasher,
+            sessions,
+        }
     }
 
     /// # Errors
@@ -120,6 +133,8 @@ impl UserService {
         self.users.find_by_id(id).await?.ok_or(UserError::NotFound)
     }
 
+    /// Deactivating a user ends all of their sessions.
+    ///
     /// # Errors
     /// [`UserError::Forbidden`] when a non-admin targets someone else or
     /// touches `is_active`/`is_admin`; [`UserError::NotFound`];
@@ -138,14 +153,20 @@ impl UserService {
             .find_by_id(id)
             .await?
             .ok_or(UserError::NotFound)?;
-        let changes = UserChanges {
-            patch,
-            updated_at: time::after(current.updated_at),
-        };
-        self.users
+        let deactivates = patch.is_active == Some(false);
+        let updated_at = time::after(current.updated_at);
+        let changes = UserChanges { patch, updated_at };
+        let user = self
+            .users
             .update(id, changes)
             .await?
-            .ok_or(UserError::NotFound)
+            .ok_or(UserError::NotFound)?;
+        if deactivates {
+            // Inactive users fail authentication anyway; ending the sessions
+            // also kills their refresh tokens.
+            self.sessions.revoke_all(id, None, updated_at).await?;
+        }
+        Ok(user)
     }
 
     /// Deletes the user and their todos.

@@ -5,14 +5,18 @@
 
 mod auth;
 mod health;
-mod rules;
+mod keys;
+pub(crate) mod rules;
 mod todos;
 mod users;
 
-pub use auth::{LoginRequest, TokenResponse};
+pub use auth::{
+    ChangePasswordRequest, LoginRequest, RefreshRequest, SessionResponse, TokenResponse,
+};
 pub use health::{
     DatabaseHealth, DatabaseStatus, HealthResponse, HealthStatus, LiveStatus, LivenessResponse,
     NotReadyResponse, NotReadyStatus, ReadinessResponse, ReadyStatus, UnhealthyResponse,
 };
+pub use keys::{Jwk, JwksResponse};
 pub use todos::{CreateTodoRequest, TodoListResponse, TodoResponse, UpdateTodoRequest};
 pub use users::{NewUserRequest, UpdateUserRequest, UserListResponse, UserResponse};

@@ -101,6 +101,16 @@ pub fn parse_json<T>(bytes: &[u8]) -> Result<T, ApiError>
 where
     T: DeserializeOwned + garde::Validate<Context = ()>,
 {
+    // Every body of this API is an object; serde would also fill a struct
+    // from a JSON array (`[null, null]`), which no schema allows.
+    let starts_as_object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if !starts_as_object && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+        return Err(ApiError::validation(
+            "body",
+            "must be a JSON object",
+            "model_attributes_type",
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value: T =
         serde_path_to_error::deserialize(&mut deserializer).map_err(|e| serde_error(&e))?;
@@ -265,8 +275,25 @@ mod tests {
         );
         assert_eq!(
             field(parse_json::<Body>(b"[]").unwrap_err()).1,
-            "type_error"
+            "model_attributes_type"
         );
+    }
+
+    #[test]
+    fn a_document_that_is_not_an_object_is_refused_even_if_serde_could_fill_the_struct() {
+        for body in [
+            &b"[\"a\"]"[..],
+            b"[null, null]",
+            b"\"a\"",
+            b"5",
+            b"null",
+            b"true",
+        ] {
+            assert_eq!(
+                field(parse_json::<Body>(body).unwrap_err()),
+                ("body".into(), "model_attributes_type".into())
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The bearer-token extractor: every protected handler takes a
-//! [`CurrentUser`], proven on every request (signature, expiry, and the user
-//! still existing and active in the database).
+//! [`CurrentUser`], proven on every request (signature, expiry, the session
+//! still live and the user still existing and active, read from the shared
+//! database so that every instance agrees at once).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,20 +9,34 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use domain::User;
-use domain::services::Actor;
+use domain::services::{Actor, Authenticated};
+use domain::{SessionId, User};
 
 use crate::error::{ApiError, NOT_AUTHENTICATED};
 use crate::state::AppState;
 
-/// The authenticated user of this request.
+/// The longest `Authorization` value looked at. Our tokens are well under
+/// 2 KiB; anything this long is refused (401) without being parsed.
+const MAX_AUTHORIZATION_BYTES: usize = 16 * 1024;
+
+/// The authenticated user of this request and the session its token names.
 #[derive(Debug, Clone)]
-pub struct CurrentUser(pub User);
+pub struct CurrentUser(pub Authenticated);
 
 impl CurrentUser {
     #[must_use]
     pub fn actor(&self) -> Actor {
-        Actor::from(&self.0)
+        Actor::from(&self.0.user)
+    }
+
+    #[must_use]
+    pub fn user(&self) -> &User {
+        &self.0.user
+    }
+
+    #[must_use]
+    pub fn session(&self) -> SessionId {
+        self.0.session
     }
 }
 
@@ -42,18 +57,23 @@ impl FromRequest for CurrentUser {
             let state = state.ok_or_else(|| {
                 ApiError::internal(anyhow::anyhow!("application state is missing"))
             })?;
-            let user = state.auth.authenticate(&token).await?;
-            req.extensions_mut().insert(AuthenticatedUserId(user.id.0));
-            Ok(Self(user))
+            let authenticated = state.auth.authenticate(&token).await?;
+            req.extensions_mut()
+                .insert(AuthenticatedUserId(authenticated.user.id.0));
+            Ok(Self(authenticated))
         })
     }
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme matched
-/// case-insensitively). Tokens anywhere else (query string, cookies) are ignored.
+/// case-insensitively). Tokens anywhere else (query string, cookies) are
+/// ignored, and so is an oversized header.
 fn bearer_token(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
+    let value = req.headers().get(header::AUTHORIZATION)?;
+    if value.len() > MAX_AUTHORIZATION_BYTES {
+        return None;
+    }
+    let (scheme, token) = value.to_str().ok()?.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }

@@ -25,6 +25,8 @@ impl FromRequest for PathId {
 fn not_found_for(req: &HttpRequest) -> &'static str {
     if req.path().contains("/users/") {
         "User not found"
+    } else if req.path().contains("/sessions/") {
+        crate::error::SESSION_NOT_FOUND
     } else {
         "Todo not found"
     }

@@ -14,6 +14,8 @@
 //!   the standard set are counted as `OTHER`. Both keep label cardinality
 //!   bounded whatever clients send.
 //! - `auth_login_failures_total` counts 401 answers of the login route.
+//! - `throttled_requests_total{route}` counts 429 answers (login and
+//!   registration throttling), by route template.
 //! - The `db_pool_*` gauges are read from the pool at scrape time
 //!   ([`db_pool`]).
 //!
@@ -52,9 +54,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     duration: HistogramVec,
     login_failures: IntCounter,
-    // A throttling middleware (a later issue) adds its counter here:
-    // `throttled_requests_total{route}`, registered in `new` and incremented
-    // by a `throttled(route)` method, beside the login failures.
+    throttled: IntCounterVec,
 }
 
 impl Metrics {
@@ -85,7 +85,15 @@ impl Metrics {
             "auth_login_failures_total",
             "Login attempts answered 401 (unknown user, wrong password or inactive account).",
         )?;
+        let throttled = IntCounterVec::new(
+            Opts::new(
+                "throttled_requests_total",
+                "Requests refused with 429 by login or registration throttling, by route template.",
+            ),
+            &["route"],
+        )?;
         registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(throttled.clone()))?;
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(login_failures.clone()))?;
         registry.register(Box::new(db_pool::PoolCollector::new(db)?))?;
@@ -94,7 +102,15 @@ impl Metrics {
             requests,
             duration,
             login_failures,
+            throttled,
         })
+    }
+
+    /// Counts one request refused by throttling on `route`.
+    pub fn throttled(&self, route: &str) {
+        if let Ok(counter) = self.throttled.get_metric_with_label_values(&[route]) {
+            counter.inc();
+        }
     }
 
     /// Records one answered request. `route` is the matched route template,
@@ -121,6 +137,9 @@ impl Metrics {
         }
         if status == StatusCode::UNAUTHORIZED && route == LOGIN_ROUTE {
             self.login_failures.inc();
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            self.throttled(route);
         }
     }
 

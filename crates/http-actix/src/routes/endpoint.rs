@@ -105,13 +105,29 @@ pub fn register(cfg: &mut web::ServiceConfig, endpoints: &[Endpoint]) {
     }
     for path in paths {
         let mut resource = web::resource(path);
+        let mut allowed: Vec<String> = Vec::new();
         for endpoint in endpoints.iter().filter(|e| e.path() == path) {
             for method in endpoint.methods() {
+                allowed.push(method.to_string());
                 resource = resource.route((endpoint.route)().method(method));
             }
         }
-        cfg.service(resource);
+        let allow = allowed.join(", ");
+        cfg.service(resource.default_service(web::to(move || method_not_allowed(allow.clone()))));
     }
+}
+
+/// A known path with a method it does not serve: 405 in the envelope, with
+/// the `Allow` header RFC 9110 requires.
+async fn method_not_allowed(allow: String) -> actix_web::HttpResponse {
+    let mut response =
+        actix_web::ResponseError::error_response(&crate::error::ApiError::MethodNotAllowed);
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    response
 }
 
 fn method(method: &HttpMethod) -> Method {

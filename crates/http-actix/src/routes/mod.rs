@@ -10,7 +10,9 @@ pub mod auth;
 pub mod docs;
 pub mod endpoint;
 pub mod health;
+pub mod keys;
 pub mod metrics;
+pub mod sessions;
 pub mod todos;
 pub mod users;
 
@@ -22,8 +24,10 @@ pub fn endpoints() -> Vec<Endpoint> {
     [
         health::endpoints(),
         auth::endpoints(),
+        sessions::endpoints(),
         users::endpoints(),
         todos::endpoints(),
+        keys::endpoints(),
     ]
     .into_iter()
     .flatten()

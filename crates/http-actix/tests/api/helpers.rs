@@ -35,7 +35,8 @@ pub const PASSWORD: &str = "correct-horse-battery";
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    pub db: TestDatabase,
+    /// Shared with the other instances started on it ([`TestApp::spawn_beside`]).
+    pub db: Arc<TestDatabase>,
     server: actix_web::dev::ServerHandle,
 }
 
@@ -53,10 +54,20 @@ impl TestApp {
 
     /// Starts the app with extra settings (name, value) over the defaults.
     pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
+        let db = TestDatabase::new().await.expect("test database");
+        Self::start(Arc::new(db), overrides).await
+    }
+
+    /// A second instance of the application on this one's database (as two
+    /// replicas behind a load balancer), with its own settings.
+    pub async fn spawn_beside(&self, overrides: &[(&str, &str)]) -> Self {
+        Self::start(self.db.clone(), overrides).await
+    }
+
+    async fn start(db: Arc<TestDatabase>, overrides: &[(&str, &str)]) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             http_actix::telemetry::init("debug", false);
         }
-        let db = TestDatabase::new().await.expect("test database");
         let (_, private, public) = test_keys();
         let mut env: HashMap<String, String> = [
             ("ENVIRONMENT", "test"),
@@ -67,6 +78,11 @@ impl TestApp {
             ("WORKERS", "1"),
             ("DB_POOL_SIZE", "3"),
             ("SHUTDOWN_TIMEOUT_SECONDS", "1"),
+            // Every test logs in from 127.0.0.1, many times: throttling is
+            // tested where a test lowers these.
+            ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "10000"),
+            ("LOGIN_MAX_FAILURES_PER_IP", "10000"),
+            ("REGISTER_MAX_PER_IP", "10000"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -159,10 +175,33 @@ impl TestApp {
     }
 
     pub async fn token_for(&self, username: &str) -> String {
+        self.pair_for(username).await.0
+    }
+
+    /// Logs in with [`PASSWORD`]: (access token, refresh token).
+    pub async fn pair_for(&self, username: &str) -> (String, String) {
         let response = self.login(username, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::OK, "logging in {username}");
         let body: Value = response.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_owned()
+        tokens_of(&body)
+    }
+
+    /// `POST /v1/auth/refresh` with `refresh_token`.
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post_json(
+            "/v1/auth/refresh",
+            &json!({"refresh_token": refresh_token}),
+            None,
+        )
+        .await
+    }
+
+    /// `POST` without a body.
+    pub async fn post(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::POST, path, token)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// A registered, logged-in user: (user body, token).
@@ -214,6 +253,20 @@ pub fn registration(name: &str) -> Value {
         "full_name": format!("{name} Example"),
         "password": PASSWORD,
     })
+}
+
+/// (access token, refresh token) of a login or refresh body.
+pub fn tokens_of(body: &Value) -> (String, String) {
+    (
+        body["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned(),
+        body["refresh_token"]
+            .as_str()
+            .expect("a refresh token")
+            .to_owned(),
+    )
 }
 
 pub fn id_of(body: &Value) -> i64 {

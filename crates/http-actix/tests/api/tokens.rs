@@ -1,5 +1,5 @@
 //! `GET /v1/auth/me` and the bearer token: every forged, broken or stale
-//! token is a 401.
+//! token is a 401; genuine tokens carry the claims of the contract.
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use reqwest::Method;
@@ -11,19 +11,29 @@ use crate::helpers::{
     public_key_pem,
 };
 
-/// Claims like the application's own for `sub`, valid for an hour from now.
-fn claims_for(sub: &str) -> Value {
-    let now = now_seconds();
-    json!({"sub": sub, "iat": now, "nbf": now, "exp": now + 3600})
+/// A genuine token of a new user `name`: (user, token, header, claims).
+async fn genuine(app: &TestApp, name: &str) -> (Value, String, Value, Value) {
+    let (user, token) = app.user(name).await;
+    let (header, claims) = jwt_parts(&token);
+    (user, token, header, claims)
 }
 
-fn sign_rs256(claims: &Value, private_pem: &[u8]) -> String {
-    encode(
-        &Header::new(Algorithm::RS256),
+/// `claims` signed RS256 with `private_pem`, under a header like `like`'s
+/// (`kid`, `typ`).
+fn sign_like(like: &Value, claims: &Value, private_pem: &[u8]) -> String {
+    sign_with(
+        like,
+        Algorithm::RS256,
         claims,
         &EncodingKey::from_rsa_pem(private_pem).unwrap(),
     )
-    .unwrap()
+}
+
+fn sign_with(like: &Value, alg: Algorithm, claims: &Value, key: &EncodingKey) -> String {
+    let mut header = Header::new(alg);
+    header.kid = like["kid"].as_str().map(str::to_owned);
+    header.typ = like["typ"].as_str().map(str::to_owned);
+    encode(&header, claims, key).unwrap()
 }
 
 #[tokio::test]
@@ -98,19 +108,144 @@ async fn a_token_in_the_query_string_is_ignored() {
 async fn a_token_we_sign_ourselves_with_the_test_key_is_accepted() {
     // Control for the forgery tests below: the forging machinery itself works.
     let app = TestApp::spawn().await;
-    let user = app.register("alice").await;
-    let token = sign_rs256(&claims_for(&id_of(&user).to_string()), &private_key_pem());
+    let (user, _, header, mut claims) = genuine(&app, "alice").await;
+    claims["jti"] = json!("forged-but-properly-signed");
+    let token = sign_like(&header, &claims, &private_key_pem());
     let me = json_of(app.get("/v1/auth/me", Some(&token)).await, 200).await;
     assert_eq!(me["id"], user["id"]);
 }
 
 #[tokio::test]
+async fn access_tokens_carry_the_contract_claims_and_header() {
+    let app = TestApp::spawn().await;
+    let (user, token, header, claims) = genuine(&app, "alice").await;
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(header["typ"], "at+jwt");
+    assert!(
+        header["kid"].as_str().is_some_and(|k| !k.is_empty()),
+        "{header}"
+    );
+    assert_eq!(claims["iss"], "todo-api");
+    let aud = &claims["aud"];
+    assert!(
+        aud == "todo-api"
+            || aud
+                .as_array()
+                .is_some_and(|a| a.contains(&json!("todo-api"))),
+        "{claims}"
+    );
+    assert_eq!(claims["sub"], id_of(&user).to_string());
+    let iat = claims["iat"].as_i64().unwrap();
+    assert!((iat - now_seconds()).abs() < 60, "{claims}");
+    assert_eq!(claims["nbf"].as_i64(), Some(iat));
+    assert_eq!(claims["exp"].as_i64(), Some(iat + 86_400));
+    assert!(
+        claims["jti"].as_str().is_some_and(|j| !j.is_empty()),
+        "{claims}"
+    );
+    assert!(
+        claims["sid"].is_i64() || claims["sid"].is_string(),
+        "{claims}"
+    );
+    // Two logins: two sessions, two token ids.
+    let (_, other) = jwt_parts(&app.token_for("alice").await);
+    assert_ne!(other["jti"], claims["jti"]);
+    assert_ne!(other["sid"], claims["sid"]);
+    json_of(app.get("/v1/auth/me", Some(&token)).await, 200).await;
+}
+
+#[tokio::test]
+async fn the_issuer_and_audience_come_from_the_settings() {
+    let app = TestApp::spawn_with(&[
+        ("JWT_ISSUER", "https://id.example"),
+        ("JWT_AUDIENCE", "todo-web"),
+    ])
+    .await;
+    let (_, token, _, claims) = genuine(&app, "alice").await;
+    assert_eq!(claims["iss"], "https://id.example");
+    let aud = &claims["aud"];
+    assert!(
+        aud == "todo-web"
+            || aud
+                .as_array()
+                .is_some_and(|a| a.contains(&json!("todo-web"))),
+        "{claims}"
+    );
+    json_of(app.get("/v1/auth/me", Some(&token)).await, 200).await;
+    // The same key, another audience: a token for someone else is refused.
+    let other = app.spawn_beside(&[]).await;
+    assert_unauthorized(other.get("/v1/auth/me", Some(&token)).await).await;
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_issuer_or_audience_is_401() {
+    let app = TestApp::spawn().await;
+    let (_, _, header, claims) = genuine(&app, "alice").await;
+    let key = private_key_pem();
+    for (claim, value) in [
+        ("iss", Some(json!("someone-else"))),
+        ("iss", None),
+        ("iss", Some(json!(""))),
+        ("aud", Some(json!("someone-else"))),
+        ("aud", Some(json!(["someone-else"]))),
+        ("aud", None),
+    ] {
+        let mut forged = claims.clone();
+        match value {
+            Some(v) => forged[claim] = v,
+            None => {
+                forged.as_object_mut().unwrap().remove(claim);
+            }
+        }
+        let token = sign_like(&header, &forged, &key);
+        assert_unauthorized(app.get("/v1/auth/me", Some(&token)).await).await;
+    }
+}
+
+#[tokio::test]
+async fn a_token_naming_another_session_or_none_is_401() {
+    let app = TestApp::spawn().await;
+    let (_, _, header, claims) = genuine(&app, "alice").await;
+    let (_, bob_token, _, bob_claims) = genuine(&app, "bob").await;
+    let key = private_key_pem();
+    // alice's subject with bob's live session.
+    let mut forged = claims.clone();
+    forged["sid"] = bob_claims["sid"].clone();
+    assert_unauthorized(
+        app.get("/v1/auth/me", Some(&sign_like(&header, &forged, &key)))
+            .await,
+    )
+    .await;
+    // No session at all.
+    let mut forged = claims.clone();
+    forged.as_object_mut().unwrap().remove("sid");
+    assert_unauthorized(
+        app.get("/v1/auth/me", Some(&sign_like(&header, &forged, &key)))
+            .await,
+    )
+    .await;
+    json_of(app.get("/v1/auth/me", Some(&bob_token)).await, 200).await;
+}
+
+#[tokio::test]
+async fn a_refresh_token_is_not_an_access_token() {
+    let app = TestApp::spawn().await;
+    app.register("alice").await;
+    let (access, refresh) = app.pair_for("alice").await;
+    assert_unauthorized(app.get("/v1/auth/me", Some(&refresh)).await).await;
+    assert_unauthorized(app.get("/v1/todos", Some(&refresh)).await).await;
+    // Nor an access token a refresh token.
+    assert_unauthorized(app.refresh(&access).await).await;
+    json_of(app.get("/v1/auth/me", Some(&access)).await, 200).await;
+}
+
+#[tokio::test]
 async fn a_token_with_alg_none_is_401() {
     let app = TestApp::spawn().await;
-    let user = app.register("alice").await;
-    let claims = claims_for(&id_of(&user).to_string()).to_string();
-    for alg in ["none", "None", "NONE"] {
-        let header = json!({"alg": alg, "typ": "JWT"}).to_string();
+    let (_, _, genuine_header, claims) = genuine(&app, "alice").await;
+    let claims = claims.to_string();
+    for alg in ["none", "None", "NONE", "nOnE"] {
+        let header = json!({"alg": alg, "typ": "at+jwt", "kid": genuine_header["kid"]}).to_string();
         let unsigned = format!(
             "{}.{}.",
             b64url(header.as_bytes()),
@@ -125,8 +260,7 @@ async fn a_token_with_alg_none_is_401() {
 #[tokio::test]
 async fn a_token_signed_hs256_with_the_public_key_is_401() {
     let app = TestApp::spawn().await;
-    let user = app.register("alice").await;
-    let claims = claims_for(&id_of(&user).to_string());
+    let (_, _, header, claims) = genuine(&app, "alice").await;
     let public = public_key_pem();
     let trimmed = String::from_utf8(public.clone())
         .unwrap()
@@ -135,12 +269,7 @@ async fn a_token_signed_hs256_with_the_public_key_is_401() {
         .into_bytes();
     for secret in [public, trimmed] {
         for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
-            let token = encode(
-                &Header::new(alg),
-                &claims,
-                &EncodingKey::from_secret(&secret),
-            )
-            .unwrap();
+            let token = sign_with(&header, alg, &claims, &EncodingKey::from_secret(&secret));
             assert_unauthorized(app.get("/v1/auth/me", Some(&token)).await).await;
         }
     }
@@ -149,10 +278,14 @@ async fn a_token_signed_hs256_with_the_public_key_is_401() {
 #[tokio::test]
 async fn a_token_signed_with_another_rsa_key_is_401() {
     let app = TestApp::spawn().await;
-    let user = app.register("alice").await;
+    let (_, _, header, claims) = genuine(&app, "alice").await;
     let other = auth::keys::generate_keypair(2048).unwrap();
-    let token = sign_rs256(
-        &claims_for(&id_of(&user).to_string()),
+    // Under our key's kid, and under none.
+    let token = sign_like(&header, &claims, other.private_key_pem().as_bytes());
+    assert_unauthorized(app.get("/v1/auth/me", Some(&token)).await).await;
+    let token = sign_like(
+        &json!({"typ": "at+jwt"}),
+        &claims,
         other.private_key_pem().as_bytes(),
     );
     assert_unauthorized(app.get("/v1/auth/me", Some(&token)).await).await;
@@ -197,29 +330,40 @@ async fn a_token_with_a_tampered_payload_is_401() {
 #[tokio::test]
 async fn an_expired_token_is_401() {
     let app = TestApp::spawn().await;
-    let user = app.register("alice").await;
+    let (_, _, header, claims) = genuine(&app, "alice").await;
     let now = now_seconds();
-    let sub = id_of(&user).to_string();
-    for (iat, exp) in [(now - 2 * 86400, now - 86400), (now - 3600, now - 60)] {
-        let claims = json!({"sub": sub, "iat": iat, "nbf": iat, "exp": exp});
-        let token = sign_rs256(&claims, &private_key_pem());
+    for (iat, exp) in [
+        (now - 2 * 86400, now - 86400),
+        (now - 3600, now - 60),
+        (now - 60, now - 1),
+    ] {
+        let mut forged = claims.clone();
+        forged["iat"] = json!(iat);
+        forged["nbf"] = json!(iat);
+        forged["exp"] = json!(exp);
+        let token = sign_like(&header, &forged, &private_key_pem());
         assert_unauthorized(app.get("/v1/auth/me", Some(&token)).await).await;
     }
 }
 
 #[tokio::test]
-async fn a_token_without_exp_is_401() {
+async fn a_token_without_exp_or_not_yet_valid_is_401() {
     let app = TestApp::spawn().await;
-    let user = app.register("alice").await;
-    let claims = json!({"sub": id_of(&user).to_string(), "iat": now_seconds()});
-    let token = sign_rs256(&claims, &private_key_pem());
+    let (_, _, header, claims) = genuine(&app, "alice").await;
+    let mut forged = claims.clone();
+    forged.as_object_mut().unwrap().remove("exp");
+    let token = sign_like(&header, &forged, &private_key_pem());
+    assert_unauthorized(app.get("/v1/auth/me", Some(&token)).await).await;
+    let mut forged = claims.clone();
+    forged["nbf"] = json!(now_seconds() + 600);
+    let token = sign_like(&header, &forged, &private_key_pem());
     assert_unauthorized(app.get("/v1/auth/me", Some(&token)).await).await;
 }
 
 #[tokio::test]
 async fn a_token_for_a_user_that_never_existed_is_401() {
     let app = TestApp::spawn().await;
-    app.register("alice").await;
+    let (_, _, header, claims) = genuine(&app, "alice").await;
     for sub in [
         "999999",
         "0",
@@ -229,7 +373,9 @@ async fn a_token_for_a_user_that_never_existed_is_401() {
         "1.0",
         "99999999999999999999",
     ] {
-        let token = sign_rs256(&claims_for(sub), &private_key_pem());
+        let mut forged = claims.clone();
+        forged["sub"] = json!(sub);
+        let token = sign_like(&header, &forged, &private_key_pem());
         assert_unauthorized(app.get("/v1/auth/me", Some(&token)).await).await;
     }
 }
@@ -273,13 +419,36 @@ async fn tokens_of_two_users_name_each_their_own_user() {
 #[tokio::test]
 async fn a_token_signed_with_the_right_key_but_another_algorithm_is_401() {
     let app = TestApp::spawn().await;
-    let user = app.register("alice").await;
-    let claims = claims_for(&id_of(&user).to_string());
+    let (_, _, header, claims) = genuine(&app, "alice").await;
     let key = EncodingKey::from_rsa_pem(&private_key_pem()).unwrap();
     for alg in [Algorithm::RS384, Algorithm::RS512, Algorithm::PS256] {
-        let token = encode(&Header::new(alg), &claims, &key).unwrap();
+        let token = sign_with(&header, alg, &claims, &key);
         assert_unauthorized(app.get("/v1/auth/me", Some(&token)).await).await;
     }
+}
+
+#[tokio::test]
+async fn a_64_kib_authorization_header_is_refused_never_500() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user("alice").await;
+    let huge = format!("Bearer {token}{}", "A".repeat(64 * 1024));
+    let response = app
+        .request(Method::GET, "/v1/auth/me", None)
+        .header(reqwest::header::AUTHORIZATION, huge)
+        .send()
+        .await
+        .unwrap();
+    // Under actix's 128 KiB limit for a request head: it reaches us, and
+    // is refused unread.
+    assert_unauthorized(response).await;
+    let huge = format!("Bearer {}", "eyJ".repeat(22 * 1024));
+    let response = app
+        .request(Method::GET, "/v1/todos", None)
+        .header(reqwest::header::AUTHORIZATION, huge)
+        .send()
+        .await
+        .unwrap();
+    assert_unauthorized(response).await;
 }
 
 #[tokio::test]

@@ -1,5 +1,8 @@
 //! SeaORM entities: the rows of the tables created by the `migration` crate,
 //! and their conversion into domain types.
 
+pub mod login_attempt;
+pub mod refresh_token;
+pub mod session;
 pub mod todo;
 pub mod user;

@@ -36,11 +36,19 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(has_many = "super::todo::Entity")]
     Todo,
+    #[sea_orm(has_many = "super::session::Entity")]
+    Session,
 }
 
 impl Related<super::todo::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Todo.def()
+    }
+}
+
+impl Related<super::session::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Session.def()
     }
 }
 

@@ -2,14 +2,14 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{DateTime, Utc};
-use domain::ports::{TodoRepository, UserRepository};
+use chrono::{DateTime, TimeDelta, Utc};
+use domain::ports::{SessionRepository, TodoRepository, UserRepository};
 use domain::{
-    Email, FullName, NewTodo, NewUser, PasswordHash, Priority, Todo, TodoDescription, TodoTitle,
-    User, UserId, Username,
+    ClientInfo, Email, FullName, NewSession, NewTodo, NewUser, PasswordHash, Priority,
+    RefreshTokenHash, Session, Todo, TodoDescription, TodoTitle, User, UserId, Username,
 };
 use infra_sea::testing::TestDatabase;
-use infra_sea::{SeaTodoRepository, SeaUserRepository};
+use infra_sea::{SeaLoginAttempts, SeaSessionRepository, SeaTodoRepository, SeaUserRepository};
 
 pub async fn database() -> TestDatabase {
     TestDatabase::new().await.expect("a fresh test database")
@@ -21,6 +21,14 @@ pub fn users(db: &TestDatabase) -> SeaUserRepository {
 
 pub fn todos(db: &TestDatabase) -> SeaTodoRepository {
     SeaTodoRepository::new(db.connection().clone())
+}
+
+pub fn sessions(db: &TestDatabase) -> SeaSessionRepository {
+    SeaSessionRepository::new(db.connection().clone())
+}
+
+pub fn attempts(db: &TestDatabase) -> SeaLoginAttempts {
+    SeaLoginAttempts::new(db.connection().clone())
 }
 
 /// A user named `name` with the address `name@example.com`.
@@ -68,4 +76,37 @@ pub async fn create_todo_at(
 /// A fixed instant on a whole second, for tests that need exact times.
 pub fn instant(rfc3339: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
+}
+
+/// A well-formed refresh-token hash (64 lower-case hex digits), distinct per
+/// `label` (up to 32 bytes).
+pub fn token_hash(label: &str) -> RefreshTokenHash {
+    assert!(label.len() <= 32, "label too long for a distinct hash");
+    let hex: String = label.bytes().map(|b| format!("{b:02x}")).collect();
+    RefreshTokenHash::new(format!("{hex:0>64}"))
+}
+
+/// A session of `user` opened at `created_at`, living 30 days, whose first
+/// refresh token is `token_hash(first_token)`.
+pub fn new_session(user: UserId, first_token: &str, created_at: DateTime<Utc>) -> NewSession {
+    NewSession {
+        user_id: user,
+        first_token: token_hash(first_token),
+        created_at,
+        expires_at: created_at + TimeDelta::days(30),
+        client: ClientInfo::new(
+            Some("Mozilla/5.0 (X11; Linux x86_64)"),
+            Some("203.0.113.9".to_owned()),
+        ),
+    }
+}
+
+pub async fn create_session(
+    repo: &SeaSessionRepository,
+    user: UserId,
+    first_token: &str,
+) -> Session {
+    repo.create(new_session(user, first_token, domain::time::now()))
+        .await
+        .expect("create session")
 }

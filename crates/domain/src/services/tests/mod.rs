@@ -1,20 +1,30 @@
 //! Unit tests of the use cases, with mockall mocks standing in for every port.
 //!
-//! This module holds the fixtures the service tests share: stored users and
-//! todos, actors, registrations and the repository failures.
+//! This module holds the fixtures the service tests share: stored users,
+//! todos and sessions, actors, registrations, client information and the
+//! repository failures.
 
 mod auth_service;
+mod session_service;
+mod throttle;
 mod todo_service;
 mod user_service;
+
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::error::RepositoryError;
 use crate::password::{Password, PasswordHash};
-use crate::services::{Actor, Registration};
+use crate::services::{Actor, Authenticated, Registration};
+use crate::session::{ClientInfo, Session, SessionId};
 use crate::time;
 use crate::todo::{NewTodo, Priority, Todo, TodoId, TodoTitle};
 use crate::user::{Email, FullName, NewUser, User, UserId, Username};
+
+/// An instant one mock records (the time a service stamped) for another
+/// mock, or the test, to compare with.
+pub(super) type SharedTime = Arc<Mutex<Option<DateTime<Utc>>>>;
 
 /// The clear password every registration uses.
 pub(super) const PASSWORD: &str = "correct horse battery";
@@ -110,6 +120,35 @@ pub(super) fn stored_todo(id: i64, new: NewTodo) -> Todo {
         user_id: new.user_id,
         created_at: new.created_at,
         updated_at: new.created_at,
+    }
+}
+
+/// The address every client in these tests connects from.
+pub(super) const IP: &str = "203.0.113.9";
+
+/// A client with a user agent and [`IP`].
+pub(super) fn client() -> ClientInfo {
+    ClientInfo::new(Some("test-agent/1.0"), Some(IP.to_owned()))
+}
+
+/// A live session `id` of user `owner`, opened long ago, expiring in a day.
+pub(super) fn session(id: i64, owner: i64) -> Session {
+    Session {
+        id: SessionId(id),
+        user_id: UserId(owner),
+        created_at: long_ago(),
+        last_used_at: long_ago(),
+        expires_at: time::now() + TimeDelta::days(1),
+        revoked_at: None,
+        client: client(),
+    }
+}
+
+/// An active member `user_id` authenticated through session `session_id`.
+pub(super) fn authenticated(user_id: i64, session_id: i64) -> Authenticated {
+    Authenticated {
+        user: user(user_id, false, true),
+        session: SessionId(session_id),
     }
 }
 

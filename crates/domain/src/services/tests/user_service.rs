@@ -4,17 +4,41 @@ use std::sync::Arc;
 
 use mockall::predicate::eq;
 
-use super::{HASH, admin, in_an_hour, long_ago, member, registration, stored, unavailable, user};
+use super::{
+    HASH, SharedTime, admin, in_an_hour, long_ago, member, registration, stored, unavailable, user,
+};
 use crate::error::{ConflictField, RepositoryError};
 use crate::pagination::{Page, PageRequest};
 use crate::password::PasswordHash;
-use crate::ports::{MockPasswordHasher, MockUserRepository};
+use crate::ports::{MockPasswordHasher, MockSessionRepository, MockUserRepository};
 use crate::services::{CreateAdminError, UserError, UserService};
 use crate::time;
 use crate::user::{Email, User, UserChanges, UserId, UserPatch, Username};
 
+/// The service with a session store that must never be touched.
 fn service(users: MockUserRepository, hasher: MockPasswordHasher) -> UserService {
-    UserService::new(Arc::new(users), Arc::new(hasher))
+    service_with_sessions(users, hasher, untouched_sessions())
+}
+
+fn service_with_sessions(
+    users: MockUserRepository,
+    hasher: MockPasswordHasher,
+    sessions: MockSessionRepository,
+) -> UserService {
+    UserService::new(Arc::new(users), Arc::new(hasher), Arc::new(sessions))
+}
+
+/// A session store that must never be called.
+fn untouched_sessions() -> MockSessionRepository {
+    let mut sessions = MockSessionRepository::new();
+    sessions.expect_create().never();
+    sessions.expect_find_refresh_token().never();
+    sessions.expect_rotate().never();
+    sessions.expect_revoke().never();
+    sessions.expect_revoke_all().never();
+    sessions.expect_list_active().never();
+    sessions.expect_find_authenticated().never();
+    sessions
 }
 
 /// A hasher that must never be asked anything.
@@ -44,6 +68,7 @@ fn untouched() -> MockUserRepository {
     users.expect_find_by_login().never();
     users.expect_list().never();
     users.expect_update().never();
+    users.expect_set_password().never();
     users.expect_delete().never();
     users
 }
@@ -359,6 +384,18 @@ async fn updating_own_username_stamps_the_current_time() {
     assert_eq!(updated.username.as_str(), "renamed");
 }
 
+/// A session store expecting every session of `id` to be ended once.
+fn ending_all_sessions_of(id: i64) -> MockSessionRepository {
+    let mut sessions = MockSessionRepository::new();
+    sessions
+        .expect_revoke_all()
+        .with(eq(UserId(id)), eq(None), mockall::predicate::always())
+        .times(1)
+        .returning(|_, _, _| Ok(2));
+    sessions.expect_revoke().never();
+    sessions
+}
+
 #[tokio::test]
 async fn admin_may_deactivate_and_promote_another_user() {
     let patch = UserPatch {
@@ -371,13 +408,123 @@ async fn admin_may_deactivate_and_promote_another_user() {
         changes.patch == expected
     });
 
-    let updated = service(users, idle_hasher())
+    let updated = service_with_sessions(users, idle_hasher(), ending_all_sessions_of(3))
         .update(admin(1), UserId(3), patch)
         .await
         .unwrap();
 
     assert!(!updated.is_active);
     assert!(updated.is_admin);
+}
+
+#[tokio::test]
+async fn admin_deactivating_a_user_ends_all_of_their_sessions_at_the_update_time() {
+    let before = time::now();
+    let written: SharedTime = Arc::default();
+    let write = Arc::clone(&written);
+    let users = updating(user(3, false, true), move |changes| {
+        *write.lock().unwrap() = Some(changes.updated_at);
+        changes.patch.is_active == Some(false)
+    });
+    let read = Arc::clone(&written);
+    let mut sessions = MockSessionRepository::new();
+    sessions
+        .expect_revoke_all()
+        .withf(move |user_id, keep, at| {
+            *user_id == UserId(3)
+                && keep.is_none()
+                && *at >= before
+                && Some(*at) == *read.lock().unwrap()
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(2));
+    sessions.expect_revoke().never();
+    let patch = UserPatch {
+        is_active: Some(false),
+        ..UserPatch::default()
+    };
+
+    let updated = service_with_sessions(users, idle_hasher(), sessions)
+        .update(admin(1), UserId(3), patch)
+        .await
+        .unwrap();
+
+    assert!(!updated.is_active);
+}
+
+#[tokio::test]
+async fn a_patch_that_does_not_deactivate_never_touches_sessions() {
+    let patches = [
+        UserPatch {
+            is_active: Some(true),
+            ..UserPatch::default()
+        },
+        UserPatch {
+            is_admin: Some(false),
+            ..UserPatch::default()
+        },
+        UserPatch {
+            email: Some(new_email()),
+            ..UserPatch::default()
+        },
+        UserPatch::default(),
+    ];
+    for patch in patches {
+        let expected = patch.clone();
+        let users = updating(user(3, false, false), move |changes| {
+            changes.patch == expected
+        });
+
+        let result = service_with_sessions(users, idle_hasher(), untouched_sessions())
+            .update(admin(1), UserId(3), patch)
+            .await;
+
+        assert!(result.is_ok(), "{result:?}");
+    }
+}
+
+#[tokio::test]
+async fn deactivating_a_missing_user_is_not_found_and_ends_no_session() {
+    let mut users = MockUserRepository::new();
+    users
+        .expect_find_by_id()
+        .times(1)
+        .returning(|_| Ok(Some(user(3, false, true))));
+    // Deleted between the read and the write.
+    users.expect_update().times(1).returning(|_, _| Ok(None));
+    let patch = UserPatch {
+        is_active: Some(false),
+        ..UserPatch::default()
+    };
+
+    let result = service_with_sessions(users, idle_hasher(), untouched_sessions())
+        .update(admin(1), UserId(3), patch)
+        .await;
+
+    assert!(matches!(result, Err(UserError::NotFound)), "{result:?}");
+}
+
+#[tokio::test]
+async fn deactivation_when_the_session_store_is_unavailable_is_unavailable() {
+    let users = updating(user(3, false, true), |_| true);
+    let mut sessions = MockSessionRepository::new();
+    sessions
+        .expect_revoke_all()
+        .times(1)
+        .returning(|_, _, _| Err(unavailable()));
+    let patch = UserPatch {
+        is_active: Some(false),
+        ..UserPatch::default()
+    };
+
+    let result = service_with_sessions(users, idle_hasher(), sessions)
+        .update(admin(1), UserId(3), patch)
+        .await;
+
+    assert!(
+        matches!(result, Err(UserError::Unavailable(_))),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]

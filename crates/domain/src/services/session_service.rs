@@ -1,0 +1,134 @@
+//! The caller's sessions: logout, listing, ending one, and changing the
+//! password (which ends every other session).
+
+use std::sync::Arc;
+
+use crate::error::RepositoryError;
+use crate::password::Password;
+use crate::ports::{HashError, PasswordHasher, SessionRepository, UserRepository};
+use crate::services::auth_service::Authenticated;
+use crate::session::{Session, SessionId};
+use crate::time;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// No active session of the caller has that id (someone else's included).
+    #[error("session not found")]
+    NotFound,
+    /// The current password given to a password change is wrong.
+    #[error("the current password is incorrect")]
+    WrongPassword,
+    #[error("the data store is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error(transparent)]
+    Unexpected(anyhow::Error),
+}
+
+impl From<RepositoryError> for SessionError {
+    fn from(error: RepositoryError) -> Self {
+        match error {
+            RepositoryError::Unavailable(e) => Self::Unavailable(e),
+            other => Self::Unexpected(other.into()),
+        }
+    }
+}
+
+impl From<HashError> for SessionError {
+    fn from(error: HashError) -> Self {
+        Self::Unexpected(error.into())
+    }
+}
+
+/// Session management for the authenticated caller.
+#[derive(Clone)]
+pub struct SessionService {
+    users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
+    hasher: Arc<dyn PasswordHasher>,
+}
+
+impl SessionService {
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        sessions: Arc<dyn SessionRepository>,
+        hasher: Arc<dyn PasswordHasher>,
+    ) -> Self {
+        Self {
+            users,
+            sessions,
+            hasher,
+        }
+    }
+
+    /// Ends the caller's current session, or all of their sessions.
+    ///
+    /// # Errors
+    /// Only infrastructure failures.
+    pub async fn logout(&self, caller: &Authenticated, all: bool) -> Result<(), SessionError> {
+        let now = time::now();
+        if all {
+            self.sessions.revoke_all(caller.user.id, None, now).await?;
+        } else {
+            self.sessions
+                .revoke(caller.user.id, caller.session, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The caller's live sessions, newest first.
+    ///
+    /// # Errors
+    /// Only infrastructure failures.
+    pub async fn list(&self, caller: &Authenticated) -> Result<Vec<Session>, SessionError> {
+        Ok(self
+            .sessions
+            .list_active(caller.user.id, time::now())
+            .await?)
+    }
+
+    /// Ends one of the caller's sessions.
+    ///
+    /// # Errors
+    /// [`SessionError::NotFound`] unless it is a live session of the caller's.
+    pub async fn end(&self, caller: &Authenticated, id: SessionId) -> Result<(), SessionError> {
+        if self
+            .sessions
+            .revoke(caller.user.id, id, time::now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(SessionError::NotFound)
+        }
+    }
+
+    /// Replaces the caller's password after checking the current one, and
+    /// ends every other session of theirs.
+    ///
+    /// # Errors
+    /// [`SessionError::WrongPassword`] when `current` does not match.
+    pub async fn change_password(
+        &self,
+        caller: &Authenticated,
+        current: &Password,
+        new: &Password,
+    ) -> Result<(), SessionError> {
+        if !self
+            .hasher
+            .verify(current, &caller.user.password_hash)
+            .await?
+        {
+            return Err(SessionError::WrongPassword);
+        }
+        let hash = self.hasher.hash(new).await?;
+        let now = time::after(caller.user.updated_at);
+        if !self.users.set_password(caller.user.id, hash, now).await? {
+            return Err(SessionError::NotFound);
+        }
+        self.sessions
+            .revoke_all(caller.user.id, Some(caller.session), now)
+            .await?;
+        Ok(())
+    }
+}
