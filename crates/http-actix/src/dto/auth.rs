@@ -94,9 +94,16 @@ pub struct ChangePasswordRequest {
     #[garde(length(chars, min = 1, max = 1000))]
     #[schema(min_length = 1, max_length = 1000, format = Password, examples("analytical-engine"))]
     pub current_password: String,
-    /// The registration rules apply: 8 to 100 characters and at most 72 bytes.
+    /// The registration rules apply: at least 8 characters, at most 72 bytes
+    /// in UTF-8 (format `bcrypt-password`), no NUL.
     #[garde(custom(rules::password))]
-    #[schema(min_length = 8, max_length = 72, format = Password, examples("difference-engine-2"))]
+    #[schema(
+        min_length = 8,
+        max_length = 72,
+        format = "bcrypt-password",
+        pattern = "^[^\\u0000]*$",
+        examples("difference-engine-2")
+    )]
     pub new_password: String,
 }
 

@@ -5,7 +5,7 @@ use domain::todo::TodoPatch;
 use domain::{Priority, Todo, TodoDescription, TodoTitle};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 
 use super::rules::{self, parse};
 use crate::error::ApiError;
@@ -22,20 +22,42 @@ fn priority_schema() -> Object {
         .build()
 }
 
+/// A `priority` that may also be `null` (on create: the default, `medium`).
+fn nullable_priority_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(
+            [Priority::Low, Priority::Medium, Priority::High]
+                .map(|p| serde_json::Value::from(p.as_str()))
+                .into_iter()
+                .chain([serde_json::Value::Null]),
+        ))
+        .examples([Priority::High.as_str()])
+        .build()
+}
+
 /// `POST /v1/todos`. `id`, `user_id` and other unknown fields are ignored.
 #[derive(Debug, Deserialize, garde::Validate, ToSchema)]
 pub struct CreateTodoRequest {
     #[garde(custom(rules::title))]
-    #[schema(min_length = 1, max_length = 255, examples("Write the first program"))]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000]*$",
+        examples("Write the first program")
+    )]
     pub title: String,
     #[garde(inner(custom(rules::description)))]
     #[serde(default)]
-    #[schema(examples("For the Analytical Engine: Bernoulli numbers"))]
+    #[schema(
+        pattern = "^[^\\u0000]*$",
+        examples("For the Analytical Engine: Bernoulli numbers")
+    )]
     pub description: Option<String>,
-    /// Defaults to `medium`.
+    /// Defaults to `medium` when absent or `null`.
     #[garde(inner(custom(rules::priority)))]
     #[serde(default)]
-    #[schema(schema_with = priority_schema)]
+    #[schema(schema_with = nullable_priority_schema)]
     pub priority: Option<String>,
 }
 
@@ -63,12 +85,12 @@ impl CreateTodoRequest {
 pub struct UpdateTodoRequest {
     #[garde(custom(|v: &Patch<String>, (): &()| non_null(v, rules::title)))]
     #[serde(default)]
-    #[schema(value_type = String, min_length = 1, max_length = 255, examples("Write the second program"))]
+    #[schema(value_type = String, min_length = 1, max_length = 255, pattern = "^[^\\u0000]*$", examples("Write the second program"))]
     pub title: Patch<String>,
     /// `null` clears the description.
     #[garde(custom(|v: &Patch<String>, (): &()| nullable(v, rules::description)))]
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[^\\u0000]*$")]
     pub description: Patch<String>,
     #[garde(custom(|v: &Patch<bool>, (): &()| if *v == Patch::Null { Err(garde::Error::new("may not be null")) } else { Ok(()) }))]
     #[serde(default)]

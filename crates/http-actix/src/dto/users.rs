@@ -27,12 +27,24 @@ pub struct NewUserRequest {
     )]
     pub username: String,
     #[garde(custom(rules::full_name))]
-    #[schema(min_length = 1, max_length = 255, examples("Ada Lovelace"))]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000]*$",
+        examples("Ada Lovelace")
+    )]
     pub full_name: String,
-    /// 8 to 100 characters and at most 72 bytes (bcrypt's limit: longer
-    /// passwords are refused, never truncated).
+    /// At least 8 characters and at most 72 bytes in UTF-8 (bcrypt's limit:
+    /// longer passwords are refused, never truncated); no NUL. The format
+    /// `bcrypt-password` names that byte limit, which JSON Schema cannot.
     #[garde(custom(rules::password))]
-    #[schema(min_length = 8, max_length = 72, format = Password, examples("analytical-engine"))]
+    #[schema(
+        min_length = 8,
+        max_length = 72,
+        format = "bcrypt-password",
+        pattern = "^[^\\u0000]*$",
+        examples("analytical-engine")
+    )]
     pub password: String,
     /// `POST /v1/users` only (admins creating admins); ignored on register.
     #[garde(skip)]
@@ -81,7 +93,12 @@ pub struct UpdateUserRequest {
     pub username: Option<String>,
     #[garde(inner(custom(rules::full_name)))]
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 255, examples("Augusta Ada King"))]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000]*$",
+        examples("Augusta Ada King")
+    )]
     pub full_name: Option<String>,
     /// Admins only (403 for anyone else).
     #[garde(skip)]

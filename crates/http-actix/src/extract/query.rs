@@ -25,14 +25,19 @@ impl ListQuery {
         let mut errors = Vec::new();
         let mut number = |name: &str, default: u64| match params.get(name) {
             None => default,
-            Some(raw) => raw.trim().parse::<u64>().unwrap_or_else(|_| {
-                errors.push(FieldError::new(
-                    name,
-                    "must be a positive integer",
-                    "int_parsing",
-                ));
-                default
-            }),
+            // The documented type is a 64-bit signed integer.
+            Some(raw) => match raw.trim().parse::<i64>() {
+                // Zero and negatives are refused by `PageRequest` with its own message.
+                Ok(n) => u64::try_from(n).unwrap_or(0),
+                Err(_) => {
+                    errors.push(FieldError::new(
+                        name,
+                        "must be an integer from 1 to 9223372036854775807",
+                        "int_parsing",
+                    ));
+                    default
+                }
+            },
         };
         let page = number("page", 1);
         let page_size = number("page_size", 10);

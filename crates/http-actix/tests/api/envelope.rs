@@ -159,19 +159,21 @@ async fn unknown_route_is_404_envelope() {
 async fn wrong_method_is_405_envelope() {
     let app = TestApp::spawn().await;
     let (_, token) = app.user("alice").await;
+    // Each with the `Allow` header RFC 9110 requires on a 405.
     let cases = [
-        (Method::PUT, "/v1/todos"),
-        (Method::DELETE, "/v1/todos"),
-        (Method::PUT, "/v1/todos/1"),
-        (Method::POST, "/v1/todos/1"),
-        (Method::POST, "/v1/health"),
-        (Method::GET, "/v1/auth/login"),
-        (Method::GET, "/v1/auth/register"),
-        (Method::POST, "/v1/auth/me"),
-        (Method::PUT, "/v1/users/1"),
-        (Method::DELETE, "/v1/users"),
+        (Method::PUT, "/v1/todos", "GET, POST"),
+        (Method::DELETE, "/v1/todos", "GET, POST"),
+        (Method::PUT, "/v1/todos/1", "GET, PATCH, DELETE"),
+        (Method::POST, "/v1/todos/1", "GET, PATCH, DELETE"),
+        (Method::POST, "/v1/health", "GET"),
+        (Method::GET, "/v1/auth/login", "POST"),
+        (Method::GET, "/v1/auth/register", "POST"),
+        (Method::POST, "/v1/auth/me", "GET"),
+        (Method::PUT, "/v1/users/1", "GET, PATCH, DELETE"),
+        (Method::DELETE, "/v1/users", "GET, POST"),
+        (Method::TRACE, "/v1/users", "GET, POST"),
     ];
-    for (method, path) in cases {
+    for (method, path, allow) in cases {
         let response = app
             .request(method.clone(), path, Some(&token))
             .send()
@@ -180,6 +182,16 @@ async fn wrong_method_is_405_envelope() {
         assert_common_headers(&response);
         let status = response.status().as_u16();
         assert_eq!(status, 405, "{method} {path}");
+        let mut allowed: Vec<String> = response.headers()["allow"]
+            .to_str()
+            .unwrap()
+            .split(", ")
+            .map(str::to_owned)
+            .collect();
+        let mut expected: Vec<String> = allow.split(", ").map(str::to_owned).collect();
+        allowed.sort();
+        expected.sort();
+        assert_eq!(allowed, expected, "Allow of {method} {path}");
         assert_envelope(response, 405).await;
     }
 }
@@ -486,6 +498,30 @@ async fn a_non_ascii_request_id_is_replaced_by_a_uuid() {
     let id = header(&response, "x-request-id").unwrap();
     assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
     assert_envelope(response, 404).await;
+}
+
+#[tokio::test]
+async fn page_numbers_beyond_the_documented_int64_are_422() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.admin("root").await;
+    for resource in ["todos", "users"] {
+        let response = app
+            .get(
+                &format!("/v1/{resource}?page=9223372036854775808"),
+                Some(&token),
+            )
+            .await;
+        let error = assert_envelope(response, 422).await;
+        assert_eq!(invalid_fields(&error), ["page"]);
+        // The largest documented page is valid, and empty.
+        let response = app
+            .get(
+                &format!("/v1/{resource}?page=9223372036854775807"),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "{resource}");
+    }
 }
 
 #[tokio::test]
