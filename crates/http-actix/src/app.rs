@@ -13,6 +13,7 @@ use actix_web::middleware::{Condition, NormalizePath, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use auth::{BcryptHasher, JwtSettings, JwtTokenService};
+use domain::ports::LoginAttempts;
 use domain::services::{
     AuthPolicy, AuthPorts, AuthService, SessionService, ThrottlePolicy, TodoService, UserService,
 };
@@ -246,17 +247,31 @@ fn wire(
     let jwks: JwksResponse =
         serde_json::from_value(tokens.jwks()).context("reading the JSON Web Key Set")?;
     let jwks = serde_json::to_vec(&jwks).context("serializing the JSON Web Key Set")?;
+    // Events must outlive the longest window that counts them.
+    let policy = auth_policy(settings).throttle;
+    let retention = policy
+        .failure_window
+        .max(policy.registration_window)
+        .max(Duration::from_secs(24 * 3600));
+    let attempts: Arc<dyn LoginAttempts> =
+        Arc::new(SeaLoginAttempts::with_retention(db.clone(), retention));
     let ports = AuthPorts {
         users: users.clone(),
         sessions: sessions.clone(),
         hasher: hasher.clone(),
         refresh_tokens: Arc::new(tokens.refresh_tokens()),
         tokens,
-        attempts: Arc::new(SeaLoginAttempts::new(db.clone())),
+        attempts: attempts.clone(),
     };
     Ok(AppState {
         auth: AuthService::new(ports, auth_policy(settings)),
-        sessions: SessionService::new(users.clone(), sessions.clone(), hasher.clone()),
+        sessions: SessionService::new(
+            users.clone(),
+            sessions.clone(),
+            hasher.clone(),
+            attempts.clone(),
+            policy,
+        ),
         users: UserService::new(users, hasher, sessions),
         todos: TodoService::new(todos),
         probe: Arc::new(SeaDatabaseProbe::new(db.clone())),

@@ -353,6 +353,9 @@ impl From<SessionError> for ApiError {
         match error {
             SessionError::NotFound => Self::NotFound(SESSION_NOT_FOUND),
             SessionError::WrongPassword => Self::Unauthorized(INCORRECT_PASSWORD),
+            SessionError::Throttled(wait) => {
+                Self::throttled("failed password attempts per account", wait)
+            }
             SessionError::Unavailable(e) => Self::Unavailable(e),
             SessionError::Unexpected(e) => Self::Internal(e),
         }

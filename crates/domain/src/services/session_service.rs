@@ -5,8 +5,11 @@ use std::sync::Arc;
 
 use crate::error::RepositoryError;
 use crate::password::Password;
-use crate::ports::{HashError, PasswordHasher, SessionRepository, UserRepository};
+use crate::ports::{
+    HashError, LoginAttempts, PasswordHasher, SessionRepository, ThrottleKey, UserRepository,
+};
 use crate::services::auth_service::Authenticated;
+use crate::services::throttle::{RetryAfter, ThrottlePolicy, blocked};
 use crate::session::{Session, SessionId};
 use crate::time;
 
@@ -18,6 +21,10 @@ pub enum SessionError {
     /// The current password given to a password change is wrong.
     #[error("the current password is incorrect")]
     WrongPassword,
+    /// Too many wrong passwords for this account (failed logins and failed
+    /// password changes count together).
+    #[error("too many failed password attempts")]
+    Throttled(RetryAfter),
     #[error("the data store is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
@@ -45,18 +52,26 @@ pub struct SessionService {
     users: Arc<dyn UserRepository>,
     sessions: Arc<dyn SessionRepository>,
     hasher: Arc<dyn PasswordHasher>,
+    attempts: Arc<dyn LoginAttempts>,
+    throttle: ThrottlePolicy,
 }
 
 impl SessionService {
+    /// `attempts` and `throttle` are the login throttle's: a wrong current
+    /// password counts as a failed login of the account.
     pub fn new(
         users: Arc<dyn UserRepository>,
         sessions: Arc<dyn SessionRepository>,
         hasher: Arc<dyn PasswordHasher>,
+        attempts: Arc<dyn LoginAttempts>,
+        throttle: ThrottlePolicy,
     ) -> Self {
         Self {
             users,
             sessions,
             hasher,
+            attempts,
+            throttle,
         }
     }
 
@@ -107,18 +122,39 @@ impl SessionService {
     /// ends every other session of theirs.
     ///
     /// # Errors
-    /// [`SessionError::WrongPassword`] when `current` does not match.
+    /// [`SessionError::WrongPassword`] when `current` does not match (which
+    /// counts as a failed login of the account);
+    /// [`SessionError::Throttled`] when the account has too many recent
+    /// failures (checked before the password).
     pub async fn change_password(
         &self,
         caller: &Authenticated,
         current: &Password,
         new: &Password,
     ) -> Result<(), SessionError> {
+        // The same per-account counter as failed logins: a stolen access
+        // token must not buy unlimited guesses at the password.
+        let account = ThrottleKey::Account(caller.user.username.as_str().to_lowercase());
+        let started = time::now();
+        if let Some(wait) = blocked(
+            self.attempts.as_ref(),
+            &account,
+            self.throttle.max_failures_per_account,
+            self.throttle.failure_window,
+            started,
+        )
+        .await?
+        {
+            return Err(SessionError::Throttled(wait));
+        }
         if !self
             .hasher
             .verify(current, &caller.user.password_hash)
             .await?
         {
+            if self.throttle.max_failures_per_account > 0 {
+                self.attempts.record(&[account], started).await?;
+            }
             return Err(SessionError::WrongPassword);
         }
         let hash = self.hasher.hash(new).await?;

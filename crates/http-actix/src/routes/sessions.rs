@@ -125,7 +125,8 @@ pub async fn end(
 /// Change my password
 ///
 /// Checks the current password, sets the new one (the registration rules
-/// apply), and ends every other session of the caller; this one goes on.
+/// apply), and ends every other session of the caller; this one goes on. A
+/// wrong current password counts as a failed login of the account.
 #[utoipa::path(
     post,
     path = "/v1/auth/password",
@@ -144,6 +145,8 @@ pub async fn end(
         (status = 415, description = "The body is not `application/json`", body = ErrorEnvelope),
         (status = 422, description = "Malformed JSON, or the new password breaks a rule",
             body = ValidationErrorEnvelope),
+        (status = 429, description = "Too many wrong passwords for this account (failed logins count too)",
+            body = ErrorEnvelope, headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "The database is unavailable", body = ErrorEnvelope),
     )
 )]

@@ -48,7 +48,7 @@ async fn after_five_failures_the_account_is_throttled_even_with_the_right_passwo
     }
     let retry_after = assert_throttled(app.login("alice", PASSWORD).await, 900).await;
     assert!(retry_after > 800, "the window is 15 minutes: {retry_after}");
-    // The count is by login name, case-insensitively.
+    // The count is per account, whatever the case of the name.
     assert_throttled(app.login("ALICE", PASSWORD).await, 900).await;
     // Other accounts are not affected.
     app.register("bob").await;
@@ -61,6 +61,34 @@ async fn after_five_failures_the_account_is_throttled_even_with_the_right_passwo
             .any(|l| l.starts_with("throttled_requests_total{route=\"/v1/auth/login\"} 2")),
         "{metrics}"
     );
+}
+
+#[tokio::test]
+async fn an_accounts_username_and_email_share_one_counter() {
+    let app = TestApp::spawn_with(&[("LOGIN_MAX_FAILURES_PER_ACCOUNT", "4")]).await;
+    app.register("alice").await;
+    for name in ["alice", "alice@example.com", "ALICE", "Alice@Example.com"] {
+        assert_unauthorized(app.login(name, "wrong-password").await).await;
+    }
+    assert_throttled(app.login("alice@example.com", PASSWORD).await, 900).await;
+    assert_throttled(app.login("alice", PASSWORD).await, 900).await;
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_count_against_the_account_too() {
+    let app = TestApp::spawn_with(&[("LOGIN_MAX_FAILURES_PER_ACCOUNT", "3")]).await;
+    let (_, token) = app.user("alice").await;
+    let change = |current: &'static str| {
+        app.request(Method::POST, "/v1/auth/password", Some(&token))
+            .json(&json!({"current_password": current, "new_password": "a-new-password-1"}))
+            .send()
+    };
+    for _ in 0..3 {
+        assert_unauthorized(change("not-my-password").await.unwrap()).await;
+    }
+    // Now even the right current password is refused, and logins share the count.
+    assert_throttled(change(PASSWORD).await.unwrap(), 900).await;
+    assert_throttled(app.login("alice", PASSWORD).await, 900).await;
 }
 
 #[tokio::test]

@@ -7,8 +7,10 @@ use mockall::predicate::{always, eq};
 
 use super::{HASH, authenticated, in_an_hour, session, unavailable, user};
 use crate::password::{Password, PasswordHash};
-use crate::ports::{MockPasswordHasher, MockSessionRepository, MockUserRepository};
-use crate::services::{Authenticated, SessionError, SessionService};
+use crate::ports::{
+    MockLoginAttempts, MockPasswordHasher, MockSessionRepository, MockUserRepository, ThrottleKey,
+};
+use crate::services::{Authenticated, SessionError, SessionService, ThrottlePolicy};
 use crate::session::SessionId;
 use crate::time;
 use crate::user::{User, UserId};
@@ -22,7 +24,31 @@ fn service(
     sessions: MockSessionRepository,
     hasher: MockPasswordHasher,
 ) -> SessionService {
-    SessionService::new(Arc::new(users), Arc::new(sessions), Arc::new(hasher))
+    service_with(users, sessions, hasher, not_throttled())
+}
+
+fn service_with(
+    users: MockUserRepository,
+    sessions: MockSessionRepository,
+    hasher: MockPasswordHasher,
+    attempts: MockLoginAttempts,
+) -> SessionService {
+    SessionService::new(
+        Arc::new(users),
+        Arc::new(sessions),
+        Arc::new(hasher),
+        Arc::new(attempts),
+        ThrottlePolicy::default(),
+    )
+}
+
+/// A throttle store with no recent failures that accepts any bookkeeping.
+fn not_throttled() -> MockLoginAttempts {
+    let mut attempts = MockLoginAttempts::new();
+    attempts.expect_recent().returning(|_, _, _| Ok(Vec::new()));
+    attempts.expect_record().returning(|_, _| Ok(()));
+    attempts.expect_clear().returning(|_| Ok(()));
+    attempts
 }
 
 /// A user store that must never be written.
@@ -285,4 +311,65 @@ async fn change_password_of_a_user_deleted_meanwhile_is_not_found_and_ends_no_se
         .await;
 
     assert!(matches!(result, Err(SessionError::NotFound)), "{result:?}");
+}
+
+#[tokio::test]
+async fn a_throttled_account_cannot_guess_its_current_password() {
+    let caller = authenticated(2, 9);
+    let username = caller.user.username.as_str().to_lowercase();
+    let mut attempts = MockLoginAttempts::new();
+    attempts
+        .expect_recent()
+        .withf(move |key, _, limit| *key == ThrottleKey::Account(username.clone()) && *limit == 5)
+        .times(1)
+        .returning(|_, _, _| Ok(vec![time::now(); 5]));
+    attempts.expect_record().never();
+    let result = service_with(
+        no_user_write(),
+        MockSessionRepository::new(),
+        idle_hasher(),
+        attempts,
+    )
+    .change_password(
+        &caller,
+        &Password::candidate(CURRENT_PASSWORD),
+        &Password::parse(NEW_PASSWORD).unwrap(),
+    )
+    .await;
+    assert!(
+        matches!(result, Err(SessionError::Throttled(_))),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_current_password_counts_as_a_failed_login_of_the_account() {
+    let caller = authenticated(2, 9);
+    let username = caller.user.username.as_str().to_lowercase();
+    let mut attempts = MockLoginAttempts::new();
+    attempts.expect_recent().returning(|_, _, _| Ok(Vec::new()));
+    attempts
+        .expect_record()
+        .withf(move |keys, _| keys == [ThrottleKey::Account(username.clone())])
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let mut hasher = MockPasswordHasher::new();
+    hasher.expect_verify().times(1).returning(|_, _| Ok(false));
+    hasher.expect_hash().never();
+    let result = service_with(
+        no_user_write(),
+        MockSessionRepository::new(),
+        hasher,
+        attempts,
+    )
+    .change_password(
+        &caller,
+        &Password::candidate("not the password"),
+        &Password::parse(NEW_PASSWORD).unwrap(),
+    )
+    .await;
+    assert!(
+        matches!(result, Err(SessionError::WrongPassword)),
+        "{result:?}"
+    );
 }
