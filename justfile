@@ -39,3 +39,7 @@ openapi:
 # What CI runs.
 ci:
     bash .ci/run
+
+# Benchmark the release binary on a throw-away PostgreSQL database (BENCH_DURATION=10 seconds per scenario).
+bench:
+    python3 scripts/bench.py
