@@ -52,8 +52,8 @@ impl BcryptHasher {
     /// A hasher at `cost`, running at most as many hashes at once as the
     /// machine has CPUs (`std::thread::available_parallelism`, 1 if unknown).
     ///
-    /// Computes one hash at `cost` before returning (the stand-in used by
-    /// `verify_dummy`), so it blocks for as long as one login takes.
+    /// Makes the stand-in hash used by `verify_dummy` in about a millisecond
+    /// (see [`stand_in_hash`]), so start-up does not wait for bcrypt.
     ///
     /// # Errors
     /// When `cost` is outside 4..=31 or the stand-in hash cannot be made.
@@ -78,10 +78,7 @@ impl BcryptHasher {
                 "the number of concurrent password hashes must be at least 1, {max_concurrency} asked"
             );
         }
-        let mut salt_source = [0u8; 32];
-        rand::Rng::fill(&mut rand::thread_rng(), &mut salt_source);
-        let dummy_hash =
-            bcrypt::hash(salt_source, cost).context("computing the stand-in hash failed")?;
+        let dummy_hash = stand_in_hash(cost)?;
         Ok(Self {
             cost,
             permits: max_concurrency,
@@ -130,6 +127,24 @@ impl fmt::Debug for BcryptHasher {
             .field("max_concurrency", &self.permits)
             .finish_non_exhaustive()
     }
+}
+
+/// A well-formed bcrypt hash at `cost` that no password matches: a random
+/// secret hashed at the minimum cost, with its cost field rewritten. Verifying
+/// against it does exactly the work of one verification at `cost` (bcrypt
+/// reads the cost and salt from the string), and the digest belongs to a
+/// cost-4 hash, so no candidate can produce it. Making it costs a cost-4 hash
+/// instead of a full one, which keeps start-up fast.
+fn stand_in_hash(cost: u32) -> anyhow::Result<String> {
+    let mut secret = [0u8; 32];
+    rand::Rng::fill(&mut rand::thread_rng(), &mut secret);
+    let cheap =
+        bcrypt::hash(secret, MIN_BCRYPT_COST).context("computing the stand-in hash failed")?;
+    // "$2b$04$" + 22 salt characters + 31 digest characters.
+    let rest = cheap
+        .strip_prefix("$2b$04$")
+        .context("bcrypt produced a hash in an unexpected format")?;
+    Ok(format!("$2b${cost:02}${rest}"))
 }
 
 /// Whether bcrypt's key for `password` belongs to no other password.
@@ -214,6 +229,32 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn the_stand_in_hash_is_a_well_formed_hash_at_the_configured_cost_that_nothing_matches() {
+        for cost in [4, 5, 12, 31] {
+            let hash = stand_in_hash(cost).unwrap();
+            let parts: bcrypt::HashParts = hash.parse().unwrap();
+            assert_eq!(parts.get_cost(), cost);
+            assert_eq!(hash.len(), 60);
+        }
+        // Verifying does real work at that cost and never matches.
+        let hash = stand_in_hash(6).unwrap();
+        for candidate in [&b""[..], b"password", STAND_IN_CANDIDATE] {
+            assert!(!bcrypt::verify(candidate, &hash).unwrap());
+        }
+    }
+
+    #[tokio::test]
+    async fn the_hasher_verifies_unknown_users_against_a_stand_in_at_its_own_cost() {
+        let hasher = BcryptHasher::new(12).unwrap();
+        let parts: bcrypt::HashParts = hasher.dummy_hash.parse().unwrap();
+        assert_eq!(parts.get_cost(), 12);
+        hasher
+            .verify_dummy(&Password::candidate("anything at all"))
+            .await
+            .unwrap();
+    }
 
     #[tokio::test]
     async fn work_waits_for_a_free_permit() {
