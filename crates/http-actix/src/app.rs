@@ -248,10 +248,11 @@ fn wire(
         serde_json::from_value(tokens.jwks()).context("reading the JSON Web Key Set")?;
     let jwks = serde_json::to_vec(&jwks).context("serializing the JSON Web Key Set")?;
     // Events must outlive the longest window that counts them.
-    let policy = auth_policy(settings).throttle;
+    let policy = auth_policy(settings);
     let retention = policy
+        .throttle
         .failure_window
-        .max(policy.registration_window)
+        .max(policy.throttle.registration_window)
         .max(Duration::from_secs(24 * 3600));
     let attempts: Arc<dyn LoginAttempts> =
         Arc::new(SeaLoginAttempts::with_retention(db.clone(), retention));
@@ -264,13 +265,13 @@ fn wire(
         attempts: attempts.clone(),
     };
     Ok(AppState {
-        auth: AuthService::new(ports, auth_policy(settings)),
+        auth: AuthService::new(ports, policy),
         sessions: SessionService::new(
             users.clone(),
             sessions.clone(),
             hasher.clone(),
             attempts.clone(),
-            policy,
+            policy.throttle,
         ),
         users: UserService::new(users, hasher, sessions),
         todos: TodoService::new(todos),
