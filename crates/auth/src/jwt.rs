@@ -16,6 +16,7 @@ mod claims;
 mod header;
 mod key_set;
 mod settings;
+mod verified_cache;
 
 use std::fmt;
 use std::path::Path;
@@ -28,10 +29,14 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, Validation};
 
 pub use header::MAX_KID_BYTES;
-pub use settings::{JwtSettings, MAX_ACCESS_TOKEN_LIFETIME, MAX_LEEWAY_SECONDS, MAX_NAME_BYTES};
+pub use settings::{
+    JwtSettings, MAX_ACCESS_TOKEN_LIFETIME, MAX_LEEWAY_SECONDS, MAX_NAME_BYTES,
+    MAX_VERIFIED_CACHE_CAPACITY,
+};
 
 use self::claims::{IssuedClaims, ReceivedClaims, parse_session, parse_user};
 use self::key_set::{KeySet, load_retired_keys};
+use self::verified_cache::VerifiedCache;
 use crate::keys::{
     PrivateKey, PublicKey, ensure_pair_matches, load_private_key_pem, load_public_key_pem,
     parse_private_key_pem, parse_public_key_pem, thumbprint,
@@ -58,6 +63,7 @@ pub struct JwtTokenService {
     settings: JwtSettings,
     lifetime_seconds: u64,
     refresh_tokens: HmacRefreshTokens,
+    verified: VerifiedCache,
 }
 
 impl JwtTokenService {
@@ -153,6 +159,7 @@ impl JwtTokenService {
             keys,
             validation,
             lifetime_seconds: settings.access_token_lifetime.as_secs(),
+            verified: VerifiedCache::new(settings.verified_cache_capacity),
             settings,
             refresh_tokens,
         })
@@ -192,11 +199,28 @@ impl JwtTokenService {
         self.refresh_tokens.clone()
     }
 
-    /// The access a token grants at `now`, or why it grants none.
+    /// The access a token grants at `now`, or why it grants none: from the
+    /// memory of verified tokens when this very token was verified before
+    /// and has not expired (see [`verified_cache`]), else by verifying it.
     fn verify_token(&self, token: &str, now: u64) -> Result<VerifiedAccess, &'static str> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err("token too large");
         }
+        let digest = self.verified.digest(token);
+        if let Some(digest) = &digest
+            && let Some(access) = self.verified.get(digest, now, self.settings.leeway_seconds)
+        {
+            return Ok(access);
+        }
+        let (access, exp) = self.verify_signed(token, now)?;
+        if let Some(digest) = digest {
+            self.verified.insert(digest, access, exp);
+        }
+        Ok(access)
+    }
+
+    /// Checks the signature and every claim: the access and the `exp`.
+    fn verify_signed(&self, token: &str, now: u64) -> Result<(VerifiedAccess, u64), &'static str> {
         let kid = header::acceptable_kid(token)?;
         let key = self.keys.get(&kid).ok_or("unknown kid")?;
         let claims = jsonwebtoken::decode::<ReceivedClaims>(token, key, &self.validation)
@@ -218,7 +242,7 @@ impl JwtTokenService {
         }
         let user = parse_user(&claims.sub).ok_or("sub is not a user id")?;
         let session = parse_session(&claims.sid).ok_or("sid is not a session id")?;
-        Ok(VerifiedAccess { user, session })
+        Ok((VerifiedAccess { user, session }, claims.exp))
     }
 }
 
@@ -232,6 +256,7 @@ impl fmt::Debug for JwtTokenService {
             .field("audience", &self.settings.audience)
             .field("lifetime_seconds", &self.lifetime_seconds)
             .field("leeway_seconds", &self.settings.leeway_seconds)
+            .field("verified_cache_capacity", &self.verified.capacity())
             .finish_non_exhaustive()
     }
 }

@@ -209,6 +209,7 @@ pub fn load_tokens(settings: &Settings) -> anyhow::Result<JwtTokenService> {
             leeway_seconds: settings.jwt_leeway_seconds,
             issuer: settings.jwt_issuer.clone(),
             audience: settings.jwt_audience.clone(),
+            verified_cache_capacity: settings.jwt_verify_cache_size,
         },
     )
     .context("loading the JWT keys")

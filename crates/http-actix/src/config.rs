@@ -100,6 +100,9 @@ pub struct Settings {
     /// Retired public keys (PEM files) still accepted for verification and
     /// published in the JWKS. A missing directory means none.
     pub jwt_verify_keys_dir: PathBuf,
+    /// How many verified access tokens to remember, so that the same token
+    /// skips the signature check next time (never the session check); 0: off.
+    pub jwt_verify_cache_size: usize,
     /// How long a session, and so its refresh tokens, lives from login.
     pub refresh_token_expire_days: u64,
     /// How long a spent refresh token may be replayed for the same answer.
@@ -366,6 +369,11 @@ impl Settings {
             jwt_issuer: r.token_name("JWT_ISSUER", "todo-api"),
             jwt_audience: r.token_name("JWT_AUDIENCE", "todo-api"),
             jwt_verify_keys_dir: PathBuf::from(r.string("JWT_VERIFY_KEYS_DIR", "keys/retired")),
+            jwt_verify_cache_size: r.ranged(
+                "JWT_VERIFY_CACHE_SIZE",
+                10_000,
+                0..=auth::jwt::MAX_VERIFIED_CACHE_CAPACITY,
+            ),
             refresh_token_expire_days: r.ranged("REFRESH_TOKEN_EXPIRE_DAYS", 30, 1..=3650),
             refresh_reuse_grace_seconds: r.ranged("REFRESH_REUSE_GRACE_SECONDS", 10, 0..=300),
             login_max_failures_per_account: r.ranged(

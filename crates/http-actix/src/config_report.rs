@@ -32,6 +32,7 @@ pub fn render(settings: &Settings) -> String {
         jwt_issuer,
         jwt_audience,
         jwt_verify_keys_dir,
+        jwt_verify_cache_size,
         refresh_token_expire_days,
         refresh_reuse_grace_seconds,
         login_max_failures_per_account,
@@ -50,7 +51,7 @@ pub fn render(settings: &Settings) -> String {
         health_timeout,
         metrics_enabled,
     } = settings;
-    let lines: [(&str, String); 36] = [
+    let lines: [(&str, String); 37] = [
         ("APP_NAME", app_name.clone()),
         ("ENVIRONMENT", environment.as_str().to_owned()),
         ("DEBUG", debug.to_string()),
@@ -118,6 +119,7 @@ pub fn render(settings: &Settings) -> String {
             access_token_expire_minutes.to_string(),
         ),
         ("JWT_LEEWAY_SECONDS", jwt_leeway_seconds.to_string()),
+        ("JWT_VERIFY_CACHE_SIZE", jwt_verify_cache_size.to_string()),
         (
             "REFRESH_TOKEN_EXPIRE_DAYS",
             refresh_token_expire_days.to_string(),
@@ -266,7 +268,7 @@ mod tests {
         let text = render(&s);
         assert!(!text.contains("hunter2"), "{text}");
         let lines: HashMap<&str, &str> = text.lines().map(|l| l.split_once('=').unwrap()).collect();
-        assert_eq!(lines.len(), 36, "{text}");
+        assert_eq!(lines.len(), 37, "{text}");
         assert_eq!(lines["DATABASE_URL"], "postgres://app:***@db/app");
         assert_eq!(lines["JWT_PRIVATE_KEY_PASSWORD"], "***");
         assert_eq!(lines["METRICS_ENABLED"], "false");

@@ -12,6 +12,8 @@ pub const MAX_LEEWAY_SECONDS: u64 = 300;
 pub const MAX_ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 60 * 60);
 /// The longest accepted issuer or audience name, in bytes.
 pub const MAX_NAME_BYTES: usize = 256;
+/// The most verified tokens remembered (about 100 bytes each).
+pub const MAX_VERIFIED_CACHE_CAPACITY: usize = 1_000_000;
 
 /// Token lifetimes, tolerances and names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,10 @@ pub struct JwtSettings {
     pub issuer: String,
     /// The `aud` tokens are issued for and must name. Default `todo-api`.
     pub audience: String,
+    /// How many verified tokens to remember so that the same token presented
+    /// again skips the signature check (never the session check); 0 turns
+    /// the memory off. Default 10,000.
+    pub verified_cache_capacity: usize,
 }
 
 impl Default for JwtSettings {
@@ -33,6 +39,7 @@ impl Default for JwtSettings {
             leeway_seconds: 0,
             issuer: "todo-api".to_owned(),
             audience: "todo-api".to_owned(),
+            verified_cache_capacity: 10_000,
         }
     }
 }
@@ -54,6 +61,12 @@ impl JwtSettings {
             bail!(
                 "the token leeway may be at most {MAX_LEEWAY_SECONDS} seconds, {} asked",
                 self.leeway_seconds
+            );
+        }
+        if self.verified_cache_capacity > MAX_VERIFIED_CACHE_CAPACITY {
+            bail!(
+                "the verified-token cache may hold at most {MAX_VERIFIED_CACHE_CAPACITY} tokens, {} asked",
+                self.verified_cache_capacity
             );
         }
         check_name("issuer", &self.issuer)?;
