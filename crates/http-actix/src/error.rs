@@ -20,6 +20,10 @@ use utoipa::ToSchema;
 
 use crate::request_id;
 
+/// The `Retry-After` of every 503: the database is usually back (or a pool
+/// connection free) within a second, and clients should not wait longer.
+pub const UNAVAILABLE_RETRY_AFTER: (header::HeaderName, HeaderValue) =
+    (header::RETRY_AFTER, HeaderValue::from_static("1"));
 /// One entry of `details.validation_errors`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
@@ -227,7 +231,7 @@ impl ApiError {
                     .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
             Self::Unavailable(_) => {
-                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+                response.insert_header(UNAVAILABLE_RETRY_AFTER);
             }
             Self::TooManyRequests { retry_after } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, HttpResponseBuilder, web};
 use chrono::Utc;
 use domain::ports::{DatabaseProbe, SchemaStatus};
 
@@ -13,7 +13,7 @@ use crate::dto::{
     DatabaseHealth, DatabaseStatus, HealthResponse, HealthStatus, LiveStatus, LivenessResponse,
     NotReadyResponse, NotReadyStatus, ReadinessResponse, ReadyStatus, UnhealthyResponse,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, UNAVAILABLE_RETRY_AFTER};
 use crate::request_id;
 use crate::state::AppState;
 
@@ -70,7 +70,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
             body.status = HealthStatus::Unhealthy;
             body.database.status = DatabaseStatus::Disconnected;
             let envelope = ApiError::Unavailable(cause).body(&request_id::current());
-            HttpResponse::ServiceUnavailable().json(UnhealthyResponse {
+            unavailable().json(UnhealthyResponse {
                 health: body,
                 envelope,
             })
@@ -129,7 +129,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
                 "readiness check: not ready"
             );
             let envelope = ApiError::Unavailable(cause).body(&request_id::current());
-            HttpResponse::ServiceUnavailable().json(NotReadyResponse {
+            unavailable().json(NotReadyResponse {
                 status: NotReadyStatus::NotReady,
                 reason,
                 pending_migrations,
@@ -137,6 +137,14 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
             })
         }
     }
+}
+
+/// A 503 with `Retry-After`, like every other 503 of the service (see
+/// [`ApiError::response_for`]).
+fn unavailable() -> HttpResponseBuilder {
+    let mut response = HttpResponse::ServiceUnavailable();
+    response.insert_header(UNAVAILABLE_RETRY_AFTER);
+    response
 }
 
 /// What the readiness check found.
