@@ -5,13 +5,32 @@ use domain::ports::TodoRepository;
 use domain::{
     NewTodo, Page, PageRequest, RepositoryError, Todo, TodoChanges, TodoFilter, TodoId, UserId,
 };
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
 };
 
 use crate::entity::todo;
 use crate::error::db_error;
+
+/// The alias of the window count in the list query.
+const TOTAL_COLUMN: &str = "total_count";
+
+/// A row of the list query: the todo and the count of every matching row.
+struct CountedRow {
+    todo: todo::Model,
+    total: i64,
+}
+
+impl FromQueryResult for CountedRow {
+    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            todo: todo::Model::from_query_result(row, prefix)?,
+            total: row.try_get(prefix, TOTAL_COLUMN)?,
+        })
+    }
+}
 
 /// Todos in the `todos` table.
 #[derive(Clone)]
@@ -64,23 +83,32 @@ impl TodoRepository for SeaTodoRepository {
         if let Some(completed) = filter.completed {
             query = query.filter(todo::Column::IsCompleted.eq(completed));
         }
-        let total = query
-            .clone()
-            .count(&self.db)
-            .await
-            .map_err(db_error("counting a user's todos"))?;
+        // One round trip: the page and, on every row, the count of all the
+        // matching rows (a window over the whole filtered set).
         // Matches the index todos_user_created_idx (user_id, created_at DESC, id DESC).
         let rows = query
+            .clone()
+            .column_as(Expr::cust("COUNT(*) OVER ()"), TOTAL_COLUMN)
             .order_by_desc(todo::Column::CreatedAt)
             .order_by_desc(todo::Column::Id)
             .offset(page.offset())
             .limit(page.page_size())
+            .into_model::<CountedRow>()
             .all(&self.db)
             .await
             .map_err(db_error("listing a user's todos"))?;
+        let total = match rows.first() {
+            Some(row) => u64::try_from(row.total).unwrap_or_default(),
+            // An empty first page has nothing to count; past the end, count.
+            None if page.offset() == 0 => 0,
+            None => query
+                .count(&self.db)
+                .await
+                .map_err(db_error("counting a user's todos"))?,
+        };
         let items = rows
             .into_iter()
-            .map(Todo::try_from)
+            .map(|row| Todo::try_from(row.todo))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page {
             items,
@@ -92,6 +120,7 @@ impl TodoRepository for SeaTodoRepository {
     async fn update(
         &self,
         id: TodoId,
+        owner: UserId,
         changes: TodoChanges,
     ) -> Result<Option<Todo>, RepositoryError> {
         let patch = changes.patch;
@@ -112,18 +141,22 @@ impl TodoRepository for SeaTodoRepository {
         if let Some(priority) = patch.priority {
             row.priority = Set(priority.as_str().to_owned());
         }
-        // One UPDATE ... RETURNING: no row back means no such todo.
+        // One UPDATE ... RETURNING; no row back means no todo matched.
         let updated = todo::Entity::update_many()
             .set(row)
             .filter(todo::Column::Id.eq(id.0))
+            .filter(todo::Column::UserId.eq(owner.0))
+            .filter(todo::Column::UpdatedAt.lt(changes.updated_at))
             .exec_with_returning(&self.db)
             .await
             .map_err(db_error("updating a todo"))?;
         updated.into_iter().next().map(Todo::try_from).transpose()
     }
 
-    async fn delete(&self, id: TodoId) -> Result<bool, RepositoryError> {
-        let result = todo::Entity::delete_by_id(id.0)
+    async fn delete(&self, id: TodoId, owner: UserId) -> Result<bool, RepositoryError> {
+        let result = todo::Entity::delete_many()
+            .filter(todo::Column::Id.eq(id.0))
+            .filter(todo::Column::UserId.eq(owner.0))
             .exec(&self.db)
             .await
             .map_err(db_error("deleting a todo"))?;

@@ -122,6 +122,7 @@ async fn list_todos_is_newest_first_and_filters_completed() {
         let todo = created.iter().find(|t| t.title.as_str() == done).unwrap();
         repo.update(
             todo.id,
+            alice.id,
             TodoChanges {
                 patch: TodoPatch {
                     is_completed: Some(true),
@@ -269,6 +270,7 @@ async fn update_todo_changes_only_the_patched_fields() {
     let updated = repo
         .update(
             todo.id,
+            alice.id,
             TodoChanges {
                 patch: TodoPatch {
                     title: Some(TodoTitle::parse("new title").unwrap()),
@@ -304,6 +306,7 @@ async fn update_todo_with_description_set_to_none_clears_it() {
     let updated = repo
         .update(
             todo.id,
+            alice.id,
             TodoChanges {
                 patch: TodoPatch {
                     description: Some(None),
@@ -333,7 +336,13 @@ async fn update_of_missing_todo_is_none() {
         },
         updated_at: domain::time::now(),
     };
-    assert_eq!(todos(&db).update(TodoId(777), changes).await.unwrap(), None);
+    assert_eq!(
+        todos(&db)
+            .update(TodoId(777), UserId(1), changes)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
@@ -344,10 +353,72 @@ async fn delete_todo_reports_whether_a_row_was_deleted() {
     let todo = repo.create(new_todo(alice.id, "doomed")).await.unwrap();
     let kept = repo.create(new_todo(alice.id, "kept")).await.unwrap();
 
-    assert!(repo.delete(todo.id).await.unwrap());
+    assert!(repo.delete(todo.id, alice.id).await.unwrap());
     assert_eq!(repo.find_by_id(todo.id).await.unwrap(), None);
-    assert!(!repo.delete(todo.id).await.unwrap());
+    assert!(!repo.delete(todo.id, alice.id).await.unwrap());
     assert_eq!(repo.find_by_id(kept.id).await.unwrap(), Some(kept));
+}
+
+fn completing(updated_at: chrono::DateTime<chrono::Utc>) -> TodoChanges {
+    TodoChanges {
+        patch: TodoPatch {
+            is_completed: Some(true),
+            ..TodoPatch::default()
+        },
+        updated_at,
+    }
+}
+
+#[tokio::test]
+async fn update_and_delete_by_someone_else_change_nothing() {
+    let db = database().await;
+    let alice = create_user(&users(&db), "alice").await;
+    let mallory = create_user(&users(&db), "mallory").await;
+    let repo = todos(&db);
+    let todo = repo.create(new_todo(alice.id, "mine")).await.unwrap();
+
+    let stolen = repo
+        .update(
+            todo.id,
+            mallory.id,
+            completing(domain::time::after(todo.updated_at)),
+        )
+        .await
+        .unwrap();
+    let deleted = repo.delete(todo.id, mallory.id).await.unwrap();
+
+    assert_eq!(stolen, None);
+    assert!(!deleted);
+    assert_eq!(repo.find_by_id(todo.id).await.unwrap(), Some(todo));
+}
+
+#[tokio::test]
+async fn update_not_later_than_the_stored_updated_at_changes_nothing() {
+    let db = database().await;
+    let alice = create_user(&users(&db), "alice").await;
+    let repo = todos(&db);
+    let todo = repo.create(new_todo(alice.id, "raced")).await.unwrap();
+    let later = domain::time::after(todo.updated_at);
+    let first = repo
+        .update(todo.id, alice.id, completing(later))
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Same instant, then an earlier one: both lose to the stored write, so
+    // updated_at never goes backwards or repeats.
+    let same = repo
+        .update(todo.id, alice.id, completing(later))
+        .await
+        .unwrap();
+    let earlier = repo
+        .update(todo.id, alice.id, completing(todo.updated_at))
+        .await
+        .unwrap();
+
+    assert_eq!(same, None);
+    assert_eq!(earlier, None);
+    assert_eq!(repo.find_by_id(todo.id).await.unwrap(), Some(first));
 }
 
 #[tokio::test]

@@ -23,13 +23,18 @@ pub trait TodoRepository: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<Todo>, RepositoryError>;
 
-    /// Applies the changes; `Ok(None)` when no such todo exists.
+    /// Applies the changes, in one statement, to the todo `id` if `owner`
+    /// owns it and its `updated_at` is before `changes.updated_at` (so
+    /// `updated_at` only ever moves forward); `Ok(None)` when no todo
+    /// matched all three, and then nothing changed.
     async fn update(
         &self,
         id: TodoId,
+        owner: UserId,
         changes: TodoChanges,
     ) -> Result<Option<Todo>, RepositoryError>;
 
-    /// `Ok(false)` when no such todo exists.
-    async fn delete(&self, id: TodoId) -> Result<bool, RepositoryError>;
+    /// Deletes the todo `id` if `owner` owns it, in one statement;
+    /// `Ok(false)` when no such todo of theirs exists.
+    async fn delete(&self, id: TodoId, owner: UserId) -> Result<bool, RepositoryError>;
 }

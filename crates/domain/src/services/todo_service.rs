@@ -11,6 +11,10 @@ use crate::todo::{
     NewTodo, Priority, Todo, TodoChanges, TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle,
 };
 
+/// How many times an update is tried when the todo keeps changing under it
+/// within the same microsecond (in practice once, rarely twice).
+const UPDATE_ATTEMPTS: usize = 4;
+
 #[derive(Debug, thiserror::Error)]
 pub enum TodoError {
     #[error("todo not found")]
@@ -99,22 +103,39 @@ impl TodoService {
         id: TodoId,
         patch: TodoPatch,
     ) -> Result<Todo, TodoError> {
-        let current = self.get(actor, id).await?;
-        let changes = TodoChanges {
-            patch,
-            updated_at: time::after(current.updated_at),
-        };
-        self.todos
-            .update(id, changes)
-            .await?
-            .ok_or(TodoError::NotFound)
+        // One statement in the usual case: the actor's todo, changed now.
+        let mut updated_at = time::now();
+        for _ in 0..UPDATE_ATTEMPTS {
+            let changes = TodoChanges {
+                patch: patch.clone(),
+                updated_at,
+            };
+            if let Some(todo) = self.todos.update(id, actor.id, changes).await? {
+                return Ok(todo);
+            }
+            // Nothing matched: no such todo (404), someone else's (403), or
+            // its `updated_at` is not before ours (changed within this very
+            // microsecond, or the clock stepped back): look, and go past it.
+            let current = self.get(actor, id).await?;
+            updated_at = time::after(current.updated_at);
+        }
+        Err(TodoError::Unavailable(anyhow::anyhow!(
+            "todo {} kept changing under {UPDATE_ATTEMPTS} attempts to update it",
+            id.0
+        )))
     }
 
     /// # Errors
     /// As [`TodoService::get`].
     pub async fn delete(&self, actor: Actor, id: TodoId) -> Result<(), TodoError> {
+        if self.todos.delete(id, actor.id).await? {
+            return Ok(());
+        }
+        // Nothing deleted: say whether it is missing (404) or not theirs (403).
         self.get(actor, id).await?;
-        if self.todos.delete(id).await? {
+        // Theirs and present after all: it cannot have appeared in between
+        // (ids are never reused), but try once more rather than guess.
+        if self.todos.delete(id, actor.id).await? {
             Ok(())
         } else {
             Err(TodoError::NotFound)

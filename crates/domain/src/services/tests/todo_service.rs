@@ -1,15 +1,17 @@
 //! Todos: every user reaches only their own.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use mockall::predicate::{always, eq};
 
-use super::{admin, in_an_hour, long_ago, member, stored_todo, todo, unavailable};
+use super::{admin, in_an_hour, member, stored_todo, todo, unavailable};
 use crate::pagination::{Page, PageRequest};
 use crate::ports::MockTodoRepository;
 use crate::services::{TodoError, TodoService};
 use crate::time;
-use crate::todo::{Priority, Todo, TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle};
+use crate::todo::{
+    Priority, Todo, TodoChanges, TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle,
+};
 use crate::user::UserId;
 
 fn service(todos: MockTodoRepository) -> TodoService {
@@ -27,18 +29,6 @@ fn holding(id: i64, found: Option<Todo>) -> MockTodoRepository {
         .returning(move |_| Ok(found.clone()));
     todos.expect_update().never();
     todos.expect_delete().never();
-    todos
-}
-
-/// A repository where todo `id` is looked up once and found; the test sets up
-/// what follows.
-fn holding_then(id: i64, found: Todo) -> MockTodoRepository {
-    let mut todos = MockTodoRepository::new();
-    todos
-        .expect_find_by_id()
-        .with(eq(TodoId(id)))
-        .times(1)
-        .returning(move |_| Ok(Some(found.clone())));
     todos
 }
 
@@ -228,95 +218,123 @@ async fn get_when_the_store_is_unavailable_is_unavailable() {
 
 // --- update -----------------------------------------------------------------
 
-#[tokio::test]
-async fn update_of_someone_elses_todo_is_forbidden_without_an_update() {
-    let result = service(holding(7, Some(todo(7, 3))))
-        .update(member(2), TodoId(7), completed())
-        .await;
+/// The `update` calls a repository received: id, owner and changes.
+type UpdateCalls = Arc<Mutex<Vec<(TodoId, UserId, TodoChanges)>>>;
 
-    assert!(matches!(result, Err(TodoError::Forbidden)), "{result:?}");
+/// A repository whose `update` answers `answers` in turn (then `None`), and
+/// which records the changes it was asked for.
+fn updating(answers: Vec<Option<Todo>>) -> (MockTodoRepository, UpdateCalls) {
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let seen = calls.clone();
+    let answers = Mutex::new(answers.into_iter());
+    let mut todos = MockTodoRepository::new();
+    todos.expect_update().returning(move |id, owner, changes| {
+        seen.lock().unwrap().push((id, owner, changes));
+        Ok(answers.lock().unwrap().next().flatten())
+    });
+    todos.expect_delete().never();
+    (todos, calls)
+}
+
+/// Each lookup of todo `id` answers the next of `found`.
+fn looked_up(todos: &mut MockTodoRepository, id: i64, found: Vec<Option<Todo>>) {
+    let found = Mutex::new(found.into_iter());
+    todos
+        .expect_find_by_id()
+        .with(eq(TodoId(id)))
+        .returning(move |_| Ok(found.lock().unwrap().next().flatten()));
 }
 
 #[tokio::test]
-async fn update_of_a_missing_todo_is_not_found_without_an_update() {
-    let result = service(holding(404, None))
-        .update(member(2), TodoId(404), completed())
-        .await;
-
-    assert!(matches!(result, Err(TodoError::NotFound)), "{result:?}");
-}
-
-#[tokio::test]
-async fn update_passes_the_patch_and_moves_updated_at_past_a_future_current_one() {
-    let future = in_an_hour();
-    let current = Todo {
-        updated_at: future,
-        ..todo(7, 2)
-    };
+async fn update_of_an_own_todo_is_one_statement_at_now_for_the_owner() {
+    let before = time::now();
     let patch = TodoPatch {
         title: Some(TodoTitle::parse("buy oat milk").unwrap()),
         description: Some(None),
         is_completed: Some(true),
         priority: Some(Priority::Low),
     };
-    let expected = patch.clone();
-    let mut todos = holding_then(7, current.clone());
-    todos
-        .expect_update()
-        .withf(move |id, changes| {
-            *id == TodoId(7) && changes.patch == expected && changes.updated_at > future
-        })
-        .times(1)
-        .returning(move |_, changes| {
-            Ok(Some(Todo {
-                is_completed: true,
-                updated_at: changes.updated_at,
-                ..current.clone()
-            }))
-        });
+    let (mut todos, calls) = updating(vec![Some(todo(7, 2))]);
+    todos.expect_find_by_id().never();
 
     let updated = service(todos)
-        .update(member(2), TodoId(7), patch)
+        .update(member(2), TodoId(7), patch.clone())
         .await
         .unwrap();
 
-    assert!(updated.updated_at > future);
+    assert_eq!(updated.id, TodoId(7));
+    let calls = calls.lock().unwrap();
+    assert_eq!(calls.len(), 1);
+    let (id, owner, changes) = &calls[0];
+    assert_eq!((*id, *owner), (TodoId(7), UserId(2)));
+    assert_eq!(changes.patch, patch);
+    assert!(changes.updated_at >= before && changes.updated_at <= time::now());
 }
 
 #[tokio::test]
-async fn update_moves_updated_at_to_now_past_an_old_current_one() {
-    let before = time::now();
-    let mut todos = holding_then(7, todo(7, 2));
-    todos
-        .expect_update()
-        .withf(move |_, changes| {
-            changes.updated_at > long_ago()
-                && changes.updated_at >= before
-                && changes.updated_at <= time::now()
-        })
-        .times(1)
-        .returning(|_, changes| {
-            Ok(Some(Todo {
-                updated_at: changes.updated_at,
-                ..todo(7, 2)
-            }))
-        });
+async fn update_of_someone_elses_todo_is_forbidden_and_changes_nothing() {
+    let (mut todos, calls) = updating(vec![None]);
+    looked_up(&mut todos, 7, vec![Some(todo(7, 3))]);
+
+    let result = service(todos)
+        .update(member(2), TodoId(7), completed())
+        .await;
+
+    assert!(matches!(result, Err(TodoError::Forbidden)), "{result:?}");
+    assert_eq!(calls.lock().unwrap().len(), 1, "only the owner's update");
+}
+
+#[tokio::test]
+async fn update_of_a_missing_todo_is_not_found() {
+    let (mut todos, calls) = updating(vec![None]);
+    looked_up(&mut todos, 404, vec![None]);
+
+    let result = service(todos)
+        .update(member(2), TodoId(404), completed())
+        .await;
+
+    assert!(matches!(result, Err(TodoError::NotFound)), "{result:?}");
+    assert_eq!(calls.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn update_moves_updated_at_past_a_current_one_that_is_not_before_now() {
+    let future = in_an_hour();
+    let current = Todo {
+        updated_at: future,
+        ..todo(7, 2)
+    };
+    let (mut todos, calls) = updating(vec![None, Some(current.clone())]);
+    looked_up(&mut todos, 7, vec![Some(current)]);
 
     let result = service(todos)
         .update(member(2), TodoId(7), completed())
         .await;
 
     assert!(result.is_ok(), "{result:?}");
+    let calls = calls.lock().unwrap();
+    assert_eq!(calls.len(), 2);
+    assert!(calls[0].2.updated_at < future);
+    assert!(calls[1].2.updated_at > future, "past the stored updated_at");
+    assert_eq!(calls[1].2.patch, completed());
 }
 
 #[tokio::test]
 async fn update_racing_a_delete_is_not_found() {
-    let mut todos = holding_then(7, todo(7, 2));
-    todos
-        .expect_update()
-        .with(eq(TodoId(7)), always())
-        .times(1)
-        .returning(|_, _| Ok(None));
+    // The first update misses (the clock looks behind), the look finds the
+    // todo, and by the second try it is gone.
+    let (mut todos, _) = updating(vec![None, None]);
+    looked_up(
+        &mut todos,
+        7,
+        vec![
+            Some(Todo {
+                updated_at: in_an_hour(),
+                ..todo(7, 2)
+            }),
+            None,
+        ],
+    );
 
     let result = service(todos)
         .update(member(2), TodoId(7), completed())
@@ -325,16 +343,60 @@ async fn update_racing_a_delete_is_not_found() {
     assert!(matches!(result, Err(TodoError::NotFound)), "{result:?}");
 }
 
-// --- delete -----------------------------------------------------------------
+#[tokio::test]
+async fn update_gives_up_when_the_todo_keeps_changing() {
+    let (mut todos, calls) = updating(vec![]);
+    todos
+        .expect_find_by_id()
+        .returning(|_| Ok(Some(todo(7, 2))));
+
+    let result = service(todos)
+        .update(member(2), TodoId(7), completed())
+        .await;
+
+    assert!(
+        matches!(result, Err(TodoError::Unavailable(_))),
+        "{result:?}"
+    );
+    assert_eq!(calls.lock().unwrap().len(), 4, "bounded attempts");
+}
 
 #[tokio::test]
-async fn delete_of_an_own_todo_is_ok() {
-    let mut todos = holding_then(7, todo(7, 2));
+async fn update_when_the_store_is_unavailable_is_unavailable() {
+    let mut todos = MockTodoRepository::new();
+    todos
+        .expect_update()
+        .times(1)
+        .returning(|_, _, _| Err(unavailable()));
+
+    let result = service(todos)
+        .update(member(2), TodoId(7), completed())
+        .await;
+
+    assert!(
+        matches!(result, Err(TodoError::Unavailable(_))),
+        "{result:?}"
+    );
+}
+
+// --- delete -----------------------------------------------------------------
+
+/// A repository whose `delete` of todo 7 by user 2 answers `answers` in turn.
+fn deleting(answers: Vec<bool>) -> MockTodoRepository {
+    let answers = Mutex::new(answers.into_iter());
+    let mut todos = MockTodoRepository::new();
     todos
         .expect_delete()
-        .with(eq(TodoId(7)))
-        .times(1)
-        .returning(|_| Ok(true));
+        .with(eq(TodoId(7)), eq(UserId(2)))
+        .returning(move |_, _| Ok(answers.lock().unwrap().next().unwrap_or(false)));
+    todos.expect_update().never();
+    todos
+}
+
+#[tokio::test]
+async fn delete_of_an_own_todo_is_one_statement() {
+    let mut todos = deleting(vec![true]);
+    todos.expect_find_by_id().never();
 
     let result = service(todos).delete(member(2), TodoId(7)).await;
 
@@ -342,31 +404,30 @@ async fn delete_of_an_own_todo_is_ok() {
 }
 
 #[tokio::test]
-async fn delete_of_someone_elses_todo_is_forbidden_without_a_delete() {
-    let result = service(holding(7, Some(todo(7, 3))))
-        .delete(member(2), TodoId(7))
-        .await;
+async fn delete_of_someone_elses_todo_is_forbidden() {
+    let mut todos = deleting(vec![false]);
+    looked_up(&mut todos, 7, vec![Some(todo(7, 3))]);
+
+    let result = service(todos).delete(member(2), TodoId(7)).await;
 
     assert!(matches!(result, Err(TodoError::Forbidden)), "{result:?}");
 }
 
 #[tokio::test]
-async fn delete_of_a_missing_todo_is_not_found_without_a_delete() {
-    let result = service(holding(404, None))
-        .delete(member(2), TodoId(404))
-        .await;
+async fn delete_of_a_missing_todo_is_not_found() {
+    let mut todos = deleting(vec![false]);
+    looked_up(&mut todos, 7, vec![None]);
+
+    let result = service(todos).delete(member(2), TodoId(7)).await;
 
     assert!(matches!(result, Err(TodoError::NotFound)), "{result:?}");
 }
 
 #[tokio::test]
 async fn delete_racing_another_delete_is_not_found() {
-    let mut todos = holding_then(7, todo(7, 2));
-    todos
-        .expect_delete()
-        .with(eq(TodoId(7)))
-        .times(1)
-        .returning(|_| Ok(false));
+    // Missed, then seen (a stale look), then missed again.
+    let mut todos = deleting(vec![false, false]);
+    looked_up(&mut todos, 7, vec![Some(todo(7, 2))]);
 
     let result = service(todos).delete(member(2), TodoId(7)).await;
 
