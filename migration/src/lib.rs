@@ -1,14 +1,23 @@
 //! Versioned schema migrations for the service's database (PostgreSQL or SQLite).
 //!
-//! [`Migrator`] lists every migration in order. The application runs
-//! `Migrator::up` at start-up; the `migration` binary (see `main.rs`) offers
-//! SeaORM's migration CLI (`up`, `down`, `status`, `fresh`, ...) for operators.
+//! [`Migrator`] lists every migration in order. The application (with
+//! `AUTO_MIGRATE`) and `api migrate ...` run it through [`up_locked`] and its
+//! siblings, which serialise concurrent migrators of one database (see the
+//! [`lock`] module); the `migration` binary (see `main.rs`) offers SeaORM's
+//! migration CLI (`up`, `down`, `status`, `fresh`, ...) without that lock.
+//! [`schema_state`] says what is pending without refusing a database that a
+//! newer build has migrated further (see the [`applied`] module).
 
 pub use sea_orm_migration::prelude::*;
 
+pub mod applied;
 mod backend_sql;
+pub mod lock;
 mod m20250101_000001_create_users_and_todos;
 mod m20250201_000002_sessions_and_login_attempts;
+
+pub use applied::{SchemaState, schema_state};
+pub use lock::{MIGRATION_LOCK_KEY, down_locked, fresh_locked, status_locked, up_locked};
 
 /// Every migration of the schema, oldest first.
 #[derive(Debug, Clone, Copy, Default)]

@@ -21,7 +21,6 @@ use infra_sea::{
     DatabaseSettings, SeaDatabaseProbe, SeaLoginAttempts, SeaSchemaStatus, SeaSessionRepository,
     SeaTodoRepository, SeaUserRepository,
 };
-use migration::MigratorTrait;
 use sea_orm::DatabaseConnection;
 
 use crate::client_addr::TrustedProxies;
@@ -59,17 +58,28 @@ impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let db = connect(settings).await?;
         if settings.auto_migrate {
-            migration::Migrator::up(&db, None)
+            // Under the migration lock: instances starting at once on one
+            // database take turns, and the later ones find nothing pending.
+            migration::up_locked(&db, None)
                 .await
                 .context("applying migrations")?;
         } else {
-            let pending = migration::Migrator::get_pending_migrations(&db)
+            // Read-only: never creates the migrations table, so it cannot
+            // race a migrator creating it (nor needs the DDL privilege); and
+            // a newer build's migrations (a rolling deploy) are no error.
+            let state = migration::schema_state(&db)
                 .await
                 .context("reading migration status")?;
-            if !pending.is_empty() {
+            if !state.pending.is_empty() {
                 tracing::warn!(
-                    pending = pending.len(),
+                    pending = state.pending.len(),
                     "database has pending migrations; run `api migrate up`"
+                );
+            }
+            if !state.unknown.is_empty() {
+                tracing::info!(
+                    unknown = state.unknown.len(),
+                    "database has migrations this build does not know (a newer build's)"
                 );
             }
         }

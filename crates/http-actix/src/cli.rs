@@ -10,7 +10,6 @@ use clap::{Parser, Subcommand};
 use domain::services::{CreateAdminError, Registration, UserService};
 use domain::{Email, FullName, Password, Username};
 use infra_sea::{SeaSessionRepository, SeaUserRepository};
-use migration::MigratorTrait;
 
 use crate::app::{Application, connect};
 use crate::config::Settings;
@@ -141,10 +140,12 @@ fn print_openapi() -> anyhow::Result<()> {
 async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
     let db = connect(settings).await?;
     match action {
-        MigrateAction::Up { n } => migration::Migrator::up(&db, n).await?,
-        MigrateAction::Down { n } => migration::Migrator::down(&db, Some(n.unwrap_or(1))).await?,
-        MigrateAction::Status => migration::Migrator::status(&db).await?,
-        MigrateAction::Fresh => migration::Migrator::fresh(&db).await?,
+        // Each under the migration lock: a concurrent `api migrate` or a
+        // starting instance with AUTO_MIGRATE waits its turn.
+        MigrateAction::Up { n } => migration::up_locked(&db, n).await?,
+        MigrateAction::Down { n } => migration::down_locked(&db, Some(n.unwrap_or(1))).await?,
+        MigrateAction::Status => migration::status_locked(&db).await?,
+        MigrateAction::Fresh => migration::fresh_locked(&db).await?,
     }
     println!("migrations: done");
     Ok(())
@@ -169,7 +170,7 @@ async fn create_admin(
     };
     let db = connect(settings).await?;
     if settings.auto_migrate {
-        migration::Migrator::up(&db, None)
+        migration::up_locked(&db, None)
             .await
             .context("applying migrations")?;
     }

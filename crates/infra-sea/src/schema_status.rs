@@ -1,10 +1,9 @@
 //! [`SchemaStatus`] on SeaORM: compares the `migration` crate's list with
-//! what the database has recorded as applied.
+//! what the database has recorded as applied (`migration::schema_state`).
 
 use async_trait::async_trait;
 use domain::RepositoryError;
 use domain::ports::SchemaStatus;
-use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
 use crate::error::db_error;
@@ -25,11 +24,13 @@ impl SeaSchemaStatus {
 #[async_trait]
 impl SchemaStatus for SeaSchemaStatus {
     async fn pending_migrations(&self) -> Result<usize, RepositoryError> {
-        // The read-only variant: a probe must not create the migrations table
-        // (nor need the DDL privilege to); a missing table means all pending.
-        Migrator::get_pending_migrations_read_only(&self.db)
+        // Read-only: a probe must not create the migrations table (nor need
+        // the DDL privilege to); a missing table means all pending. A newer
+        // build's migrations, applied during a rolling deploy, are not
+        // pending here and no error: this build's schema is all there.
+        migration::schema_state(&self.db)
             .await
-            .map(|pending| pending.len())
+            .map(|state| state.pending.len())
             .map_err(db_error("reading the applied migrations"))
     }
 }

@@ -64,6 +64,12 @@ impl TestApp {
         Self::start(self.db.clone(), overrides).await
     }
 
+    /// An instance of the application on `db` (e.g. a
+    /// [`TestDatabase::unmigrated`] one, with `AUTO_MIGRATE=true`).
+    pub async fn spawn_on(db: Arc<TestDatabase>, overrides: &[(&str, &str)]) -> Self {
+        Self::start(db, overrides).await
+    }
+
     async fn start(db: Arc<TestDatabase>, overrides: &[(&str, &str)]) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             http_actix::telemetry::init("debug", false);

@@ -1,4 +1,6 @@
-//! Test support (feature `testing`): a fresh, migrated database per test.
+//! Test support (feature `testing`): a fresh, migrated database per test
+//! ([`TestDatabase::new`]), or a fresh empty one ([`TestDatabase::unmigrated`])
+//! for tests of migrating.
 //!
 //! ```no_run
 //! # async fn example() -> anyhow::Result<()> {
@@ -16,9 +18,10 @@
 //! module): `TEST_DATABASE_URL`, else a PostgreSQL `DATABASE_URL`, else a
 //! PostgreSQL container if Docker answers, else SQLite in temporary files.
 //! On PostgreSQL each `TestDatabase` is a new database `test_<uuid>` on the
-//! server, created, migrated, and dropped `WITH (FORCE)` on drop. Its pool
-//! holds at most 4 connections, to stay well inside the server's
-//! `max_connections` while many tests and test binaries run at once.
+//! server, created, migrated (unless made by `unmigrated`), and dropped
+//! `WITH (FORCE)` on drop. Its pool holds at most 4 connections, to stay well
+//! inside the server's `max_connections` while many tests and test binaries
+//! run at once.
 //!
 //! The Docker container is started once per process and kept in a static, so
 //! it is not removed when the process exits; remove leftovers with
@@ -41,7 +44,8 @@ const POOL_SIZE: u32 = 4;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 const DROP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A fresh, migrated database for one test, removed when dropped.
+/// A fresh database for one test (migrated, unless made by
+/// [`TestDatabase::unmigrated`]), removed when dropped.
 pub struct TestDatabase {
     // Field order matters: the pool is dropped (closing its connections)
     // before the cleanup drops the database or removes the directory.
@@ -77,9 +81,23 @@ impl TestDatabase {
     /// When the server cannot be reached, the database cannot be created, or
     /// the migrations fail. A database created before the failure is dropped.
     pub async fn new() -> anyhow::Result<TestDatabase> {
+        Self::create(Schema::Migrated).await
+    }
+
+    /// Creates a new, empty database (no tables, not even the migrations
+    /// table), for tests of migrating itself, e.g. several instances
+    /// starting at once. Removed when dropped, like [`TestDatabase::new`]'s.
+    ///
+    /// # Errors
+    /// When the server cannot be reached or the database cannot be created.
+    pub async fn unmigrated() -> anyhow::Result<TestDatabase> {
+        Self::create(Schema::Empty).await
+    }
+
+    async fn create(schema: Schema) -> anyhow::Result<TestDatabase> {
         match backend::backend().await {
-            Backend::Postgres { server_url } => Self::new_postgres(server_url).await,
-            Backend::Sqlite => Self::new_sqlite().await,
+            Backend::Postgres { server_url } => Self::new_postgres(server_url, schema).await,
+            Backend::Sqlite => Self::new_sqlite(schema).await,
         }
     }
 
@@ -102,7 +120,7 @@ impl TestDatabase {
         self.backend_name
     }
 
-    async fn new_postgres(server_url: &str) -> anyhow::Result<TestDatabase> {
+    async fn new_postgres(server_url: &str, schema: Schema) -> anyhow::Result<TestDatabase> {
         let database = format!("test_{}", uuid::Uuid::new_v4().simple());
         let server = server_connection(server_url).await?;
         let created = server
@@ -118,7 +136,7 @@ impl TestDatabase {
             database,
         };
         let url = database_url(server_url, &guard.database)?;
-        let connection = migrated_pool(&url).await?;
+        let connection = pool(&url, schema).await?;
         Ok(TestDatabase {
             connection,
             url,
@@ -127,13 +145,13 @@ impl TestDatabase {
         })
     }
 
-    async fn new_sqlite() -> anyhow::Result<TestDatabase> {
+    async fn new_sqlite(schema: Schema) -> anyhow::Result<TestDatabase> {
         let dir = tempfile::Builder::new()
             .prefix("infra-sea-test-")
             .tempdir()
             .context("could not create a temporary directory for SQLite")?;
         let url = sqlite_url(&dir.path().join("test.db"));
-        let connection = migrated_pool(&url).await?;
+        let connection = pool(&url, schema).await?;
         Ok(TestDatabase {
             connection,
             url,
@@ -143,7 +161,14 @@ impl TestDatabase {
     }
 }
 
-async fn migrated_pool(url: &str) -> anyhow::Result<DatabaseConnection> {
+/// Whether a new test database gets the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Schema {
+    Migrated,
+    Empty,
+}
+
+async fn pool(url: &str, schema: Schema) -> anyhow::Result<DatabaseConnection> {
     let connection = connect(&DatabaseSettings {
         url: url.to_owned(),
         max_connections: POOL_SIZE,
@@ -152,6 +177,9 @@ async fn migrated_pool(url: &str) -> anyhow::Result<DatabaseConnection> {
         log_statements: std::env::var_os("TEST_LOG").is_some(),
     })
     .await?;
+    if schema == Schema::Empty {
+        return Ok(connection);
+    }
     if let Err(err) = run_migrations(&connection).await {
         let _ = connection.close().await;
         return Err(err);
