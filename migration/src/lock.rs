@@ -17,7 +17,8 @@
 //!   a failing migration rolls back every migration of the run. The lock is
 //!   transaction-scoped, so it cannot leak onto a pooled connection and works
 //!   through PgBouncer in transaction mode; advisory locks are per database,
-//!   so other databases on the server are not held up.
+//!   so other databases on the server are not held up. The transaction sets
+//!   `statement_timeout` to 0 for itself: the pool's limit is for requests.
 //! - **SQLite**: `BEGIN IMMEDIATE`, which takes SQLite's write lock up front.
 //!   A second migrator on the same file waits for it up to the connection's
 //!   busy timeout (infra-sea's `connect` sets it to `DB_ACQUIRE_TIMEOUT_MS`),
@@ -142,6 +143,12 @@ async fn begin_locked(db: &DatabaseConnection) -> Result<DatabaseTransaction, Db
                     isolation_level: Some(IsolationLevel::ReadCommitted),
                     ..TransactionOptions::default()
                 })
+                .await?;
+            // The pool's statement_timeout (DB_STATEMENT_TIMEOUT_MS) is for
+            // requests: neither waiting for another migrator nor a migration
+            // rewriting a large table is cut short by it. LOCAL: only this
+            // transaction, the pooled connection keeps its limit.
+            txn.execute_unprepared("SET LOCAL statement_timeout = 0")
                 .await?;
             txn.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,

@@ -194,6 +194,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
         max_connections: settings.db_pool_size,
         min_connections: 1,
         acquire_timeout: settings.db_acquire_timeout,
+        statement_timeout: settings.db_statement_timeout,
         log_statements: settings.db_echo,
     })
     .await

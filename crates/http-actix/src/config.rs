@@ -85,6 +85,9 @@ pub struct Settings {
     pub database_url: String,
     pub db_pool_size: u32,
     pub db_acquire_timeout: Duration,
+    /// PostgreSQL `statement_timeout` of the pool's connections; `None`
+    /// (`DB_STATEMENT_TIMEOUT_MS=0`): no limit.
+    pub db_statement_timeout: Option<Duration>,
     pub db_echo: bool,
     pub log_level: String,
     pub log_json: bool,
@@ -354,6 +357,10 @@ impl Settings {
                 3000,
                 1..=600_000,
             )),
+            db_statement_timeout: match r.ranged("DB_STATEMENT_TIMEOUT_MS", 30_000, 0..=3_600_000) {
+                0 => None,
+                ms => Some(Duration::from_millis(ms)),
+            },
             db_echo: r.bool("DB_ECHO", false),
             log_level,
             log_json: r.bool("LOG_JSON", production),

@@ -21,6 +21,7 @@ pub fn render(settings: &Settings) -> String {
         database_url,
         db_pool_size,
         db_acquire_timeout,
+        db_statement_timeout,
         db_echo,
         log_level,
         log_json,
@@ -51,7 +52,7 @@ pub fn render(settings: &Settings) -> String {
         health_timeout,
         metrics_enabled,
     } = settings;
-    let lines: [(&str, String); 37] = [
+    let lines: [(&str, String); 38] = [
         ("APP_NAME", app_name.clone()),
         ("ENVIRONMENT", environment.as_str().to_owned()),
         ("DEBUG", debug.to_string()),
@@ -88,6 +89,12 @@ pub fn render(settings: &Settings) -> String {
         (
             "DB_ACQUIRE_TIMEOUT_MS",
             db_acquire_timeout.as_millis().to_string(),
+        ),
+        (
+            "DB_STATEMENT_TIMEOUT_MS",
+            db_statement_timeout
+                .map_or(0, |timeout| timeout.as_millis())
+                .to_string(),
         ),
         ("DB_ECHO", db_echo.to_string()),
         ("AUTO_MIGRATE", auto_migrate.to_string()),
@@ -268,12 +275,13 @@ mod tests {
         let text = render(&s);
         assert!(!text.contains("hunter2"), "{text}");
         let lines: HashMap<&str, &str> = text.lines().map(|l| l.split_once('=').unwrap()).collect();
-        assert_eq!(lines.len(), 37, "{text}");
+        assert_eq!(lines.len(), 38, "{text}");
         assert_eq!(lines["DATABASE_URL"], "postgres://app:***@db/app");
         assert_eq!(lines["JWT_PRIVATE_KEY_PASSWORD"], "***");
         assert_eq!(lines["METRICS_ENABLED"], "false");
         assert_eq!(lines["APP_NAME"], "\"Pure Async REST API\"");
         assert_eq!(lines["DB_ACQUIRE_TIMEOUT_MS"], "3000");
+        assert_eq!(lines["DB_STATEMENT_TIMEOUT_MS"], "30000");
         assert_eq!(lines["SHUTDOWN_TIMEOUT_SECONDS"], "30");
     }
 

@@ -22,6 +22,12 @@ pub struct DatabaseSettings {
     /// for the server to answer); on SQLite also how long a writer waits for
     /// the database lock.
     pub acquire_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` on every pooled connection: a
+    /// statement running longer is cancelled (SQLSTATE 57014, an
+    /// [`Unavailable`](domain::RepositoryError::Unavailable) error), so a stuck
+    /// query does not hold its connection after the request has given up.
+    /// `None`: no limit. Not used on SQLite.
+    pub statement_timeout: Option<Duration>,
     /// Log every SQL statement at debug level.
     pub log_statements: bool,
 }
@@ -33,10 +39,14 @@ impl std::fmt::Debug for DatabaseSettings {
             .field("max_connections", &self.max_connections)
             .field("min_connections", &self.min_connections)
             .field("acquire_timeout", &self.acquire_timeout)
+            .field("statement_timeout", &self.statement_timeout)
             .field("log_statements", &self.log_statements)
             .finish()
     }
 }
+
+/// A pooled connection idle at least this long is pinged before use.
+pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(5);
 
 /// Opens a connection pool.
 ///
@@ -60,7 +70,16 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .acquire_timeout(settings.acquire_timeout)
         .connect_timeout(settings.acquire_timeout)
         .sqlx_logging(settings.log_statements)
-        .sqlx_logging_level(log::LevelFilter::Debug);
+        .sqlx_logging_level(log::LevelFilter::Debug)
+        // sqlx pings a connection on every acquire by default: one more round
+        // trip per query (it pings on release as well, which catches a broken
+        // connection anyway). Ping only a connection idle long enough for a
+        // server, proxy or firewall to have dropped it unnoticed.
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
+    if let Some(timeout) = settings.statement_timeout {
+        // Sent with the connection's start-up parameters: no extra round trip.
+        options.statement_timeout(timeout);
+    }
 
     if is_sqlite_url(url) {
         create_sqlite_directory(url)?;
@@ -154,6 +173,7 @@ mod tests {
             max_connections: 1,
             min_connections: 0,
             acquire_timeout: Duration::from_secs(1),
+            statement_timeout: None,
             log_statements: false,
         };
         assert!(!format!("{settings:?}").contains("s3cret"));

@@ -84,10 +84,11 @@ fn sqlx_error_is_unavailable(err: &sqlx::Error) -> bool {
     }
 }
 
-/// Class 08 (connection exception), the server shutting down or starting
+/// Class 08 (connection exception), a statement cancelled by
+/// `statement_timeout` (57014), the server shutting down or starting
 /// (57P01..57P03), and too many connections (53300).
 fn postgres_code_is_unavailable(code: &str) -> bool {
-    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+    code.starts_with("08") || matches!(code, "57014" | "57P01" | "57P02" | "57P03" | "53300")
 }
 
 /// SQLITE_BUSY (5) and SQLITE_LOCKED (6), with any extended code: the lock
@@ -148,6 +149,7 @@ mod tests {
     fn error_codes() {
         assert!(postgres_code_is_unavailable("08006"));
         assert!(postgres_code_is_unavailable("57P01"));
+        assert!(postgres_code_is_unavailable("57014"));
         assert!(!postgres_code_is_unavailable("23505"));
         assert!(sqlite_code_is_unavailable("5"));
         assert!(sqlite_code_is_unavailable("517"));

@@ -32,6 +32,7 @@ fn sqlite_settings(url: String) -> DatabaseSettings {
         max_connections: 2,
         min_connections: 0,
         acquire_timeout: Duration::from_secs(5),
+        statement_timeout: None,
         log_statements: false,
     }
 }

@@ -174,6 +174,7 @@ async fn pool(url: &str, schema: Schema) -> anyhow::Result<DatabaseConnection> {
         max_connections: POOL_SIZE,
         min_connections: 0,
         acquire_timeout: ACQUIRE_TIMEOUT,
+        statement_timeout: None,
         log_statements: std::env::var_os("TEST_LOG").is_some(),
     })
     .await?;
