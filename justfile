@@ -43,3 +43,7 @@ ci:
 # Benchmark the release binary on a throw-away PostgreSQL database (BENCH_DURATION=10 seconds per scenario).
 bench:
     python3 scripts/bench.py
+
+# Soak: 10 minutes of mixed load with a database restart in the middle, on a throw-away cluster (SOAK_DURATION=600 seconds).
+soak:
+    python3 scripts/soak.py
