@@ -1,9 +1,10 @@
 //! bcrypt password hashing: the [`PasswordHasher`] port.
 //!
 //! bcrypt is deliberately slow (about 0.25 s at cost 12), so the work runs on
-//! tokio's blocking pool, never on the async workers, and a semaphore lets at
-//! most one hash per CPU run at a time; further requests queue instead of
-//! piling threads onto a saturated CPU.
+//! threads of its own at a lower CPU priority (see the [`threads`] module),
+//! never on the async workers, and a semaphore lets at most one hash per CPU
+//! run at a time; further requests queue instead of piling work onto a
+//! saturated CPU.
 //!
 //! bcrypt makes its key from the password and a terminating NUL, repeated
 //! (or cut) to 72 bytes, so two different passwords can share a hash. This
@@ -28,8 +29,14 @@ use async_trait::async_trait;
 use domain::password::MAX_PASSWORD_BYTES;
 use domain::ports::{HashError, PasswordHasher};
 use domain::{Password, PasswordHash};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 use zeroize::Zeroizing;
+
+use self::threads::HashingThreads;
+
+mod threads;
+
+pub use threads::HASHING_NICE;
 
 /// The cost range bcrypt accepts.
 pub const MIN_BCRYPT_COST: u32 = 4;
@@ -45,6 +52,7 @@ pub struct BcryptHasher {
     cost: u32,
     permits: usize,
     semaphore: Arc<Semaphore>,
+    threads: Arc<HashingThreads>,
     dummy_hash: Arc<str>,
 }
 
@@ -83,6 +91,7 @@ impl BcryptHasher {
             cost,
             permits: max_concurrency,
             semaphore: Arc::new(Semaphore::new(max_concurrency)),
+            threads: Arc::new(HashingThreads::start(max_concurrency)?),
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -99,9 +108,10 @@ impl BcryptHasher {
         self.permits
     }
 
-    /// Runs `work` on the blocking pool once a permit is free. The permit
-    /// moves into the blocking task, so a caller that gives up (a client
-    /// hanging up) does not free it before the CPU work is over.
+    /// Runs `work` on a hashing thread once a permit is free. The permit
+    /// moves into the job, so a caller that gives up (a client hanging up)
+    /// does not free it before the CPU work is over; holding a permit means a
+    /// thread is free for the job, so it never waits in the queue.
     async fn run_blocking<T, F>(&self, work: F) -> Result<T, HashError>
     where
         T: Send + 'static,
@@ -111,12 +121,19 @@ impl BcryptHasher {
             .acquire_owned()
             .await
             .map_err(|err| HashError(anyhow!(err).context("the hashing semaphore was closed")))?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work()
-        })
-        .await
-        .map_err(|err| HashError(anyhow!(err).context("the password hashing task failed")))
+        let (done, result) = oneshot::channel();
+        self.threads
+            .run(Box::new(move || {
+                let output = work();
+                // Free before answering: the caller may hash again at once.
+                drop(permit);
+                // The caller may have given up; the work is done either way.
+                let _ = done.send(output);
+            }))
+            .map_err(HashError)?;
+        result
+            .await
+            .map_err(|err| HashError(anyhow!(err).context("the password hashing job failed")))
     }
 }
 
@@ -289,6 +306,48 @@ mod tests {
             .unwrap();
         assert!(verified);
         assert_eq!(hasher.semaphore.available_permits(), 2);
+    }
+
+    /// Fields 19 (nice) and 41 (scheduling policy) of this thread's stat.
+    #[cfg(target_os = "linux")]
+    fn nice_and_policy_of_this_thread() -> (i32, u32) {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        // After the command name in parentheses, field 3 onwards.
+        let (_, fields) = stat.rsplit_once(") ").unwrap();
+        let fields: Vec<&str> = fields.split_whitespace().collect();
+        (
+            fields[19 - 3].parse().unwrap(),
+            fields[41 - 3].parse().unwrap(),
+        )
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_runs_at_nice_10_under_sched_batch_and_the_caller_does_not() {
+        const SCHED_BATCH: u32 = 3;
+        let hasher = BcryptHasher::with_max_concurrency(4, 2).unwrap();
+
+        let on_hashing_thread = hasher
+            .run_blocking(nice_and_policy_of_this_thread)
+            .await
+            .unwrap();
+
+        assert_eq!(on_hashing_thread, (HASHING_NICE, SCHED_BATCH));
+        assert_eq!(nice_and_policy_of_this_thread(), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_an_error_and_the_threads_keep_working() {
+        let hasher = BcryptHasher::with_max_concurrency(4, 1).unwrap();
+
+        let panicked = hasher
+            .run_blocking(|| -> u32 { panic!("job failed on purpose") })
+            .await;
+        let after = hasher.run_blocking(|| 7).await;
+
+        assert!(panicked.is_err());
+        assert_eq!(after.unwrap(), 7);
+        assert_eq!(hasher.semaphore.available_permits(), 1);
     }
 
     #[test]
