@@ -89,6 +89,18 @@ def psql(url, sql, capture=False):
     return res.stdout if capture else None
 
 
+def settle(url):
+    """Pays the write debt of what ran before (dead rows, dirty buffers) so
+    that autovacuum or a checkpoint does not land inside the next scenario's
+    measurement: the write scenarios and their pgbench floors insert and
+    update tens of thousands of rows."""
+    psql(url, "VACUUM (ANALYZE) todos, sessions")
+    try:
+        psql(url, "CHECKPOINT")
+    except subprocess.CalledProcessError:
+        pass  # needs superuser or pg_checkpoint; VACUUM alone still helps
+
+
 def free_port():
     import socket
     with socket.socket() as s:
@@ -453,6 +465,7 @@ def main():
             scenarios = [s for s in scenarios if s[0] in ONLY]
         results = {}
         for name, script, conns, floor in scenarios:
+            settle(db_url)
             log(f"scenario {name}: {conns} connections, {DURATION} s")
             with RssSampler(server) as rss:
                 if script:
