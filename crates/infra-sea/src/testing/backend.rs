@@ -8,6 +8,13 @@
 //!
 //! The choice is printed once to stderr, without the URL (it may hold a
 //! password).
+//!
+//! A server on the loopback interface whose URL does not choose an `sslmode`
+//! is used without TLS (`sslmode=disable` is added). sqlx 0.9.0 does not set
+//! `TCP_NODELAY` on its sockets (launchbadge/sqlx#4335), so every TLS
+//! handshake stalls on delayed ACKs, about 90 ms per connection here; with
+//! some six connections per test that was more than half of the PostgreSQL
+//! test run, and TLS to a local test server tests nothing of this service.
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -71,13 +78,17 @@ async fn decide() -> (Backend, String) {
         // Anything else is taken as PostgreSQL; a wrong URL then fails every
         // test loudly rather than silently testing something else.
         return (
-            Backend::Postgres { server_url: url },
+            Backend::Postgres {
+                server_url: without_tls_on_loopback(url),
+            },
             "from TEST_DATABASE_URL".to_owned(),
         );
     }
     if let Some(url) = non_empty_var("DATABASE_URL").filter(|url| is_postgres_url(url)) {
         return (
-            Backend::Postgres { server_url: url },
+            Backend::Postgres {
+                server_url: without_tls_on_loopback(url),
+            },
             "from DATABASE_URL".to_owned(),
         );
     }
@@ -103,6 +114,34 @@ async fn decide() -> (Backend, String) {
         "in temporary files (no TEST_DATABASE_URL, no PostgreSQL DATABASE_URL, no Docker engine)"
             .to_owned(),
     )
+}
+
+/// `url` with `sslmode=disable` added when its host is the loopback interface
+/// and it names no `sslmode`; otherwise (or when it does not parse) `url`.
+fn without_tls_on_loopback(url: String) -> String {
+    let Ok(mut parsed) = url::Url::parse(&url) else {
+        return url;
+    };
+    let loopback = match parsed.host() {
+        // postgres: is not a "special" scheme, so an IP address arrives as
+        // an opaque host name.
+        Some(url::Host::Domain(name)) => {
+            name == "localhost"
+                || name
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if !loopback || parsed.query_pairs().any(|(key, _)| key == "sslmode") {
+        return url;
+    }
+    parsed.query_pairs_mut().append_pair("sslmode", "disable");
+    parsed.into()
 }
 
 fn non_empty_var(name: &str) -> Option<String> {
@@ -134,4 +173,41 @@ async fn start_container() -> anyhow::Result<String> {
     Ok(format!(
         "postgres://postgres:postgres@{host}:{port}/postgres"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_tls_on_loopback;
+
+    #[test]
+    fn a_loopback_server_without_an_sslmode_is_used_without_tls() {
+        for (url, expected) in [
+            (
+                "postgres://postgres@127.0.0.1:5432/postgres",
+                "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+            ),
+            (
+                "postgres://u:p@localhost/db?application_name=t",
+                "postgres://u:p@localhost/db?application_name=t&sslmode=disable",
+            ),
+            (
+                "postgresql://[::1]:5433/x",
+                "postgresql://[::1]:5433/x?sslmode=disable",
+            ),
+        ] {
+            assert_eq!(without_tls_on_loopback(url.to_owned()), expected);
+        }
+    }
+
+    #[test]
+    fn a_remote_server_or_a_chosen_sslmode_is_left_alone() {
+        for url in [
+            "postgres://postgres@db:5432/postgres",
+            "postgres://postgres@10.0.0.5/postgres",
+            "postgres://postgres@127.0.0.1/postgres?sslmode=require",
+            "not a url",
+        ] {
+            assert_eq!(without_tls_on_loopback(url.to_owned()), url);
+        }
+    }
 }
