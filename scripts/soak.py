@@ -338,8 +338,12 @@ class Stats:
         self.last_error_in_outage = None
         self.first_ok_after_restart = None
         self.failure_lat = {}  # status -> [n, sum, min, max] seconds, of non-2xx answers and errors
+        self.error_ids = set()  # X-Request-ID of every 5xx received (bounded)
 
-    def record(self, outage, route, start, end, status, detail=""):
+    def record(self, outage, route, start, end, status, detail="", request_id=None):
+        if request_id and isinstance(status, int) and status >= 500 \
+                and len(self.error_ids) < 10 * self.MAX_EVENTS:
+            self.error_ids.add(request_id)
         where = "inside" if outage.inside(start, end) else "outside"
         lat = end - start
         cls = status_class(status)
@@ -441,6 +445,7 @@ class Client(threading.Thread):
             r = self.conn.getresponse()
             data = r.read()
             status = r.status
+            request_id = r.getheader("X-Request-ID")
         except socket.timeout:
             self.stats.record(self.outage, route, start, self.now(), "timeout", "no answer")
             self._drop_conn()
@@ -458,7 +463,7 @@ class Client(threading.Thread):
         detail = ""
         if status >= 400 and isinstance(parsed, dict):
             detail = str(parsed.get("error", {}).get("message", ""))[:120]
-        self.stats.record(self.outage, route, start, end, status, detail)
+        self.stats.record(self.outage, route, start, end, status, detail, request_id)
         return status, parsed
 
     def _drop_conn(self):
@@ -687,6 +692,29 @@ def server_log_summary(path):
     return counts
 
 
+def unseen_server_errors(path, client_ids):
+    """The API 5xx answers in the server's log whose request id no soak
+    client received, counted by path shape (ids replaced by {id})."""
+    unseen = Counter()
+    try:
+        with open(path, errors="replace") as f:
+            for line in f:
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                if not isinstance(rec.get("status"), int) or rec["status"] < 500:
+                    continue
+                path_ = rec.get("path", "?")
+                if path_.startswith("/v1/health") or rec.get("request_id") in client_ids:
+                    continue
+                shape = "/".join("{id}" if part.isdigit() else part for part in path_.split("/"))
+                unseen[f"{rec.get('method', '?')} {shape} {rec['status']}"] += 1
+    except OSError:
+        pass
+    return unseen
+
+
 def merge(clients):
     total = {"outside": Counter(), "inside": Counter()}
     lat = {"outside": Counter(), "inside": Counter()}
@@ -694,8 +722,10 @@ def merge(clients):
     routes, rows, row_lat, failure_lat = Counter(), {}, {}, {}
     events, dropped = [], 0
     firsts, lasts, oks = [], [], []
+    error_ids = set()
     for c in clients:
         s = c.stats
+        error_ids |= s.error_ids
         for w in total:
             total[w].update(s.by_where[w])
             lat[w].update(s.lat[w])
@@ -718,7 +748,7 @@ def merge(clients):
         oks += [s.first_ok_after_restart] if s.first_ok_after_restart is not None else []
     return {"total": total, "lat": lat, "max": maxs, "routes": routes, "rows": rows,
             "row_lat": row_lat, "events": sorted(events), "events_dropped": dropped,
-            "failure_lat": failure_lat,
+            "failure_lat": failure_lat, "error_ids": error_ids,
             "first_error_in_outage": min(firsts) if firsts else None,
             "last_error_in_outage": max(lasts) if lasts else None,
             "first_ok_after_restart": max(oks) if oks else None}
@@ -818,6 +848,9 @@ def report(m, outage, rss, verification, elapsed, server_log):
         lines.append("server log, warn and error lines:")
         for (level, msg), n in server_log.most_common(12):
             lines.append(f"  {n:>7} {level} {msg}")
+    unseen = unseen_server_errors(os.path.join(OUT_DIR, "server.log"), m["error_ids"])
+    lines.append(f"API 5xx in the server log that no client received: {sum(unseen.values())}"
+                 + (f" ({', '.join(f'{k}: {n}' for k, n in unseen.most_common())})" if unseen else ""))
     if m["events"]:
         lines.append(f"failures outside the window or 4xx (first 10 of {len(m['events'])}"
                      f"{', more dropped' if m['events_dropped'] else ''}):")
