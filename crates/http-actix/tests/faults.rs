@@ -6,7 +6,9 @@
 //! - every pooled connection is held by a request stuck behind a lock
 //!   (`pool_exhausted`);
 //! - the service is SIGKILLed in the middle of a burst of writes
-//!   (`killed_mid_burst`).
+//!   (`killed_mid_burst`);
+//! - two processes start at once on one empty database and then share
+//!   sessions, users and throttling (`two_processes`).
 //!
 //! SIGTERM/SIGINT during a slow request (drained, new connections refused,
 //! exit 0) is covered by `tests/cli.rs`.
@@ -32,3 +34,5 @@ mod database_down;
 mod killed_mid_burst;
 #[path = "faults/pool_exhausted.rs"]
 mod pool_exhausted;
+#[path = "faults/two_processes.rs"]
+mod two_processes;
