@@ -20,7 +20,8 @@ pub use error::{ConflictField, RepositoryError};
 pub use pagination::{Page, PageRequest};
 pub use password::{Password, PasswordHash};
 pub use session::{
-    ClientInfo, NewSession, RefreshToken, RefreshTokenHash, Session, SessionId, StoredRefreshToken,
+    ClientInfo, NewSession, RefreshToken, RefreshTokenHash, Session, SessionCheck, SessionId,
+    StoredRefreshToken,
 };
 pub use todo::{
     NewTodo, Priority, Todo, TodoChanges, TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle,

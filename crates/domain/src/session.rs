@@ -58,6 +58,17 @@ impl Session {
     }
 }
 
+/// A condition a repository proves in the same statement as its own work
+/// (one round trip instead of two): the session `session` belongs to
+/// `user`, is neither revoked nor expired at `at`, and the user exists and
+/// is active. A statement whose check fails does nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionCheck {
+    pub user: UserId,
+    pub session: SessionId,
+    pub at: DateTime<Utc>,
+}
+
 /// A session to be inserted with its first refresh token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSession {

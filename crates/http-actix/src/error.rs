@@ -384,6 +384,7 @@ impl From<UserError> for ApiError {
 impl From<TodoError> for ApiError {
     fn from(error: TodoError) -> Self {
         match error {
+            TodoError::Unauthenticated => Self::Unauthorized(INVALID_CREDENTIALS),
             TodoError::NotFound => Self::NotFound("Todo not found"),
             TodoError::Forbidden => Self::Forbidden(NOT_ENOUGH_PERMISSIONS),
             TodoError::Unavailable(e) => Self::Unavailable(e),

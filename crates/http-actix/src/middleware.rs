@@ -122,11 +122,13 @@ pub async fn request_context(
             started.elapsed(),
         );
     }
+    // A 401 names no user, even where the token's signature held.
     let user_id = response
         .request()
         .extensions()
         .get::<AuthenticatedUserId>()
-        .map(|u| u.0);
+        .map(|u| u.0)
+        .filter(|_| response.status() != StatusCode::UNAUTHORIZED);
     log_completion(
         &id,
         &method,

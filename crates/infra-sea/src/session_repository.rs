@@ -11,10 +11,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::SessionRepository;
 use domain::{
-    NewSession, RefreshTokenHash, RepositoryError, Session, SessionId, StoredRefreshToken, User,
-    UserId,
+    NewSession, RefreshTokenHash, RepositoryError, Session, SessionCheck, SessionId,
+    StoredRefreshToken, User, UserId,
 };
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait as _, Query, SimpleExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType,
     QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
@@ -48,6 +48,30 @@ fn live_at(now: DateTime<Utc>) -> Condition {
     Condition::all()
         .add(session::Column::RevokedAt.is_null())
         .add(session::Column::ExpiresAt.gt(now))
+}
+
+/// `EXISTS (SELECT 1 FROM sessions JOIN users ...)`: the check's session is
+/// the user's, live at `check.at`, and the user is active; the same rule as
+/// [`authenticated_user`], as a condition another statement (a todo's
+/// SELECT, INSERT ... SELECT, UPDATE or DELETE) proves along with its work.
+/// It does not depend on the outer row, so PostgreSQL evaluates it once per
+/// statement (an InitPlan), by the two primary keys.
+pub(crate) fn session_holds(check: SessionCheck) -> SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(session::Entity)
+            .inner_join(
+                user::Entity,
+                Expr::col((user::Entity, user::Column::Id))
+                    .equals((session::Entity, session::Column::UserId)),
+            )
+            .and_where(session::Column::Id.eq(check.session.0))
+            .and_where(session::Column::UserId.eq(check.user.0))
+            .and_where(user::Column::IsActive.eq(true))
+            .cond_where(live_at(check.at))
+            .to_owned(),
+    )
 }
 
 /// The user of a live session, if active. Runs on every authenticated

@@ -1,21 +1,32 @@
 //! [`TodoRepository`] on SeaORM.
+//!
+//! Each checked method is one statement that carries the caller's session
+//! check ([`session_holds`], an `EXISTS` on the session and user primary
+//! keys) in its `WHERE`: the SELECT, the INSERT ... SELECT, the UPDATE and
+//! the DELETE do nothing unless the session holds, and a request costs one
+//! round trip instead of two (a session query, then the work).
 
 use async_trait::async_trait;
 use domain::ports::TodoRepository;
 use domain::{
-    NewTodo, Page, PageRequest, RepositoryError, Todo, TodoChanges, TodoFilter, TodoId, UserId,
+    NewTodo, Page, PageRequest, RepositoryError, SessionCheck, Todo, TodoChanges, TodoFilter,
+    TodoId,
 };
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
 };
 
 use crate::entity::todo;
 use crate::error::db_error;
+use crate::session_repository::session_holds;
 
 /// The alias of the window count in the list query.
 const TOTAL_COLUMN: &str = "total_count";
+
+/// The alias of a session check selected on its own.
+const HOLDS_COLUMN: &str = "session_holds";
 
 /// A row of the list query: the todo and the count of every matching row.
 struct CountedRow {
@@ -47,22 +58,50 @@ impl SeaTodoRepository {
 
 #[async_trait]
 impl TodoRepository for SeaTodoRepository {
-    async fn create(&self, new: NewTodo) -> Result<Todo, RepositoryError> {
-        let row = todo::ActiveModel {
-            title: Set(new.title.as_str().to_owned()),
-            description: Set(new.description.map(|d| d.as_str().to_owned())),
-            priority: Set(new.priority.as_str().to_owned()),
-            is_completed: Set(false),
-            user_id: Set(new.user_id.0),
-            created_at: Set(new.created_at),
-            updated_at: Set(new.created_at),
-            ..Default::default()
-        };
-        let inserted = todo::Entity::insert(row)
-            .exec_with_returning(&self.db)
+    async fn create(
+        &self,
+        new: NewTodo,
+        check: SessionCheck,
+    ) -> Result<Option<Todo>, RepositoryError> {
+        // INSERT INTO todos (...) SELECT <values> WHERE EXISTS (<check>)
+        // RETURNING *: no row is inserted, and none returned, unless the
+        // session holds.
+        let values = Query::select()
+            .expr(Expr::val(new.title.as_str()))
+            .expr(Expr::val(new.description.as_ref().map(|d| d.as_str())))
+            .expr(Expr::val(new.priority.as_str()))
+            .expr(Expr::val(false))
+            .expr(Expr::val(new.user_id.0))
+            .expr(Expr::val(new.created_at))
+            .expr(Expr::val(new.created_at))
+            .and_where(session_holds(check))
+            .to_owned();
+        let insert = Query::insert()
+            .into_table(todo::Entity)
+            .columns([
+                todo::Column::Title,
+                todo::Column::Description,
+                todo::Column::Priority,
+                todo::Column::IsCompleted,
+                todo::Column::UserId,
+                todo::Column::CreatedAt,
+                todo::Column::UpdatedAt,
+            ])
+            .select_from(values)
+            .map_err(|e| RepositoryError::Unexpected(e.into()))?
+            .returning_all()
+            .to_owned();
+        let row = self
+            .db
+            .query_one(&insert)
             .await
             .map_err(db_error("inserting a todo"))?;
-        Todo::try_from(inserted)
+        row.map(|row| {
+            let model = todo::Model::from_query_result(&row, "")
+                .map_err(db_error("reading an inserted todo"))?;
+            Todo::try_from(model)
+        })
+        .transpose()
     }
 
     async fn find_by_id(&self, id: TodoId) -> Result<Option<Todo>, RepositoryError> {
@@ -73,21 +112,37 @@ impl TodoRepository for SeaTodoRepository {
         row.map(Todo::try_from).transpose()
     }
 
-    async fn list_for_user(
+    async fn find_owned(
         &self,
-        owner: UserId,
+        id: TodoId,
+        check: SessionCheck,
+    ) -> Result<Option<Todo>, RepositoryError> {
+        let row = todo::Entity::find_by_id(id.0)
+            .filter(todo::Column::UserId.eq(check.user.0))
+            .filter(session_holds(check))
+            .one(&self.db)
+            .await
+            .map_err(db_error("loading a todo"))?;
+        row.map(Todo::try_from).transpose()
+    }
+
+    async fn list_owned(
+        &self,
+        check: SessionCheck,
         filter: TodoFilter,
         page: PageRequest,
-    ) -> Result<Page<Todo>, RepositoryError> {
-        let mut query = todo::Entity::find().filter(todo::Column::UserId.eq(owner.0));
+    ) -> Result<Option<Page<Todo>>, RepositoryError> {
+        let mut query = todo::Entity::find().filter(todo::Column::UserId.eq(check.user.0));
         if let Some(completed) = filter.completed {
             query = query.filter(todo::Column::IsCompleted.eq(completed));
         }
         // One round trip: the page and, on every row, the count of all the
-        // matching rows (a window over the whole filtered set).
+        // matching rows (a window over the whole filtered set), if the
+        // session holds.
         // Matches the index todos_user_created_idx (user_id, created_at DESC, id DESC).
         let rows = query
             .clone()
+            .filter(session_holds(check))
             .column_as(Expr::cust("COUNT(*) OVER ()"), TOTAL_COLUMN)
             .order_by_desc(todo::Column::CreatedAt)
             .order_by_desc(todo::Column::Id)
@@ -99,6 +154,8 @@ impl TodoRepository for SeaTodoRepository {
             .map_err(db_error("listing a user's todos"))?;
         let total = match rows.first() {
             Some(row) => u64::try_from(row.total).unwrap_or_default(),
+            // No rows: the session ended, or there is nothing on this page.
+            None if !self.holds(check).await? => return Ok(None),
             // An empty first page has nothing to count; past the end, count.
             None if page.offset() == 0 => 0,
             None => query
@@ -110,18 +167,18 @@ impl TodoRepository for SeaTodoRepository {
             .into_iter()
             .map(|row| Todo::try_from(row.todo))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page {
+        Ok(Some(Page {
             items,
             total,
             request: page,
-        })
+        }))
     }
 
     async fn update(
         &self,
         id: TodoId,
-        owner: UserId,
         changes: TodoChanges,
+        check: SessionCheck,
     ) -> Result<Option<Todo>, RepositoryError> {
         let patch = changes.patch;
         let mut row = todo::ActiveModel {
@@ -145,21 +202,43 @@ impl TodoRepository for SeaTodoRepository {
         let updated = todo::Entity::update_many()
             .set(row)
             .filter(todo::Column::Id.eq(id.0))
-            .filter(todo::Column::UserId.eq(owner.0))
+            .filter(todo::Column::UserId.eq(check.user.0))
             .filter(todo::Column::UpdatedAt.lt(changes.updated_at))
+            .filter(session_holds(check))
             .exec_with_returning(&self.db)
             .await
             .map_err(db_error("updating a todo"))?;
         updated.into_iter().next().map(Todo::try_from).transpose()
     }
 
-    async fn delete(&self, id: TodoId, owner: UserId) -> Result<bool, RepositoryError> {
+    async fn delete(&self, id: TodoId, check: SessionCheck) -> Result<bool, RepositoryError> {
         let result = todo::Entity::delete_many()
             .filter(todo::Column::Id.eq(id.0))
-            .filter(todo::Column::UserId.eq(owner.0))
+            .filter(todo::Column::UserId.eq(check.user.0))
+            .filter(session_holds(check))
             .exec(&self.db)
             .await
             .map_err(db_error("deleting a todo"))?;
         Ok(result.rows_affected > 0)
+    }
+}
+
+impl SeaTodoRepository {
+    /// Whether the session check holds, on its own (for an empty page).
+    async fn holds(&self, check: SessionCheck) -> Result<bool, RepositoryError> {
+        let query = Query::select()
+            .expr_as(session_holds(check), HOLDS_COLUMN)
+            .to_owned();
+        let row = self
+            .db
+            .query_one(&query)
+            .await
+            .map_err(db_error("checking a session"))?;
+        match row {
+            Some(row) => row
+                .try_get::<bool>("", HOLDS_COLUMN)
+                .map_err(db_error("checking a session")),
+            None => Ok(false),
+        }
     }
 }

@@ -13,7 +13,7 @@ use domain::ports::TodoRepository;
 use domain::{RepositoryError, TodoChanges, TodoPatch};
 use infra_sea::{DatabaseSettings, SeaTodoRepository, connect};
 use sea_orm::{ConnectionTrait, TransactionTrait};
-use support::{create_user, database, new_todo, todos, users};
+use support::{create_todo, database, signed_in, todos};
 
 const TIMEOUT: Duration = Duration::from_millis(300);
 
@@ -27,11 +27,8 @@ async fn a_statement_past_the_timeout_is_cancelled_as_unavailable_and_the_pool_r
         );
         return;
     }
-    let alice = create_user(&users(&db), "alice").await;
-    let todo = todos(&db)
-        .create(new_todo(alice.id, "locked"))
-        .await
-        .unwrap();
+    let (_, alice_in) = signed_in(&db, "alice").await;
+    let todo = create_todo(&todos(&db), alice_in, "locked").await;
     let limited = connect(&DatabaseSettings {
         url: db.url().to_owned(),
         max_connections: 1,
@@ -59,7 +56,6 @@ async fn a_statement_past_the_timeout_is_cancelled_as_unavailable_and_the_pool_r
         Duration::from_secs(5),
         repo.update(
             todo.id,
-            alice.id,
             TodoChanges {
                 patch: TodoPatch {
                     is_completed: Some(true),
@@ -67,6 +63,7 @@ async fn a_statement_past_the_timeout_is_cancelled_as_unavailable_and_the_pool_r
                 },
                 updated_at: domain::time::after(todo.updated_at),
             },
+            alice_in,
         ),
     )
     .await

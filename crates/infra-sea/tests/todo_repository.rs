@@ -1,16 +1,22 @@
-//! `SeaTodoRepository` against a real database.
+//! `SeaTodoRepository` against a real database: the todos, and the
+//! session check every request's statement carries.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
+use sea_orm::{ConnectionTrait, Statement};
+
 use chrono::TimeDelta;
-use domain::ports::TodoRepository;
+use domain::ports::{SessionRepository, TodoRepository, UserRepository};
 use domain::{
-    NewTodo, PageRequest, Priority, TodoChanges, TodoDescription, TodoFilter, TodoId, TodoPatch,
-    TodoTitle, UserId,
+    NewTodo, NewUser, PageRequest, Priority, SessionCheck, TodoChanges, TodoDescription,
+    TodoFilter, TodoId, TodoPatch, TodoTitle,
 };
-use support::{create_todo_at, create_user, database, instant, new_todo, todos, users};
+use support::{
+    check_of, create_session, create_todo, create_todo_at, database, instant, new_todo, sessions,
+    signed_in, todos, users,
+};
 
 fn titles(page: &domain::Page<domain::Todo>) -> Vec<&str> {
     page.items.iter().map(|t| t.title.as_str()).collect()
@@ -19,14 +25,14 @@ fn titles(page: &domain::Page<domain::Todo>) -> Vec<&str> {
 #[tokio::test]
 async fn create_todo_returns_the_stored_todo_and_find_by_id_reads_it() {
     let db = database().await;
-    let alice = create_user(&users(&db), "alice").await;
+    let (alice, alice_in) = signed_in(&db, "alice").await;
     let repo = todos(&db);
     let new = NewTodo {
         priority: Priority::High,
         ..new_todo(alice.id, "write tests")
     };
 
-    let todo = repo.create(new.clone()).await.unwrap();
+    let todo = repo.create(new.clone(), alice_in).await.unwrap().unwrap();
 
     assert!(todo.id.0 > 0);
     assert_eq!(todo.title, new.title);
@@ -42,15 +48,19 @@ async fn create_todo_returns_the_stored_todo_and_find_by_id_reads_it() {
 #[tokio::test]
 async fn create_todo_without_description_stores_none() {
     let db = database().await;
-    let alice = create_user(&users(&db), "alice").await;
+    let (alice, alice_in) = signed_in(&db, "alice").await;
     let repo = todos(&db);
 
     let todo = repo
-        .create(NewTodo {
-            description: None,
-            ..new_todo(alice.id, "bare")
-        })
+        .create(
+            NewTodo {
+                description: None,
+                ..new_todo(alice.id, "bare")
+            },
+            alice_in,
+        )
         .await
+        .unwrap()
         .unwrap();
 
     assert_eq!(
@@ -68,18 +78,22 @@ async fn find_by_id_of_missing_todo_is_none() {
 #[tokio::test]
 async fn text_round_trips_exactly() {
     let db = database().await;
-    let alice = create_user(&users(&db), "alice").await;
+    let (alice, alice_in) = signed_in(&db, "alice").await;
     let repo = todos(&db);
     let title = "🎉 emoji, \u{200f}עברית RTL\u{200e}, 'single' \"double\" `back`";
     let description = "'; DROP TABLE todos; --\nSELECT * FROM users WHERE '1'='1';\r\n\t\\x00 %_ \u{FEFF} 👨‍👩‍👧‍👦 e\u{301}";
 
     let todo = repo
-        .create(NewTodo {
-            title: TodoTitle::parse(title).unwrap(),
-            description: Some(TodoDescription::parse(description).unwrap()),
-            ..new_todo(alice.id, "x")
-        })
+        .create(
+            NewTodo {
+                title: TodoTitle::parse(title).unwrap(),
+                description: Some(TodoDescription::parse(description).unwrap()),
+                ..new_todo(alice.id, "x")
+            },
+            alice_in,
+        )
         .await
+        .unwrap()
         .unwrap();
 
     let stored = repo.find_by_id(todo.id).await.unwrap().unwrap();
@@ -87,11 +101,15 @@ async fn text_round_trips_exactly() {
     assert_eq!(stored.description.unwrap().as_str(), description);
 
     let empty = repo
-        .create(NewTodo {
-            description: Some(TodoDescription::parse("").unwrap()),
-            ..new_todo(alice.id, "empty description")
-        })
+        .create(
+            NewTodo {
+                description: Some(TodoDescription::parse("").unwrap()),
+                ..new_todo(alice.id, "empty description")
+            },
+            alice_in,
+        )
         .await
+        .unwrap()
         .unwrap();
     let stored = repo.find_by_id(empty.id).await.unwrap().unwrap();
     assert_eq!(
@@ -103,7 +121,7 @@ async fn text_round_trips_exactly() {
 #[tokio::test]
 async fn list_todos_is_newest_first_and_filters_completed() {
     let db = database().await;
-    let alice = create_user(&users(&db), "alice").await;
+    let (_, alice_in) = signed_in(&db, "alice").await;
     let repo = todos(&db);
     // Fractions of different lengths on purpose: SQLite compares the text.
     let base = instant("2025-05-05T10:00:00Z");
@@ -116,13 +134,12 @@ async fn list_todos_is_newest_first_and_filters_completed() {
     ];
     let mut created = Vec::new();
     for (title, offset) in offsets {
-        created.push(create_todo_at(&repo, alice.id, title, base + offset).await);
+        created.push(create_todo_at(&repo, alice_in, title, base + offset).await);
     }
     for done in ["b", "d"] {
         let todo = created.iter().find(|t| t.title.as_str() == done).unwrap();
         repo.update(
             todo.id,
-            alice.id,
             TodoChanges {
                 patch: TodoPatch {
                     is_completed: Some(true),
@@ -130,6 +147,7 @@ async fn list_todos_is_newest_first_and_filters_completed() {
                 },
                 updated_at: domain::time::after(todo.updated_at),
             },
+            alice_in,
         )
         .await
         .unwrap()
@@ -138,28 +156,31 @@ async fn list_todos_is_newest_first_and_filters_completed() {
     let page = PageRequest::new(1, 100).unwrap();
 
     let all = repo
-        .list_for_user(alice.id, TodoFilter::default(), page)
+        .list_owned(alice_in, TodoFilter::default(), page)
         .await
+        .unwrap()
         .unwrap();
     let completed = repo
-        .list_for_user(
-            alice.id,
+        .list_owned(
+            alice_in,
             TodoFilter {
                 completed: Some(true),
             },
             page,
         )
         .await
+        .unwrap()
         .unwrap();
     let open = repo
-        .list_for_user(
-            alice.id,
+        .list_owned(
+            alice_in,
             TodoFilter {
                 completed: Some(false),
             },
             page,
         )
         .await
+        .unwrap()
         .unwrap();
 
     assert_eq!(titles(&all), ["d", "e", "c", "b", "a"]);
@@ -173,15 +194,16 @@ async fn list_todos_is_newest_first_and_filters_completed() {
 #[tokio::test]
 async fn todos_created_at_the_same_instant_are_listed_by_id_descending() {
     let db = database().await;
-    let alice = create_user(&users(&db), "alice").await;
+    let (_, alice_in) = signed_in(&db, "alice").await;
     let repo = todos(&db);
     let at = domain::time::now();
-    let first = create_todo_at(&repo, alice.id, "first", at).await;
-    let second = create_todo_at(&repo, alice.id, "second", at).await;
+    let first = create_todo_at(&repo, alice_in, "first", at).await;
+    let second = create_todo_at(&repo, alice_in, "second", at).await;
 
     let page = repo
-        .list_for_user(alice.id, TodoFilter::default(), PageRequest::default())
+        .list_owned(alice_in, TodoFilter::default(), PageRequest::default())
         .await
+        .unwrap()
         .unwrap();
 
     assert_eq!(
@@ -193,13 +215,13 @@ async fn todos_created_at_the_same_instant_are_listed_by_id_descending() {
 #[tokio::test]
 async fn list_todos_pagination_has_the_total_and_honours_the_offset() {
     let db = database().await;
-    let alice = create_user(&users(&db), "alice").await;
+    let (_, alice_in) = signed_in(&db, "alice").await;
     let repo = todos(&db);
     let base = instant("2025-01-01T00:00:00Z");
     for i in 0..7 {
         create_todo_at(
             &repo,
-            alice.id,
+            alice_in,
             &format!("t{i}"),
             base + TimeDelta::minutes(i),
         )
@@ -208,12 +230,13 @@ async fn list_todos_pagination_has_the_total_and_honours_the_offset() {
     let list = |page, size| {
         let repo = repo.clone();
         async move {
-            repo.list_for_user(
-                alice.id,
+            repo.list_owned(
+                alice_in,
                 TodoFilter::default(),
                 PageRequest::new(page, size).unwrap(),
             )
             .await
+            .unwrap()
             .unwrap()
         }
     };
@@ -236,41 +259,42 @@ async fn list_todos_pagination_has_the_total_and_honours_the_offset() {
 #[tokio::test]
 async fn list_todos_shows_only_the_owners() {
     let db = database().await;
-    let user_repo = users(&db);
-    let alice = create_user(&user_repo, "alice").await;
-    let bob = create_user(&user_repo, "bob").await;
+    let (_, alice_in) = signed_in(&db, "alice").await;
+    let (_, bob_in) = signed_in(&db, "bob").await;
+    let (_, carol_in) = signed_in(&db, "carol").await;
     let repo = todos(&db);
-    repo.create(new_todo(alice.id, "alice's")).await.unwrap();
-    repo.create(new_todo(bob.id, "bob's")).await.unwrap();
+    create_todo(&repo, alice_in, "alice's").await;
+    create_todo(&repo, bob_in, "bob's").await;
 
     let page = repo
-        .list_for_user(bob.id, TodoFilter::default(), PageRequest::default())
+        .list_owned(bob_in, TodoFilter::default(), PageRequest::default())
         .await
+        .unwrap()
         .unwrap();
-    let nobody = repo
-        .list_for_user(UserId(9_999), TodoFilter::default(), PageRequest::default())
+    let nothing = repo
+        .list_owned(carol_in, TodoFilter::default(), PageRequest::default())
         .await
+        .unwrap()
         .unwrap();
 
     assert_eq!(titles(&page), ["bob's"]);
     assert_eq!(page.total, 1);
-    assert!(nobody.items.is_empty());
-    assert_eq!(nobody.total, 0);
+    assert!(nothing.items.is_empty());
+    assert_eq!(nothing.total, 0);
 }
 
 #[tokio::test]
 async fn update_todo_changes_only_the_patched_fields() {
     let db = database().await;
-    let alice = create_user(&users(&db), "alice").await;
+    let (_, alice_in) = signed_in(&db, "alice").await;
     let repo = todos(&db);
-    let todo = repo.create(new_todo(alice.id, "old title")).await.unwrap();
-    let other = repo.create(new_todo(alice.id, "other")).await.unwrap();
+    let todo = create_todo(&repo, alice_in, "old title").await;
+    let other = create_todo(&repo, alice_in, "other").await;
     let later = domain::time::after(todo.updated_at);
 
     let updated = repo
         .update(
             todo.id,
-            alice.id,
             TodoChanges {
                 patch: TodoPatch {
                     title: Some(TodoTitle::parse("new title").unwrap()),
@@ -279,6 +303,7 @@ async fn update_todo_changes_only_the_patched_fields() {
                 },
                 updated_at: later,
             },
+            alice_in,
         )
         .await
         .unwrap()
@@ -298,15 +323,14 @@ async fn update_todo_changes_only_the_patched_fields() {
 #[tokio::test]
 async fn update_todo_with_description_set_to_none_clears_it() {
     let db = database().await;
-    let alice = create_user(&users(&db), "alice").await;
+    let (_, alice_in) = signed_in(&db, "alice").await;
     let repo = todos(&db);
-    let todo = repo.create(new_todo(alice.id, "described")).await.unwrap();
+    let todo = create_todo(&repo, alice_in, "described").await;
     assert!(todo.description.is_some());
 
     let updated = repo
         .update(
             todo.id,
-            alice.id,
             TodoChanges {
                 patch: TodoPatch {
                     description: Some(None),
@@ -314,6 +338,7 @@ async fn update_todo_with_description_set_to_none_clears_it() {
                 },
                 updated_at: domain::time::after(todo.updated_at),
             },
+            alice_in,
         )
         .await
         .unwrap()
@@ -329,6 +354,7 @@ async fn update_todo_with_description_set_to_none_clears_it() {
 #[tokio::test]
 async fn update_of_missing_todo_is_none() {
     let db = database().await;
+    let (_, alice_in) = signed_in(&db, "alice").await;
     let changes = TodoChanges {
         patch: TodoPatch {
             is_completed: Some(true),
@@ -338,7 +364,7 @@ async fn update_of_missing_todo_is_none() {
     };
     assert_eq!(
         todos(&db)
-            .update(TodoId(777), UserId(1), changes)
+            .update(TodoId(777), changes, alice_in)
             .await
             .unwrap(),
         None
@@ -348,14 +374,14 @@ async fn update_of_missing_todo_is_none() {
 #[tokio::test]
 async fn delete_todo_reports_whether_a_row_was_deleted() {
     let db = database().await;
-    let alice = create_user(&users(&db), "alice").await;
+    let (_, alice_in) = signed_in(&db, "alice").await;
     let repo = todos(&db);
-    let todo = repo.create(new_todo(alice.id, "doomed")).await.unwrap();
-    let kept = repo.create(new_todo(alice.id, "kept")).await.unwrap();
+    let todo = create_todo(&repo, alice_in, "doomed").await;
+    let kept = create_todo(&repo, alice_in, "kept").await;
 
-    assert!(repo.delete(todo.id, alice.id).await.unwrap());
+    assert!(repo.delete(todo.id, alice_in).await.unwrap());
     assert_eq!(repo.find_by_id(todo.id).await.unwrap(), None);
-    assert!(!repo.delete(todo.id, alice.id).await.unwrap());
+    assert!(!repo.delete(todo.id, alice_in).await.unwrap());
     assert_eq!(repo.find_by_id(kept.id).await.unwrap(), Some(kept));
 }
 
@@ -372,20 +398,20 @@ fn completing(updated_at: chrono::DateTime<chrono::Utc>) -> TodoChanges {
 #[tokio::test]
 async fn update_and_delete_by_someone_else_change_nothing() {
     let db = database().await;
-    let alice = create_user(&users(&db), "alice").await;
-    let mallory = create_user(&users(&db), "mallory").await;
+    let (_, alice_in) = signed_in(&db, "alice").await;
+    let (_, mallory_in) = signed_in(&db, "mallory").await;
     let repo = todos(&db);
-    let todo = repo.create(new_todo(alice.id, "mine")).await.unwrap();
+    let todo = create_todo(&repo, alice_in, "mine").await;
 
     let stolen = repo
         .update(
             todo.id,
-            mallory.id,
             completing(domain::time::after(todo.updated_at)),
+            mallory_in,
         )
         .await
         .unwrap();
-    let deleted = repo.delete(todo.id, mallory.id).await.unwrap();
+    let deleted = repo.delete(todo.id, mallory_in).await.unwrap();
 
     assert_eq!(stolen, None);
     assert!(!deleted);
@@ -395,12 +421,12 @@ async fn update_and_delete_by_someone_else_change_nothing() {
 #[tokio::test]
 async fn update_not_later_than_the_stored_updated_at_changes_nothing() {
     let db = database().await;
-    let alice = create_user(&users(&db), "alice").await;
+    let (_, alice_in) = signed_in(&db, "alice").await;
     let repo = todos(&db);
-    let todo = repo.create(new_todo(alice.id, "raced")).await.unwrap();
+    let todo = create_todo(&repo, alice_in, "raced").await;
     let later = domain::time::after(todo.updated_at);
     let first = repo
-        .update(todo.id, alice.id, completing(later))
+        .update(todo.id, completing(later), alice_in)
         .await
         .unwrap()
         .unwrap();
@@ -408,11 +434,11 @@ async fn update_not_later_than_the_stored_updated_at_changes_nothing() {
     // Same instant, then an earlier one: both lose to the stored write, so
     // updated_at never goes backwards or repeats.
     let same = repo
-        .update(todo.id, alice.id, completing(later))
+        .update(todo.id, completing(later), alice_in)
         .await
         .unwrap();
     let earlier = repo
-        .update(todo.id, alice.id, completing(todo.updated_at))
+        .update(todo.id, completing(todo.updated_at), alice_in)
         .await
         .unwrap();
 
@@ -424,7 +450,7 @@ async fn update_not_later_than_the_stored_updated_at_changes_nothing() {
 #[tokio::test]
 async fn todo_timestamps_round_trip_to_the_microsecond() {
     let db = database().await;
-    let alice = create_user(&users(&db), "alice").await;
+    let (_, alice_in) = signed_in(&db, "alice").await;
     let repo = todos(&db);
     for created_at in [
         instant("2030-06-15T08:30:45.654321Z"),
@@ -432,9 +458,176 @@ async fn todo_timestamps_round_trip_to_the_microsecond() {
         instant("2025-01-01T00:00:00.100Z"),
         domain::time::now(),
     ] {
-        let todo = create_todo_at(&repo, alice.id, "timed", created_at).await;
+        let todo = create_todo_at(&repo, alice_in, "timed", created_at).await;
         let stored = repo.find_by_id(todo.id).await.unwrap().unwrap();
         assert_eq!(stored.created_at, created_at);
         assert_eq!(stored.updated_at, created_at);
     }
+}
+
+// --- the session check ------------------------------------------------------
+
+/// The ways a check can fail, each beside alice's live session: her session
+/// revoked, her session checked after it expired, her session presented by
+/// another user, and her account deactivated.
+async fn failing_checks(
+    db: &infra_sea::testing::TestDatabase,
+    alice: &domain::User,
+) -> Vec<(&'static str, SessionCheck)> {
+    let sessions = sessions(db);
+    let revoked = create_session(&sessions, alice.id, "revoked").await;
+    assert!(
+        sessions
+            .revoke(alice.id, revoked.id, domain::time::now())
+            .await
+            .unwrap()
+    );
+    let live = create_session(&sessions, alice.id, "live").await;
+    let (_, bob_in) = signed_in(db, "bob").await;
+    let carol = users(db)
+        .create(NewUser {
+            is_active: false,
+            ..support::new_user("carol")
+        })
+        .await
+        .unwrap();
+    let carols = create_session(&sessions, carol.id, "carol").await;
+    vec![
+        ("a revoked session", check_of(&revoked)),
+        (
+            "an expired session",
+            SessionCheck {
+                at: live.expires_at,
+                ..check_of(&live)
+            },
+        ),
+        (
+            "another user's session",
+            SessionCheck {
+                user: alice.id,
+                ..bob_in
+            },
+        ),
+        (
+            "a session of another user's id",
+            SessionCheck {
+                user: carol.id,
+                ..check_of(&live)
+            },
+        ),
+        ("a deactivated user's session", check_of(&carols)),
+    ]
+}
+
+#[tokio::test]
+async fn checked_statements_do_nothing_unless_the_session_holds() {
+    let db = database().await;
+    let (alice, alice_in) = signed_in(&db, "alice").await;
+    let repo = todos(&db);
+    let todo = create_todo(&repo, alice_in, "guarded").await;
+
+    for (what, check) in failing_checks(&db, &alice).await {
+        let owner_of_check = NewTodo {
+            user_id: check.user,
+            ..new_todo(check.user, what)
+        };
+        assert_eq!(
+            repo.create(owner_of_check, check).await.unwrap(),
+            None,
+            "create with {what}"
+        );
+        assert_eq!(
+            repo.find_owned(todo.id, check).await.unwrap(),
+            None,
+            "find with {what}"
+        );
+        for page in [PageRequest::default(), PageRequest::new(9, 10).unwrap()] {
+            assert_eq!(
+                repo.list_owned(check, TodoFilter::default(), page)
+                    .await
+                    .unwrap(),
+                None,
+                "list page {} with {what}",
+                page.page()
+            );
+        }
+        let changes = completing(domain::time::after(todo.updated_at));
+        assert_eq!(
+            repo.update(todo.id, changes, check).await.unwrap(),
+            None,
+            "update with {what}"
+        );
+        assert!(
+            !repo.delete(todo.id, check).await.unwrap(),
+            "delete with {what}"
+        );
+    }
+
+    // Nothing was inserted, changed or deleted.
+    let listed = repo
+        .list_owned(alice_in, TodoFilter::default(), PageRequest::default())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(listed.items, vec![todo.clone()]);
+    let count = db
+        .connection()
+        .query_one_raw(Statement::from_string(
+            db.connection().get_database_backend(),
+            "SELECT COUNT(*) AS n FROM todos",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(count, 1);
+}
+
+#[tokio::test]
+async fn checked_statements_work_through_a_session_that_holds() {
+    let db = database().await;
+    let (alice, alice_in) = signed_in(&db, "alice").await;
+    let repo = todos(&db);
+    let todo = create_todo(&repo, alice_in, "through a session").await;
+
+    assert_eq!(todo.user_id, alice.id);
+    assert_eq!(
+        repo.find_owned(todo.id, alice_in).await.unwrap(),
+        Some(todo.clone())
+    );
+    let far_page = repo
+        .list_owned(
+            alice_in,
+            TodoFilter::default(),
+            PageRequest::new(9, 10).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(far_page.items.is_empty());
+    assert_eq!(far_page.total, 1, "an empty page past the end still counts");
+    let updated = repo
+        .update(
+            todo.id,
+            completing(domain::time::after(todo.updated_at)),
+            alice_in,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(updated.is_completed);
+    assert!(repo.delete(todo.id, alice_in).await.unwrap());
+}
+
+#[tokio::test]
+async fn find_owned_of_someone_elses_todo_is_none() {
+    let db = database().await;
+    let (_, alice_in) = signed_in(&db, "alice").await;
+    let (_, bob_in) = signed_in(&db, "bob").await;
+    let repo = todos(&db);
+    let todo = create_todo(&repo, alice_in, "alice's").await;
+
+    assert_eq!(repo.find_owned(todo.id, bob_in).await.unwrap(), None);
+    assert_eq!(repo.find_by_id(todo.id).await.unwrap(), Some(todo));
 }

@@ -12,7 +12,7 @@ use domain::{
     ConflictField, Email, FullName, NewUser, PageRequest, PasswordHash, RepositoryError, TodoId,
     User, UserChanges, UserId, UserPatch, Username,
 };
-use support::{create_user, database, instant, new_todo, new_user, todos, users};
+use support::{create_todo, create_user, database, instant, new_user, signed_in, todos, users};
 
 fn conflict_on(result: Result<impl std::fmt::Debug, RepositoryError>) -> ConflictField {
     match result {
@@ -319,19 +319,13 @@ async fn deleting_a_user_deletes_their_todos() {
     let db = database().await;
     let user_repo = users(&db);
     let todo_repo = todos(&db);
-    let alice = create_user(&user_repo, "alice").await;
-    let bob = create_user(&user_repo, "bob").await;
+    let (alice, alice_in) = signed_in(&db, "alice").await;
+    let (_, bob_in) = signed_in(&db, "bob").await;
     let mut alices: Vec<TodoId> = Vec::new();
     for title in ["one", "two"] {
-        alices.push(
-            todo_repo
-                .create(new_todo(alice.id, title))
-                .await
-                .unwrap()
-                .id,
-        );
+        alices.push(create_todo(&todo_repo, alice_in, title).await.id);
     }
-    let bobs = todo_repo.create(new_todo(bob.id, "bob's")).await.unwrap();
+    let bobs = create_todo(&todo_repo, bob_in, "bob's").await;
 
     assert!(user_repo.delete(alice.id).await.unwrap());
 

@@ -17,7 +17,7 @@ use crate::error::{ConflictField, RepositoryError};
 use crate::password::Password;
 use crate::ports::{
     AccessClaims, HashError, IssuedToken, LoginAttempts, PasswordHasher, RefreshTokens,
-    SessionRepository, ThrottleKey, TokenError, TokenService, UserRepository,
+    SessionRepository, ThrottleKey, TokenError, TokenService, UserRepository, VerifiedAccess,
 };
 use crate::services::throttle::{RetryAfter, ThrottlePolicy, blocked};
 use crate::session::{ClientInfo, NewSession, RefreshToken, Session, SessionId};
@@ -387,11 +387,7 @@ impl AuthService {
     /// [`AuthenticateError::InvalidToken`] when the token does not verify, its
     /// session ended or expired, or its user was deleted or deactivated.
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated, AuthenticateError> {
-        let access = match self.ports.tokens.verify(token) {
-            Ok(access) => access,
-            Err(TokenError::Invalid) => return Err(AuthenticateError::InvalidToken),
-            Err(e) => return Err(e.into()),
-        };
+        let access = self.verify_token(token)?;
         let user = self
             .ports
             .sessions
@@ -402,6 +398,21 @@ impl AuthService {
             user,
             session: access.session,
         })
+    }
+
+    /// Who a bearer token names, from its signature and claims alone: the
+    /// session and user are NOT checked here. Only for a use case that
+    /// proves them itself, in the statement that does its work (the todo
+    /// use cases and [`crate::session::SessionCheck`]).
+    ///
+    /// # Errors
+    /// [`AuthenticateError::InvalidToken`] when the token does not verify.
+    pub fn verify_token(&self, token: &str) -> Result<VerifiedAccess, AuthenticateError> {
+        match self.ports.tokens.verify(token) {
+            Ok(access) => Ok(access),
+            Err(TokenError::Invalid) => Err(AuthenticateError::InvalidToken),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Issues the access token paired with `refresh_token` at `issued_at`.

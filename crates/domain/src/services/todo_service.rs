@@ -1,11 +1,18 @@
 //! Todos: each user manages only their own.
+//!
+//! The use cases take the caller as a verified access token names them
+//! ([`VerifiedAccess`]) and let the repository prove the session in the
+//! same statement as the work ([`SessionCheck`]): one round trip per
+//! request. Only when a statement comes back empty do they ask why (the
+//! session ended: [`TodoError::Unauthenticated`]; no such todo; someone
+//! else's), which costs more queries on those rarer answers.
 
 use std::sync::Arc;
 
 use crate::error::RepositoryError;
 use crate::pagination::{Page, PageRequest};
-use crate::ports::TodoRepository;
-use crate::services::actor::Actor;
+use crate::ports::{SessionRepository, TodoRepository, VerifiedAccess};
+use crate::session::SessionCheck;
 use crate::time;
 use crate::todo::{
     NewTodo, Priority, Todo, TodoChanges, TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle,
@@ -17,6 +24,10 @@ const UPDATE_ATTEMPTS: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TodoError {
+    /// The token's session ended or expired, or its user was deleted or
+    /// deactivated: the request is refused as if the token were invalid.
+    #[error("the session of the token is no longer valid")]
+    Unauthenticated,
     #[error("todo not found")]
     NotFound,
     /// The todo exists and belongs to someone else.
@@ -37,86 +48,94 @@ impl From<RepositoryError> for TodoError {
     }
 }
 
-/// Create, read, update and delete of the actor's own todos.
+/// Create, read, update and delete of the caller's own todos.
 #[derive(Clone)]
 pub struct TodoService {
     todos: Arc<dyn TodoRepository>,
+    sessions: Arc<dyn SessionRepository>,
 }
 
 impl TodoService {
-    pub fn new(todos: Arc<dyn TodoRepository>) -> Self {
-        Self { todos }
+    pub fn new(todos: Arc<dyn TodoRepository>, sessions: Arc<dyn SessionRepository>) -> Self {
+        Self { todos, sessions }
     }
 
     /// # Errors
-    /// Only infrastructure failures.
+    /// [`TodoError::Unauthenticated`], or infrastructure failures.
     pub async fn create(
         &self,
-        actor: Actor,
+        caller: VerifiedAccess,
         title: TodoTitle,
         description: Option<TodoDescription>,
         priority: Option<Priority>,
     ) -> Result<Todo, TodoError> {
+        let check = check_now(caller);
         let todo = NewTodo {
             title,
             description,
             priority: priority.unwrap_or_default(),
-            user_id: actor.id,
-            created_at: time::now(),
+            user_id: caller.user,
+            created_at: check.at,
         };
-        Ok(self.todos.create(todo).await?)
+        self.todos
+            .create(todo, check)
+            .await?
+            .ok_or(TodoError::Unauthenticated)
     }
 
-    /// The actor's todos, newest first.
+    /// The caller's todos, newest first.
     ///
     /// # Errors
-    /// Only infrastructure failures.
+    /// [`TodoError::Unauthenticated`], or infrastructure failures.
     pub async fn list(
         &self,
-        actor: Actor,
+        caller: VerifiedAccess,
         filter: TodoFilter,
         page: PageRequest,
     ) -> Result<Page<Todo>, TodoError> {
-        Ok(self.todos.list_for_user(actor.id, filter, page).await?)
+        self.todos
+            .list_owned(check_now(caller), filter, page)
+            .await?
+            .ok_or(TodoError::Unauthenticated)
     }
 
     /// # Errors
-    /// [`TodoError::NotFound`], or [`TodoError::Forbidden`] for someone else's todo.
-    pub async fn get(&self, actor: Actor, id: TodoId) -> Result<Todo, TodoError> {
-        let todo = self
-            .todos
-            .find_by_id(id)
-            .await?
-            .ok_or(TodoError::NotFound)?;
-        if todo.user_id == actor.id {
-            Ok(todo)
-        } else {
-            Err(TodoError::Forbidden)
+    /// [`TodoError::Unauthenticated`], [`TodoError::NotFound`], or
+    /// [`TodoError::Forbidden`] for someone else's todo.
+    pub async fn get(&self, caller: VerifiedAccess, id: TodoId) -> Result<Todo, TodoError> {
+        let check = check_now(caller);
+        if let Some(todo) = self.todos.find_owned(id, check).await? {
+            return Ok(todo);
         }
+        // Ask why; a todo of theirs seen by this second look (it cannot
+        // have appeared in between: ids are never reused) is answered.
+        self.explain_miss(check, id).await
     }
 
     /// # Errors
     /// As [`TodoService::get`].
     pub async fn update(
         &self,
-        actor: Actor,
+        caller: VerifiedAccess,
         id: TodoId,
         patch: TodoPatch,
     ) -> Result<Todo, TodoError> {
-        // One statement in the usual case: the actor's todo, changed now.
+        // One statement in the usual case: the caller's todo, changed now.
         let mut updated_at = time::now();
         for _ in 0..UPDATE_ATTEMPTS {
             let changes = TodoChanges {
                 patch: patch.clone(),
                 updated_at,
             };
-            if let Some(todo) = self.todos.update(id, actor.id, changes).await? {
+            let check = check_now(caller);
+            if let Some(todo) = self.todos.update(id, changes, check).await? {
                 return Ok(todo);
             }
-            // Nothing matched: no such todo (404), someone else's (403), or
-            // its `updated_at` is not before ours (changed within this very
-            // microsecond, or the clock stepped back): look, and go past it.
-            let current = self.get(actor, id).await?;
+            // Nothing matched: the session ended (401), no such todo (404),
+            // someone else's (403), or its `updated_at` is not before ours
+            // (changed within this very microsecond, or the clock stepped
+            // back): look, and go past it.
+            let current = self.explain_miss(check, id).await?;
             updated_at = time::after(current.updated_at);
         }
         Err(TodoError::Unavailable(anyhow::anyhow!(
@@ -127,18 +146,50 @@ impl TodoService {
 
     /// # Errors
     /// As [`TodoService::get`].
-    pub async fn delete(&self, actor: Actor, id: TodoId) -> Result<(), TodoError> {
-        if self.todos.delete(id, actor.id).await? {
+    pub async fn delete(&self, caller: VerifiedAccess, id: TodoId) -> Result<(), TodoError> {
+        let check = check_now(caller);
+        if self.todos.delete(id, check).await? {
             return Ok(());
         }
-        // Nothing deleted: say whether it is missing (404) or not theirs (403).
-        self.get(actor, id).await?;
+        // Nothing deleted: say whether the session ended (401), the todo is
+        // missing (404) or not theirs (403).
+        self.explain_miss(check, id).await?;
         // Theirs and present after all: it cannot have appeared in between
         // (ids are never reused), but try once more rather than guess.
-        if self.todos.delete(id, actor.id).await? {
+        if self.todos.delete(id, check_now(caller)).await? {
             Ok(())
         } else {
             Err(TodoError::NotFound)
         }
+    }
+
+    /// Why a checked statement on the todo `id` came back empty: the
+    /// session no longer holds, the todo does not exist, or it is someone
+    /// else's. `Ok` with the todo when none of these is so (it changed in
+    /// between, or only its `updated_at` stood in the way).
+    async fn explain_miss(&self, check: SessionCheck, id: TodoId) -> Result<Todo, TodoError> {
+        self.sessions
+            .find_authenticated(check.user, check.session, check.at)
+            .await?
+            .ok_or(TodoError::Unauthenticated)?;
+        let todo = self
+            .todos
+            .find_by_id(id)
+            .await?
+            .ok_or(TodoError::NotFound)?;
+        if todo.user_id == check.user {
+            Ok(todo)
+        } else {
+            Err(TodoError::Forbidden)
+        }
+    }
+}
+
+/// The caller's session, to be proven live now.
+fn check_now(caller: VerifiedAccess) -> SessionCheck {
+    SessionCheck {
+        user: caller.user,
+        session: caller.session,
+        at: time::now(),
     }
 }

@@ -9,6 +9,6 @@ mod query;
 pub mod body;
 pub use body::{JsonBody, Patch, parse_json, parse_login_form};
 pub use client::Client;
-pub use current_user::{AuthenticatedUserId, CurrentUser};
+pub use current_user::{AuthenticatedUserId, Caller, CurrentUser};
 pub use path_id::PathId;
 pub use query::{ListQuery, parse_bool};

@@ -6,7 +6,7 @@ use domain::{TodoFilter, TodoId};
 use super::Endpoint;
 use crate::dto::{CreateTodoRequest, TodoListResponse, TodoResponse, UpdateTodoRequest};
 use crate::error::{ApiError, ErrorEnvelope, ValidationErrorEnvelope};
-use crate::extract::{CurrentUser, JsonBody, ListQuery, PathId};
+use crate::extract::{Caller, JsonBody, ListQuery, PathId};
 use crate::state::AppState;
 
 const TAG: &str = "todos";
@@ -50,13 +50,13 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
 )]
 pub async fn create(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    caller: Caller,
     JsonBody(body): JsonBody<CreateTodoRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (title, description, priority) = body.into_parts()?;
     let todo = state
         .todos
-        .create(user.actor(), title, description, priority)
+        .create(caller.0, title, description, priority)
         .await?;
     Ok(HttpResponse::Created().json(TodoResponse::from(todo)))
 }
@@ -86,14 +86,14 @@ pub async fn create(
 )]
 pub async fn list(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let query = ListQuery::from_request(&req)?;
     let filter = TodoFilter {
         completed: query.completed,
     };
-    let page = state.todos.list(user.actor(), filter, query.page).await?;
+    let page = state.todos.list(caller.0, filter, query.page).await?;
     Ok(HttpResponse::Ok().json(TodoListResponse {
         todos: page.items.into_iter().map(TodoResponse::from).collect(),
         total: page.total,
@@ -121,10 +121,10 @@ pub async fn list(
 )]
 pub async fn get(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    caller: Caller,
     id: PathId,
 ) -> Result<HttpResponse, ApiError> {
-    let todo = state.todos.get(user.actor(), TodoId(id.0)).await?;
+    let todo = state.todos.get(caller.0, TodoId(id.0)).await?;
     Ok(HttpResponse::Ok().json(TodoResponse::from(todo)))
 }
 
@@ -158,13 +158,13 @@ pub async fn get(
 )]
 pub async fn update(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    caller: Caller,
     id: PathId,
     JsonBody(body): JsonBody<UpdateTodoRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let todo = state
         .todos
-        .update(user.actor(), TodoId(id.0), body.into_patch()?)
+        .update(caller.0, TodoId(id.0), body.into_patch()?)
         .await?;
     Ok(HttpResponse::Ok().json(TodoResponse::from(todo)))
 }
@@ -188,9 +188,9 @@ pub async fn update(
 )]
 pub async fn delete(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    caller: Caller,
     id: PathId,
 ) -> Result<HttpResponse, ApiError> {
-    state.todos.delete(user.actor(), TodoId(id.0)).await?;
+    state.todos.delete(caller.0, TodoId(id.0)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

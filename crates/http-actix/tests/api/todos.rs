@@ -654,6 +654,77 @@ async fn a_deleted_todos_id_is_not_reused() {
 
 // --- anonymous -------------------------------------------------------------
 
+/// Every todo route with `token`, which must be refused: each answers 401
+/// with the body `/v1/auth/me` gives that token, and `todo` (alice's) and
+/// the list are left as they were (checked through `witness`, a live token
+/// of hers).
+async fn assert_refused_everywhere(app: &TestApp, token: &str, todo: &Value, witness: &str) {
+    let path = todo_path(todo);
+    let expected = assert_unauthorized(app.get("/v1/auth/me", Some(token)).await).await;
+    let responses = [
+        app.get("/v1/todos", Some(token)).await,
+        app.get("/v1/todos?page=50", Some(token)).await,
+        app.post_json("/v1/todos", &json!({"title": "sneaked in"}), Some(token))
+            .await,
+        app.get(&path, Some(token)).await,
+        app.get("/v1/todos/424242", Some(token)).await,
+        app.patch_json(&path, &json!({"title": "changed"}), Some(token))
+            .await,
+        app.delete(&path, Some(token)).await,
+        app.delete("/v1/todos/424242", Some(token)).await,
+    ];
+    for response in responses {
+        let url = response.url().to_string();
+        let body = assert_unauthorized(response).await;
+        assert_eq!(body["error"], expected["error"], "{url}");
+    }
+    if witness.is_empty() {
+        return;
+    }
+    let list = json_of(app.get("/v1/todos", Some(witness)).await, 200).await;
+    assert_eq!(list["total"], 1, "{list}");
+    let stored = json_of(app.get(&path, Some(witness)).await, 200).await;
+    assert_eq!(&stored, todo);
+}
+
+#[tokio::test]
+async fn a_token_whose_session_ended_is_401_on_every_todo_route_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    app.register("alice").await;
+    let (access, _) = app.pair_for("alice").await;
+    let (witness, _) = app.pair_for("alice").await;
+    let todo = app.create_todo(&access, "kept").await;
+    let response = app.post("/v1/auth/logout", Some(&access)).await;
+    assert_eq!(response.status(), 204);
+
+    assert_refused_everywhere(&app, &access, &todo, &witness).await;
+}
+
+#[tokio::test]
+async fn a_deactivated_or_deleted_users_token_is_401_on_every_todo_route() {
+    let app = TestApp::spawn().await;
+    let (user, token) = app.user("alice").await;
+    let todo = app.create_todo(&token, "kept").await;
+    app.set_flags(id_of(&user), None, Some(false)).await;
+    assert_refused_everywhere(&app, &token, &todo, "").await;
+    app.set_flags(id_of(&user), None, Some(true)).await;
+    let list = json_of(app.get("/v1/todos", Some(&token)).await, 200).await;
+    assert_eq!(
+        list["total"], 1,
+        "nothing changed while deactivated: {list}"
+    );
+    assert_eq!(
+        json_of(app.get(&todo_path(&todo), Some(&token)).await, 200).await,
+        todo
+    );
+
+    let response = app
+        .delete(&format!("/v1/users/{}", id_of(&user)), Some(&token))
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_refused_everywhere(&app, &token, &todo, "").await;
+}
+
 #[tokio::test]
 async fn anonymous_is_401_on_every_todo_route() {
     let app = TestApp::spawn().await;

@@ -6,7 +6,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use domain::ports::{SessionRepository, TodoRepository, UserRepository};
 use domain::{
     ClientInfo, Email, FullName, NewSession, NewTodo, NewUser, PasswordHash, Priority,
-    RefreshTokenHash, Session, Todo, TodoDescription, TodoTitle, User, UserId, Username,
+    RefreshTokenHash, Session, SessionCheck, Todo, TodoDescription, TodoTitle, User, UserId,
+    Username,
 };
 use infra_sea::testing::TestDatabase;
 use infra_sea::{SeaLoginAttempts, SeaSessionRepository, SeaTodoRepository, SeaUserRepository};
@@ -60,17 +61,45 @@ pub fn new_todo(owner: UserId, title: &str) -> NewTodo {
     }
 }
 
+/// A user named `name` with a live session, and the check naming both (as
+/// a verified access token of theirs would), at the current time.
+pub async fn signed_in(db: &TestDatabase, name: &str) -> (User, SessionCheck) {
+    let user = create_user(&users(db), name).await;
+    let session = create_session(&sessions(db), user.id, name).await;
+    (user, check_of(&session))
+}
+
+/// The check a request through `session` makes now.
+pub fn check_of(session: &Session) -> SessionCheck {
+    SessionCheck {
+        user: session.user_id,
+        session: session.id,
+        at: domain::time::now(),
+    }
+}
+
+/// Creates a todo through a session that holds.
+pub async fn create_todo(repo: &SeaTodoRepository, check: SessionCheck, title: &str) -> Todo {
+    repo.create(new_todo(check.user, title), check)
+        .await
+        .expect("create todo")
+        .expect("the session holds")
+}
+
 pub async fn create_todo_at(
     repo: &SeaTodoRepository,
-    owner: UserId,
+    check: SessionCheck,
     title: &str,
     created_at: DateTime<Utc>,
 ) -> Todo {
     let todo = NewTodo {
         created_at,
-        ..new_todo(owner, title)
+        ..new_todo(check.user, title)
     };
-    repo.create(todo).await.expect("create todo")
+    repo.create(todo, check)
+        .await
+        .expect("create todo")
+        .expect("the session holds")
 }
 
 /// A fixed instant on a whole second, for tests that need exact times.

@@ -1,27 +1,69 @@
-//! Todos: every user reaches only their own.
+//! Todos: every user reaches only their own, and every statement proves
+//! the caller's session along with its work.
 
 use std::sync::{Arc, Mutex};
 
 use mockall::predicate::{always, eq};
 
-use super::{admin, in_an_hour, member, stored_todo, todo, unavailable};
+use super::{in_an_hour, stored_todo, todo, unavailable, user};
 use crate::pagination::{Page, PageRequest};
-use crate::ports::MockTodoRepository;
+use crate::ports::{MockSessionRepository, MockTodoRepository, VerifiedAccess};
 use crate::services::{TodoError, TodoService};
+use crate::session::{SessionCheck, SessionId};
 use crate::time;
 use crate::todo::{
     Priority, Todo, TodoChanges, TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle,
 };
 use crate::user::UserId;
 
-fn service(todos: MockTodoRepository) -> TodoService {
-    TodoService::new(Arc::new(todos))
+/// The caller: user 2 through session 52.
+fn caller() -> VerifiedAccess {
+    VerifiedAccess {
+        user: UserId(2),
+        session: SessionId(52),
+    }
 }
 
-/// A repository where todo `id` is looked up once and answers `found`, and
-/// which must neither update nor delete.
-fn holding(id: i64, found: Option<Todo>) -> MockTodoRepository {
+/// Whether a check is the caller's, stamped between `before` and now.
+fn checks_caller(check: &SessionCheck, before: chrono::DateTime<chrono::Utc>) -> bool {
+    check.user == UserId(2)
+        && check.session == SessionId(52)
+        && check.at >= before
+        && check.at <= time::now()
+}
+
+fn service(todos: MockTodoRepository, sessions: MockSessionRepository) -> TodoService {
+    TodoService::new(Arc::new(todos), Arc::new(sessions))
+}
+
+/// A session store that must not be asked: the checked statement answered.
+fn not_asked() -> MockSessionRepository {
+    let mut sessions = MockSessionRepository::new();
+    sessions.expect_find_authenticated().never();
+    sessions
+}
+
+/// A session store asked why a statement missed, answering that the
+/// caller's session is live (`true`) or ended (`false`).
+fn session_live(live: bool) -> MockSessionRepository {
+    let mut sessions = MockSessionRepository::new();
+    sessions
+        .expect_find_authenticated()
+        .with(eq(UserId(2)), eq(SessionId(52)), always())
+        .returning(move |_, _, _| Ok(live.then(|| user(2, false, true))));
+    sessions
+}
+
+/// A repository whose checked read of todo `id` finds nothing, whose
+/// unchecked look answers `found` once, and which must neither update nor
+/// delete.
+fn missing_from_checked_read(id: i64, found: Option<Todo>) -> MockTodoRepository {
     let mut todos = MockTodoRepository::new();
+    todos
+        .expect_find_owned()
+        .with(eq(TodoId(id)), always())
+        .times(1)
+        .returning(|_, _| Ok(None));
     todos
         .expect_find_by_id()
         .with(eq(TodoId(id)))
@@ -42,24 +84,24 @@ fn completed() -> TodoPatch {
 // --- create -----------------------------------------------------------------
 
 #[tokio::test]
-async fn create_uses_the_actor_as_owner_and_defaults_priority_to_medium() {
+async fn create_checks_the_callers_session_in_the_insert_and_defaults_priority_to_medium() {
     let before = time::now();
     let mut todos = MockTodoRepository::new();
     todos
         .expect_create()
-        .withf(move |new| {
-            new.user_id == UserId(2)
+        .withf(move |new, check| {
+            checks_caller(check, before)
+                && new.user_id == UserId(2)
+                && new.created_at == check.at
                 && new.priority == Priority::Medium
                 && new.title.as_str() == "buy milk"
                 && new.description.is_none()
-                && new.created_at >= before
-                && new.created_at <= time::now()
         })
         .times(1)
-        .returning(|new| Ok(stored_todo(10, new)));
+        .returning(|new, _| Ok(Some(stored_todo(10, new))));
 
-    let created = service(todos)
-        .create(member(2), TodoTitle::parse("buy milk").unwrap(), None, None)
+    let created = service(todos, not_asked())
+        .create(caller(), TodoTitle::parse("buy milk").unwrap(), None, None)
         .await
         .unwrap();
 
@@ -72,16 +114,16 @@ async fn create_keeps_an_explicit_priority_and_description() {
     let mut todos = MockTodoRepository::new();
     todos
         .expect_create()
-        .withf(|new| {
+        .withf(|new, _| {
             new.priority == Priority::High
                 && new.description.as_ref().map(TodoDescription::as_str) == Some("two litres")
         })
         .times(1)
-        .returning(|new| Ok(stored_todo(10, new)));
+        .returning(|new, _| Ok(Some(stored_todo(10, new))));
 
-    let created = service(todos)
+    let created = service(todos, not_asked())
         .create(
-            member(2),
+            caller(),
             TodoTitle::parse("buy milk").unwrap(),
             Some(TodoDescription::parse("two litres").unwrap()),
             Some(Priority::High),
@@ -93,15 +135,30 @@ async fn create_keeps_an_explicit_priority_and_description() {
 }
 
 #[tokio::test]
+async fn create_when_the_session_no_longer_holds_is_unauthenticated() {
+    let mut todos = MockTodoRepository::new();
+    todos.expect_create().times(1).returning(|_, _| Ok(None));
+
+    let result = service(todos, not_asked())
+        .create(caller(), TodoTitle::parse("buy milk").unwrap(), None, None)
+        .await;
+
+    assert!(
+        matches!(result, Err(TodoError::Unauthenticated)),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
 async fn create_when_the_store_is_unavailable_is_unavailable() {
     let mut todos = MockTodoRepository::new();
     todos
         .expect_create()
         .times(1)
-        .returning(|_| Err(unavailable()));
+        .returning(|_, _| Err(unavailable()));
 
-    let result = service(todos)
-        .create(member(2), TodoTitle::parse("buy milk").unwrap(), None, None)
+    let result = service(todos, not_asked())
+        .create(caller(), TodoTitle::parse("buy milk").unwrap(), None, None)
         .await;
 
     assert!(
@@ -113,25 +170,29 @@ async fn create_when_the_store_is_unavailable_is_unavailable() {
 // --- list -------------------------------------------------------------------
 
 #[tokio::test]
-async fn list_passes_the_actor_id_the_filter_and_the_page_through() {
+async fn list_checks_the_callers_session_and_passes_the_filter_and_the_page_through() {
+    let before = time::now();
     let filter = TodoFilter {
         completed: Some(true),
     };
     let page = PageRequest::new(2, 5).unwrap();
     let mut todos = MockTodoRepository::new();
     todos
-        .expect_list_for_user()
-        .with(eq(UserId(2)), eq(filter), eq(page))
+        .expect_list_owned()
+        .withf(move |check, f, p| checks_caller(check, before) && *f == filter && *p == page)
         .times(1)
         .returning(|_, _, request| {
-            Ok(Page {
+            Ok(Some(Page {
                 items: vec![todo(7, 2)],
                 total: 6,
                 request,
-            })
+            }))
         });
 
-    let listed = service(todos).list(member(2), filter, page).await.unwrap();
+    let listed = service(todos, not_asked())
+        .list(caller(), filter, page)
+        .await
+        .unwrap();
 
     assert_eq!(listed.items, vec![todo(7, 2)]);
     assert_eq!(listed.total, 6);
@@ -139,34 +200,38 @@ async fn list_passes_the_actor_id_the_filter_and_the_page_through() {
 }
 
 #[tokio::test]
-async fn list_by_an_admin_is_still_only_their_own() {
+async fn list_when_the_session_no_longer_holds_is_unauthenticated() {
     let mut todos = MockTodoRepository::new();
     todos
-        .expect_list_for_user()
-        .with(eq(UserId(1)), eq(TodoFilter::default()), always())
+        .expect_list_owned()
         .times(1)
-        .returning(|_, _, request| {
-            Ok(Page {
-                items: Vec::new(),
-                total: 0,
-                request,
-            })
-        });
+        .returning(|_, _, _| Ok(None));
 
-    let listed = service(todos)
-        .list(admin(1), TodoFilter::default(), PageRequest::default())
-        .await
-        .unwrap();
+    let result = service(todos, not_asked())
+        .list(caller(), TodoFilter::default(), PageRequest::default())
+        .await;
 
-    assert!(listed.items.is_empty());
+    assert!(
+        matches!(result, Err(TodoError::Unauthenticated)),
+        "{result:?}"
+    );
 }
 
 // --- get --------------------------------------------------------------------
 
 #[tokio::test]
-async fn get_of_an_own_todo_is_ok() {
-    let found = service(holding(7, Some(todo(7, 2))))
-        .get(member(2), TodoId(7))
+async fn get_of_an_own_todo_is_one_checked_statement() {
+    let before = time::now();
+    let mut todos = MockTodoRepository::new();
+    todos
+        .expect_find_owned()
+        .withf(move |id, check| *id == TodoId(7) && checks_caller(check, before))
+        .times(1)
+        .returning(|_, _| Ok(Some(todo(7, 2))));
+    todos.expect_find_by_id().never();
+
+    let found = service(todos, not_asked())
+        .get(caller(), TodoId(7))
         .await
         .unwrap();
 
@@ -174,41 +239,67 @@ async fn get_of_an_own_todo_is_ok() {
 }
 
 #[tokio::test]
-async fn get_of_someone_elses_todo_is_forbidden() {
-    let result = service(holding(7, Some(todo(7, 3))))
-        .get(member(2), TodoId(7))
+async fn get_with_an_ended_session_is_unauthenticated_and_looks_no_further() {
+    let mut todos = MockTodoRepository::new();
+    todos
+        .expect_find_owned()
+        .times(1)
+        .returning(|_, _| Ok(None));
+    todos.expect_find_by_id().never();
+
+    let result = service(todos, session_live(false))
+        .get(caller(), TodoId(7))
         .await;
 
-    assert!(matches!(result, Err(TodoError::Forbidden)), "{result:?}");
+    assert!(
+        matches!(result, Err(TodoError::Unauthenticated)),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]
-async fn get_of_someone_elses_todo_by_an_admin_is_forbidden_too() {
-    let result = service(holding(7, Some(todo(7, 3))))
-        .get(admin(1), TodoId(7))
-        .await;
+async fn get_of_someone_elses_todo_is_forbidden() {
+    let result = service(
+        missing_from_checked_read(7, Some(todo(7, 3))),
+        session_live(true),
+    )
+    .get(caller(), TodoId(7))
+    .await;
 
     assert!(matches!(result, Err(TodoError::Forbidden)), "{result:?}");
 }
 
 #[tokio::test]
 async fn get_of_a_missing_todo_is_not_found() {
-    let result = service(holding(404, None))
-        .get(member(2), TodoId(404))
+    let result = service(missing_from_checked_read(404, None), session_live(true))
+        .get(caller(), TodoId(404))
         .await;
 
     assert!(matches!(result, Err(TodoError::NotFound)), "{result:?}");
 }
 
 #[tokio::test]
+async fn get_of_an_own_todo_seen_only_by_the_second_look_is_answered() {
+    let found = service(
+        missing_from_checked_read(7, Some(todo(7, 2))),
+        session_live(true),
+    )
+    .get(caller(), TodoId(7))
+    .await
+    .unwrap();
+
+    assert_eq!(found, todo(7, 2));
+}
+
+#[tokio::test]
 async fn get_when_the_store_is_unavailable_is_unavailable() {
     let mut todos = MockTodoRepository::new();
     todos
-        .expect_find_by_id()
+        .expect_find_owned()
         .times(1)
-        .returning(|_| Err(unavailable()));
+        .returning(|_, _| Err(unavailable()));
 
-    let result = service(todos).get(member(2), TodoId(7)).await;
+    let result = service(todos, not_asked()).get(caller(), TodoId(7)).await;
 
     assert!(
         matches!(result, Err(TodoError::Unavailable(_))),
@@ -218,25 +309,25 @@ async fn get_when_the_store_is_unavailable_is_unavailable() {
 
 // --- update -----------------------------------------------------------------
 
-/// The `update` calls a repository received: id, owner and changes.
-type UpdateCalls = Arc<Mutex<Vec<(TodoId, UserId, TodoChanges)>>>;
+/// The `update` calls a repository received: id, changes and check.
+type UpdateCalls = Arc<Mutex<Vec<(TodoId, TodoChanges, SessionCheck)>>>;
 
 /// A repository whose `update` answers `answers` in turn (then `None`), and
-/// which records the changes it was asked for.
+/// which records what it was asked for.
 fn updating(answers: Vec<Option<Todo>>) -> (MockTodoRepository, UpdateCalls) {
     let calls = Arc::new(Mutex::new(Vec::new()));
     let seen = calls.clone();
     let answers = Mutex::new(answers.into_iter());
     let mut todos = MockTodoRepository::new();
-    todos.expect_update().returning(move |id, owner, changes| {
-        seen.lock().unwrap().push((id, owner, changes));
+    todos.expect_update().returning(move |id, changes, check| {
+        seen.lock().unwrap().push((id, changes, check));
         Ok(answers.lock().unwrap().next().flatten())
     });
     todos.expect_delete().never();
     (todos, calls)
 }
 
-/// Each lookup of todo `id` answers the next of `found`.
+/// Each unchecked look at todo `id` answers the next of `found`.
 fn looked_up(todos: &mut MockTodoRepository, id: i64, found: Vec<Option<Todo>>) {
     let found = Mutex::new(found.into_iter());
     todos
@@ -246,7 +337,7 @@ fn looked_up(todos: &mut MockTodoRepository, id: i64, found: Vec<Option<Todo>>) 
 }
 
 #[tokio::test]
-async fn update_of_an_own_todo_is_one_statement_at_now_for_the_owner() {
+async fn update_of_an_own_todo_is_one_checked_statement_at_now() {
     let before = time::now();
     let patch = TodoPatch {
         title: Some(TodoTitle::parse("buy oat milk").unwrap()),
@@ -257,18 +348,35 @@ async fn update_of_an_own_todo_is_one_statement_at_now_for_the_owner() {
     let (mut todos, calls) = updating(vec![Some(todo(7, 2))]);
     todos.expect_find_by_id().never();
 
-    let updated = service(todos)
-        .update(member(2), TodoId(7), patch.clone())
+    let updated = service(todos, not_asked())
+        .update(caller(), TodoId(7), patch.clone())
         .await
         .unwrap();
 
     assert_eq!(updated.id, TodoId(7));
     let calls = calls.lock().unwrap();
     assert_eq!(calls.len(), 1);
-    let (id, owner, changes) = &calls[0];
-    assert_eq!((*id, *owner), (TodoId(7), UserId(2)));
+    let (id, changes, check) = &calls[0];
+    assert_eq!(*id, TodoId(7));
+    assert!(checks_caller(check, before), "{check:?}");
     assert_eq!(changes.patch, patch);
     assert!(changes.updated_at >= before && changes.updated_at <= time::now());
+}
+
+#[tokio::test]
+async fn update_with_an_ended_session_is_unauthenticated() {
+    let (mut todos, calls) = updating(vec![None]);
+    todos.expect_find_by_id().never();
+
+    let result = service(todos, session_live(false))
+        .update(caller(), TodoId(7), completed())
+        .await;
+
+    assert!(
+        matches!(result, Err(TodoError::Unauthenticated)),
+        "{result:?}"
+    );
+    assert_eq!(calls.lock().unwrap().len(), 1, "no second attempt");
 }
 
 #[tokio::test]
@@ -276,8 +384,8 @@ async fn update_of_someone_elses_todo_is_forbidden_and_changes_nothing() {
     let (mut todos, calls) = updating(vec![None]);
     looked_up(&mut todos, 7, vec![Some(todo(7, 3))]);
 
-    let result = service(todos)
-        .update(member(2), TodoId(7), completed())
+    let result = service(todos, session_live(true))
+        .update(caller(), TodoId(7), completed())
         .await;
 
     assert!(matches!(result, Err(TodoError::Forbidden)), "{result:?}");
@@ -289,8 +397,8 @@ async fn update_of_a_missing_todo_is_not_found() {
     let (mut todos, calls) = updating(vec![None]);
     looked_up(&mut todos, 404, vec![None]);
 
-    let result = service(todos)
-        .update(member(2), TodoId(404), completed())
+    let result = service(todos, session_live(true))
+        .update(caller(), TodoId(404), completed())
         .await;
 
     assert!(matches!(result, Err(TodoError::NotFound)), "{result:?}");
@@ -307,16 +415,16 @@ async fn update_moves_updated_at_past_a_current_one_that_is_not_before_now() {
     let (mut todos, calls) = updating(vec![None, Some(current.clone())]);
     looked_up(&mut todos, 7, vec![Some(current)]);
 
-    let result = service(todos)
-        .update(member(2), TodoId(7), completed())
+    let result = service(todos, session_live(true))
+        .update(caller(), TodoId(7), completed())
         .await;
 
     assert!(result.is_ok(), "{result:?}");
     let calls = calls.lock().unwrap();
     assert_eq!(calls.len(), 2);
-    assert!(calls[0].2.updated_at < future);
-    assert!(calls[1].2.updated_at > future, "past the stored updated_at");
-    assert_eq!(calls[1].2.patch, completed());
+    assert!(calls[0].1.updated_at < future);
+    assert!(calls[1].1.updated_at > future, "past the stored updated_at");
+    assert_eq!(calls[1].1.patch, completed());
 }
 
 #[tokio::test]
@@ -336,8 +444,8 @@ async fn update_racing_a_delete_is_not_found() {
         ],
     );
 
-    let result = service(todos)
-        .update(member(2), TodoId(7), completed())
+    let result = service(todos, session_live(true))
+        .update(caller(), TodoId(7), completed())
         .await;
 
     assert!(matches!(result, Err(TodoError::NotFound)), "{result:?}");
@@ -350,8 +458,8 @@ async fn update_gives_up_when_the_todo_keeps_changing() {
         .expect_find_by_id()
         .returning(|_| Ok(Some(todo(7, 2))));
 
-    let result = service(todos)
-        .update(member(2), TodoId(7), completed())
+    let result = service(todos, session_live(true))
+        .update(caller(), TodoId(7), completed())
         .await;
 
     assert!(
@@ -369,8 +477,8 @@ async fn update_when_the_store_is_unavailable_is_unavailable() {
         .times(1)
         .returning(|_, _, _| Err(unavailable()));
 
-    let result = service(todos)
-        .update(member(2), TodoId(7), completed())
+    let result = service(todos, not_asked())
+        .update(caller(), TodoId(7), completed())
         .await;
 
     assert!(
@@ -381,26 +489,45 @@ async fn update_when_the_store_is_unavailable_is_unavailable() {
 
 // --- delete -----------------------------------------------------------------
 
-/// A repository whose `delete` of todo 7 by user 2 answers `answers` in turn.
+/// A repository whose checked `delete` of todo 7 by the caller answers
+/// `answers` in turn.
 fn deleting(answers: Vec<bool>) -> MockTodoRepository {
+    let before = time::now();
     let answers = Mutex::new(answers.into_iter());
     let mut todos = MockTodoRepository::new();
     todos
         .expect_delete()
-        .with(eq(TodoId(7)), eq(UserId(2)))
+        .withf(move |id, check| *id == TodoId(7) && checks_caller(check, before))
         .returning(move |_, _| Ok(answers.lock().unwrap().next().unwrap_or(false)));
     todos.expect_update().never();
     todos
 }
 
 #[tokio::test]
-async fn delete_of_an_own_todo_is_one_statement() {
+async fn delete_of_an_own_todo_is_one_checked_statement() {
     let mut todos = deleting(vec![true]);
     todos.expect_find_by_id().never();
 
-    let result = service(todos).delete(member(2), TodoId(7)).await;
+    let result = service(todos, not_asked())
+        .delete(caller(), TodoId(7))
+        .await;
 
     assert!(result.is_ok(), "{result:?}");
+}
+
+#[tokio::test]
+async fn delete_with_an_ended_session_is_unauthenticated() {
+    let mut todos = deleting(vec![false]);
+    todos.expect_find_by_id().never();
+
+    let result = service(todos, session_live(false))
+        .delete(caller(), TodoId(7))
+        .await;
+
+    assert!(
+        matches!(result, Err(TodoError::Unauthenticated)),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]
@@ -408,7 +535,9 @@ async fn delete_of_someone_elses_todo_is_forbidden() {
     let mut todos = deleting(vec![false]);
     looked_up(&mut todos, 7, vec![Some(todo(7, 3))]);
 
-    let result = service(todos).delete(member(2), TodoId(7)).await;
+    let result = service(todos, session_live(true))
+        .delete(caller(), TodoId(7))
+        .await;
 
     assert!(matches!(result, Err(TodoError::Forbidden)), "{result:?}");
 }
@@ -418,7 +547,9 @@ async fn delete_of_a_missing_todo_is_not_found() {
     let mut todos = deleting(vec![false]);
     looked_up(&mut todos, 7, vec![None]);
 
-    let result = service(todos).delete(member(2), TodoId(7)).await;
+    let result = service(todos, session_live(true))
+        .delete(caller(), TodoId(7))
+        .await;
 
     assert!(matches!(result, Err(TodoError::NotFound)), "{result:?}");
 }
@@ -429,7 +560,9 @@ async fn delete_racing_another_delete_is_not_found() {
     let mut todos = deleting(vec![false, false]);
     looked_up(&mut todos, 7, vec![Some(todo(7, 2))]);
 
-    let result = service(todos).delete(member(2), TodoId(7)).await;
+    let result = service(todos, session_live(true))
+        .delete(caller(), TodoId(7))
+        .await;
 
     assert!(matches!(result, Err(TodoError::NotFound)), "{result:?}");
 }
