@@ -1,5 +1,6 @@
 //! Authentication of a request's access token: the signature, then the
-//! shared store's word that the session is live and the user active.
+//! shared store's word that the session is live and the user active (or,
+//! for `verify_token`, the signature alone).
 
 use mockall::predicate::eq;
 
@@ -143,6 +144,54 @@ async fn authenticate_when_the_store_is_unavailable_is_unavailable_not_invalid_t
 
     assert!(
         matches!(result, Err(AuthenticateError::Unavailable(_))),
+        "{result:?}"
+    );
+}
+
+// --- verify_token: the signature alone, for use cases that prove the session
+// in their own statement -----------------------------------------------------
+
+#[test]
+fn verify_token_returns_the_claims_without_asking_the_store() {
+    let mut ports = Ports::new();
+    ports.sessions = unasked();
+    ports.users.expect_find_by_id().never();
+    ports.hasher = idle_hasher();
+    ports.tokens = verifying_token("tok", access);
+
+    let verified = ports.service().verify_token("tok").unwrap();
+
+    assert_eq!(verified, access().unwrap());
+}
+
+#[test]
+fn verify_token_of_an_invalid_token_is_invalid_token() {
+    let mut ports = Ports::new();
+    ports.sessions = unasked();
+    ports.hasher = idle_hasher();
+    ports.tokens = verifying_token("garbage", || Err(TokenError::Invalid));
+
+    let result = ports.service().verify_token("garbage");
+
+    assert!(
+        matches!(result, Err(AuthenticateError::InvalidToken)),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn verify_token_when_the_token_service_fails_is_unexpected() {
+    let mut ports = Ports::new();
+    ports.sessions = unasked();
+    ports.hasher = idle_hasher();
+    ports.tokens = verifying_token("tok", || {
+        Err(TokenError::Unexpected(anyhow::anyhow!("key store down")))
+    });
+
+    let result = ports.service().verify_token("tok");
+
+    assert!(
+        matches!(result, Err(AuthenticateError::Unexpected(_))),
         "{result:?}"
     );
 }
