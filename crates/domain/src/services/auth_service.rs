@@ -387,7 +387,19 @@ impl AuthService {
     /// [`AuthenticateError::InvalidToken`] when the token does not verify, its
     /// session ended or expired, or its user was deleted or deactivated.
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated, AuthenticateError> {
-        let access = self.verify_token(token)?;
+        self.authenticate_verified(self.verify_token(token)?).await
+    }
+
+    /// [`AuthService::authenticate`] for claims already verified by
+    /// [`AuthService::verify_token`]: the session live and the user active,
+    /// one query.
+    ///
+    /// # Errors
+    /// As [`AuthService::authenticate`].
+    pub async fn authenticate_verified(
+        &self,
+        access: VerifiedAccess,
+    ) -> Result<Authenticated, AuthenticateError> {
         let user = self
             .ports
             .sessions

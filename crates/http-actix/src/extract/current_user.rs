@@ -78,6 +78,32 @@ impl FromRequest for CurrentUser {
 #[derive(Debug, Clone, Copy)]
 pub struct Caller(pub VerifiedAccess);
 
+impl Caller {
+    /// `input` (the request's path, query and body, parsed and validated)
+    /// as it is, once the token is known to hold: a request whose token's
+    /// session ended is refused with 401 before any complaint about its
+    /// input, as a [`CurrentUser`] route refuses it. The session is looked
+    /// up only when `input` is an error; otherwise the use case's statement
+    /// proves it.
+    ///
+    /// # Errors
+    /// 401 when the input is bad and the session no longer holds; else the
+    /// input's own error.
+    pub async fn checked<T>(
+        &self,
+        state: &AppState,
+        input: Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        match input {
+            Ok(input) => Ok(input),
+            Err(error) => {
+                state.auth.authenticate_verified(self.0).await?;
+                Err(error)
+            }
+        }
+    }
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;

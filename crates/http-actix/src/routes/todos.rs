@@ -51,9 +51,10 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    JsonBody(body): JsonBody<CreateTodoRequest>,
+    body: Result<JsonBody<CreateTodoRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let (title, description, priority) = body.into_parts()?;
+    let input = body.and_then(|JsonBody(body)| body.into_parts());
+    let (title, description, priority) = caller.checked(&state, input).await?;
     let todo = state
         .todos
         .create(caller.0, title, description, priority)
@@ -89,7 +90,9 @@ pub async fn list(
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let query = ListQuery::from_request(&req)?;
+    let query = caller
+        .checked(&state, ListQuery::from_request(&req))
+        .await?;
     let filter = TodoFilter {
         completed: query.completed,
     };
@@ -122,8 +125,9 @@ pub async fn list(
 pub async fn get(
     state: web::Data<AppState>,
     caller: Caller,
-    id: PathId,
+    id: Result<PathId, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = caller.checked(&state, id).await?;
     let todo = state.todos.get(caller.0, TodoId(id.0)).await?;
     Ok(HttpResponse::Ok().json(TodoResponse::from(todo)))
 }
@@ -159,13 +163,13 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     caller: Caller,
-    id: PathId,
-    JsonBody(body): JsonBody<UpdateTodoRequest>,
+    id: Result<PathId, ApiError>,
+    body: Result<JsonBody<UpdateTodoRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let todo = state
-        .todos
-        .update(caller.0, TodoId(id.0), body.into_patch()?)
-        .await?;
+    // The id's complaint before the body's, as the extractors used to run.
+    let input = id.and_then(|id| Ok((id, body?.0.into_patch()?)));
+    let (id, patch) = caller.checked(&state, input).await?;
+    let todo = state.todos.update(caller.0, TodoId(id.0), patch).await?;
     Ok(HttpResponse::Ok().json(TodoResponse::from(todo)))
 }
 
@@ -189,8 +193,9 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     caller: Caller,
-    id: PathId,
+    id: Result<PathId, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = caller.checked(&state, id).await?;
     state.todos.delete(caller.0, TodoId(id.0)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -672,6 +672,19 @@ async fn assert_refused_everywhere(app: &TestApp, token: &str, todo: &Value, wit
             .await,
         app.delete(&path, Some(token)).await,
         app.delete("/v1/todos/424242", Some(token)).await,
+        // Bad input too: the ended session is refused before the input is
+        // judged, as on every route that loads the user first.
+        app.post_json("/v1/todos", &json!({"title": ""}), Some(token))
+            .await,
+        app.post_json("/v1/todos", &json!([1, 2]), Some(token))
+            .await,
+        app.patch_json(&path, &json!({"priority": "urgent"}), Some(token))
+            .await,
+        app.patch_json("/v1/todos/abc", &json!({"title": "x"}), Some(token))
+            .await,
+        app.get("/v1/todos/abc", Some(token)).await,
+        app.get("/v1/todos?page=0", Some(token)).await,
+        app.delete("/v1/todos/abc", Some(token)).await,
     ];
     for response in responses {
         let url = response.url().to_string();
@@ -680,6 +693,14 @@ async fn assert_refused_everywhere(app: &TestApp, token: &str, todo: &Value, wit
     }
     if witness.is_empty() {
         return;
+    }
+    for response in [
+        app.post_json("/v1/todos", &json!({"title": ""}), Some(witness))
+            .await,
+        app.get("/v1/todos/abc", Some(witness)).await,
+        app.get("/v1/todos?page=0", Some(witness)).await,
+    ] {
+        assert_eq!(response.status(), 422, "{}", response.url());
     }
     let list = json_of(app.get("/v1/todos", Some(witness)).await, 200).await;
     assert_eq!(list["total"], 1, "{list}");
