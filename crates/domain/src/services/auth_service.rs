@@ -381,21 +381,12 @@ impl AuthService {
         Err(RefreshError::Reused(session.id))
     }
 
-    /// The active user and live session a bearer token belongs to.
+    /// The active user and live session of claims verified by
+    /// [`AuthService::verify_token`], in one query.
     ///
     /// # Errors
-    /// [`AuthenticateError::InvalidToken`] when the token does not verify, its
-    /// session ended or expired, or its user was deleted or deactivated.
-    pub async fn authenticate(&self, token: &str) -> Result<Authenticated, AuthenticateError> {
-        self.authenticate_verified(self.verify_token(token)?).await
-    }
-
-    /// [`AuthService::authenticate`] for claims already verified by
-    /// [`AuthService::verify_token`]: the session live and the user active,
-    /// one query.
-    ///
-    /// # Errors
-    /// As [`AuthService::authenticate`].
+    /// [`AuthenticateError::InvalidToken`] when the session ended or expired,
+    /// or its user was deleted or deactivated.
     pub async fn authenticate_verified(
         &self,
         access: VerifiedAccess,

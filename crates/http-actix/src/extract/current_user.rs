@@ -57,18 +57,10 @@ impl FromRequest for CurrentUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer_token(req).map(str::to_owned);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let req = req.clone();
+        let verified = verified_caller(req);
         Box::pin(async move {
-            let token = token.ok_or(ApiError::Unauthorized(NOT_AUTHENTICATED))?;
-            let state = state.ok_or_else(|| {
-                ApiError::internal(anyhow::anyhow!("application state is missing"))
-            })?;
-            let authenticated = state.auth.authenticate(&token).await?;
-            req.extensions_mut()
-                .insert(AuthenticatedUserId(authenticated.user.id.0));
-            Ok(Self(authenticated))
+            let (Caller(access), state) = verified?;
+            Ok(Self(state.auth.authenticate_verified(access).await?))
         })
     }
 }
@@ -109,11 +101,13 @@ impl FromRequest for Caller {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(verified_caller(req))
+        std::future::ready(verified_caller(req).map(|(caller, _)| caller))
     }
 }
 
-fn verified_caller(req: &HttpRequest) -> Result<Caller, ApiError> {
+/// The bearer token's signature and expiry checked (both extractors start
+/// here), and the application state to go on with.
+fn verified_caller(req: &HttpRequest) -> Result<(Caller, web::Data<AppState>), ApiError> {
     let token = bearer_token(req).ok_or(ApiError::Unauthorized(NOT_AUTHENTICATED))?;
     let state = req
         .app_data::<web::Data<AppState>>()
@@ -123,7 +117,7 @@ fn verified_caller(req: &HttpRequest) -> Result<Caller, ApiError> {
     // yet turn out to have ended).
     req.extensions_mut()
         .insert(AuthenticatedUserId(access.user.0));
-    Ok(Caller(access))
+    Ok((Caller(access), state.clone()))
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme matched

@@ -7,10 +7,21 @@ use mockall::predicate::eq;
 use super::super::{unavailable, user};
 use super::{Ports, idle_hasher};
 use crate::ports::{MockSessionRepository, MockTokenService, TokenError, VerifiedAccess};
-use crate::services::{AuthenticateError, Authenticated};
+use crate::services::{AuthService, AuthenticateError, Authenticated};
 use crate::session::SessionId;
 use crate::time;
 use crate::user::{User, UserId};
+
+/// A bearer token all the way, as the HTTP layer proves it: the signature,
+/// then the session and user.
+async fn authenticate(
+    service: &AuthService,
+    token: &str,
+) -> Result<Authenticated, AuthenticateError> {
+    service
+        .authenticate_verified(service.verify_token(token)?)
+        .await
+}
 
 /// A token service that verifies `token` once with `outcome`.
 fn verifying_token(
@@ -68,7 +79,7 @@ async fn authenticate_with_an_invalid_token_is_invalid_token_without_a_lookup() 
     ports.hasher = idle_hasher();
     ports.tokens = verifying_token("garbage", || Err(TokenError::Invalid));
 
-    let result = ports.service().authenticate("garbage").await;
+    let result = authenticate(&ports.service(), "garbage").await;
 
     assert!(
         matches!(result, Err(AuthenticateError::InvalidToken)),
@@ -85,7 +96,7 @@ async fn authenticate_a_valid_token_whose_user_or_session_is_gone_is_invalid_tok
     ports.hasher = idle_hasher();
     ports.tokens = verifying_token("tok", access);
 
-    let result = ports.service().authenticate("tok").await;
+    let result = authenticate(&ports.service(), "tok").await;
 
     assert!(
         matches!(result, Err(AuthenticateError::InvalidToken)),
@@ -101,7 +112,7 @@ async fn authenticate_a_valid_token_of_a_live_session_returns_the_user_and_that_
     ports.hasher = idle_hasher();
     ports.tokens = verifying_token("tok", access);
 
-    let authenticated = ports.service().authenticate("tok").await.unwrap();
+    let authenticated = authenticate(&ports.service(), "tok").await.unwrap();
 
     assert_eq!(
         authenticated,
@@ -121,7 +132,7 @@ async fn authenticate_when_the_token_service_fails_is_unexpected_not_invalid_tok
         Err(TokenError::Unexpected(anyhow::anyhow!("key store down")))
     });
 
-    let result = ports.service().authenticate("tok").await;
+    let result = authenticate(&ports.service(), "tok").await;
 
     assert!(
         matches!(result, Err(AuthenticateError::Unexpected(_))),
@@ -140,7 +151,7 @@ async fn authenticate_when_the_store_is_unavailable_is_unavailable_not_invalid_t
     ports.hasher = idle_hasher();
     ports.tokens = verifying_token("tok", access);
 
-    let result = ports.service().authenticate("tok").await;
+    let result = authenticate(&ports.service(), "tok").await;
 
     assert!(
         matches!(result, Err(AuthenticateError::Unavailable(_))),
