@@ -102,14 +102,15 @@ async fn has_table(db: &DatabaseConnection, table: &str) -> bool {
     SchemaManager::new(db).has_table(table).await.unwrap()
 }
 
-#[tokio::test]
-async fn concurrent_locked_migrators_of_one_file_all_succeed_and_apply_each_migration_once() {
-    let file = DatabaseFile::new();
+/// Runs `MIGRATORS` locked `up`s on the file at once, each through a pool
+/// of its own and spawned as its own task (on a multi-threaded runtime,
+/// real contention), asserts that every one succeeded, and returns one of
+/// the pools.
+async fn migrate_concurrently(file: &DatabaseFile) -> DatabaseConnection {
     let mut pools = Vec::new();
     for _ in 0..MIGRATORS {
         pools.push(file.pool().await);
     }
-    // Launched together, on threads of their own: real contention.
     let handles: Vec<_> = pools
         .iter()
         .cloned()
@@ -118,9 +119,16 @@ async fn concurrent_locked_migrators_of_one_file_all_succeed_and_apply_each_migr
     for handle in handles {
         handle.await.unwrap().expect("every migrator succeeds");
     }
-    assert_eq!(recorded_versions(&pools[0]).await, every_version_once());
+    pools.swap_remove(0)
+}
+
+#[tokio::test]
+async fn concurrent_locked_migrators_of_one_file_all_succeed_and_apply_each_migration_once() {
+    let file = DatabaseFile::new();
+    let db = migrate_concurrently(&file).await;
+    assert_eq!(recorded_versions(&db).await, every_version_once());
     assert!(
-        Migrator::get_pending_migrations_read_only(&pools[0])
+        Migrator::get_pending_migrations_read_only(&db)
             .await
             .unwrap()
             .is_empty()
@@ -130,19 +138,8 @@ async fn concurrent_locked_migrators_of_one_file_all_succeed_and_apply_each_migr
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_locked_migrators_on_a_multi_threaded_runtime_apply_each_migration_once() {
     let file = DatabaseFile::new();
-    let mut pools = Vec::new();
-    for _ in 0..MIGRATORS {
-        pools.push(file.pool().await);
-    }
-    let handles: Vec<_> = pools
-        .iter()
-        .cloned()
-        .map(|db| tokio::spawn(async move { up_locked(&db, None).await }))
-        .collect();
-    for handle in handles {
-        handle.await.unwrap().expect("every migrator succeeds");
-    }
-    assert_eq!(recorded_versions(&pools[0]).await, every_version_once());
+    let db = migrate_concurrently(&file).await;
+    assert_eq!(recorded_versions(&db).await, every_version_once());
 }
 
 #[tokio::test]
