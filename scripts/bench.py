@@ -39,6 +39,8 @@ import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
+import apiproc
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LUA_DIR = os.path.join(ROOT, "scripts", "bench")
 API = os.path.join(ROOT, "target", "release", "api")
@@ -101,11 +103,6 @@ def settle(url):
         pass  # needs superuser or pg_checkpoint; VACUUM alone still helps
 
 
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -143,23 +140,10 @@ class Server:
         raise RuntimeError(f"the server was not ready within {timeout} s; see {self.log_path}")
 
     def rss_kib(self):
-        try:
-            with open(f"/proc/{self.proc.pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1])
-        except OSError:
-            return None
-        return None
+        return apiproc.rss_kib(self.proc.pid)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=35)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        apiproc.stop(self.proc)
 
 
 class RssSampler:
@@ -406,7 +390,7 @@ def main():
         log(f"created database {dbname}")
         keys = os.path.join(tmp, "keys")
         run([API, "keygen", "--dir", keys], stdout=subprocess.DEVNULL)
-        port = int(os.environ.get("BENCH_PORT") or free_port())
+        port = int(os.environ.get("BENCH_PORT") or apiproc.free_port())
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "ENVIRONMENT": "production",

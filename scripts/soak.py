@@ -69,6 +69,8 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import apiproc
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 API = os.path.join(ROOT, "target", "release", "api")
 OUT_DIR = os.path.join(ROOT, "target", "soak")
@@ -99,10 +101,6 @@ def log(msg):
     print(f"[soak] {msg}", file=sys.stderr, flush=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pg_bin_dir():
@@ -173,7 +171,7 @@ class Cluster:
         os.chmod(top, 0o700)
         self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
                   "--no-sync", "--no-instructions")
-        self.port = free_port()
+        self.port = apiproc.free_port()
         with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
             f.write(f"\n# soak.py\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
                     f"unix_socket_directories = '{self.sock}'\n")
@@ -249,23 +247,10 @@ class Server:
         raise RuntimeError(f"the server was not ready within {timeout} s; see {self.log_path}")
 
     def rss_kib(self):
-        try:
-            with open(f"/proc/{self.proc.pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1])
-        except OSError:
-            return None
-        return None
+        return apiproc.rss_kib(self.proc.pid)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=35)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        apiproc.stop(self.proc)
 
 
 def get_status(port, path, timeout=5):
@@ -670,25 +655,19 @@ def server_log_summary(path):
     """Counts the server's warn and error lines (JSON, LOG_LEVEL=warn) by
     level, message and status or the error's context (what was being done)."""
     counts = Counter()
-    try:
-        with open(path, errors="replace") as f:
-            for line in f:
-                try:
-                    rec = json.loads(line)
-                except ValueError:
-                    counts[("raw", line.strip()[:100])] += 1
-                    continue
-                level = rec.get("level", "?")
-                if level not in ("WARN", "ERROR"):
-                    continue
-                what = rec.get("message", "?")
-                if "status" in rec:
-                    what += f" (status {rec['status']})"
-                elif rec.get("error"):
-                    what += f" ({rec['error'].split(':')[0][:60]})"
-                counts[(level, what)] += 1
-    except OSError:
-        pass
+    for rec, line in apiproc.json_log_records(path):
+        if rec is None:
+            counts[("raw", line.strip()[:100])] += 1
+            continue
+        level = rec.get("level", "?")
+        if level not in ("WARN", "ERROR"):
+            continue
+        what = rec.get("message", "?")
+        if "status" in rec:
+            what += f" (status {rec['status']})"
+        elif rec.get("error"):
+            what += f" ({rec['error'].split(':')[0][:60]})"
+        counts[(level, what)] += 1
     return counts
 
 
@@ -696,22 +675,14 @@ def unseen_server_errors(path, client_ids):
     """The API 5xx answers in the server's log whose request id no soak
     client received, counted by path shape (ids replaced by {id})."""
     unseen = Counter()
-    try:
-        with open(path, errors="replace") as f:
-            for line in f:
-                try:
-                    rec = json.loads(line)
-                except ValueError:
-                    continue
-                if not isinstance(rec.get("status"), int) or rec["status"] < 500:
-                    continue
-                path_ = rec.get("path", "?")
-                if path_.startswith("/v1/health") or rec.get("request_id") in client_ids:
-                    continue
-                shape = "/".join("{id}" if part.isdigit() else part for part in path_.split("/"))
-                unseen[f"{rec.get('method', '?')} {shape} {rec['status']}"] += 1
-    except OSError:
-        pass
+    for rec, _ in apiproc.json_log_records(path):
+        if rec is None or not isinstance(rec.get("status"), int) or rec["status"] < 500:
+            continue
+        path_ = rec.get("path", "?")
+        if path_.startswith("/v1/health") or rec.get("request_id") in client_ids:
+            continue
+        shape = "/".join("{id}" if part.isdigit() else part for part in path_.split("/"))
+        unseen[f"{rec.get('method', '?')} {shape} {rec['status']}"] += 1
     return unseen
 
 
@@ -951,7 +922,7 @@ def main():
 
         keys = os.path.join(tmp, "keys")
         subprocess.run([API, "keygen", "--dir", keys], check=True, stdout=subprocess.DEVNULL)
-        port = int(os.environ.get("SOAK_PORT") or free_port())
+        port = int(os.environ.get("SOAK_PORT") or apiproc.free_port())
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "ENVIRONMENT": "production",
