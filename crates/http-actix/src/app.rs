@@ -25,6 +25,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::client_addr::TrustedProxies;
 use crate::config::{Environment, MAX_HEADER_WAIT, Settings};
+use crate::db_pools::DbPools;
 use crate::dto::JwksResponse;
 use crate::error::ApiError;
 use crate::extract::body::BodyLimit;
@@ -38,15 +39,12 @@ use crate::state::AppState;
 /// The request body limit when none is configured (64 KiB).
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
-/// How long closing the database pool may take at shutdown.
-const POOL_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
     server: Server,
-    /// Kept to close the pool once the server has drained.
-    db: DatabaseConnection,
+    /// Kept to close the pools once the server has drained.
+    pools: DbPools,
 }
 
 impl Application {
@@ -86,14 +84,24 @@ impl Application {
         ensure_keys(settings)?;
         let tokens = load_tokens(settings)?;
         let hasher = BcryptHasher::new(settings.bcrypt_cost).context("setting up bcrypt")?;
+        let pools = if settings.uses_sqlite() {
+            DbPools::shared(db)
+        } else {
+            // The start-up pool has done its work: each worker opens its own.
+            db.close()
+                .await
+                .context("closing the start-up database pool")?;
+            DbPools::per_worker(database_settings(settings), settings.workers)
+        };
         let metrics = if settings.metrics_enabled {
             Some(web::Data::new(
-                Metrics::new(db.clone()).context("registering the metrics")?,
+                Metrics::new(pools.clone()).context("registering the metrics")?,
             ))
         } else {
             None
         };
-        let state = wire(db.clone(), Arc::new(tokens), Arc::new(hasher), settings)?;
+        let wiring = Arc::new(Wiring::new(Arc::new(tokens), Arc::new(hasher), settings)?);
+        let worker_pools = pools.clone();
         let trusted = web::Data::new(TrustedProxies(settings.trusted_proxies.clone()));
         let timeout = RequestTimeout(settings.request_timeout);
         let cors_origins = settings.cors_origins.clone();
@@ -110,8 +118,13 @@ impl Application {
             .port();
         let body_limit = settings.max_body_bytes;
         let server = HttpServer::new(move || {
+            let (pools, wiring) = (worker_pools.clone(), wiring.clone());
             App::new()
-                .app_data(web::Data::new(state.clone()))
+                // Run on each worker as it starts, on the worker's runtime.
+                .data_factory(move || {
+                    let (pools, wiring) = (pools.clone(), wiring.clone());
+                    async move { anyhow::Ok(wiring.state(pools.for_this_worker().await?)) }
+                })
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(BodyLimit(body_limit))
                 .app_data(trusted.clone())
@@ -149,7 +162,11 @@ impl Application {
             },
             "listening"
         );
-        Ok(Self { port, server, db })
+        Ok(Self {
+            port,
+            server,
+            pools,
+        })
     }
 
     /// The port actually bound (useful with `PORT=0`).
@@ -166,19 +183,15 @@ impl Application {
 
     /// Serves until the process receives SIGTERM or SIGINT (or the handle
     /// stops it): then stops accepting, lets in-flight requests finish within
-    /// `SHUTDOWN_TIMEOUT_SECONDS`, and closes the database pool.
+    /// `SHUTDOWN_TIMEOUT_SECONDS`, and closes the database pools.
     ///
     /// # Errors
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         // Closing waits for lent-out connections; after a forced drain none
-        // should remain, but never hang the exit on it.
-        match tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.db.close()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "closing the database pool failed"),
-            Err(_) => tracing::warn!("the database pool did not close in time"),
-        }
+        // should remain, but it never hangs the exit (a time limit per pool).
+        self.pools.close().await;
         tracing::info!("stopped");
         served
     }
@@ -189,16 +202,21 @@ impl Application {
 /// # Errors
 /// When the database cannot be reached.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    infra_sea::connect(&DatabaseSettings {
+    infra_sea::connect(&database_settings(settings))
+        .await
+        .context("connecting to the database")
+}
+
+/// The pool the settings describe: `DB_POOL_SIZE` connections at most.
+fn database_settings(settings: &Settings) -> DatabaseSettings {
+    DatabaseSettings {
         url: settings.database_url.clone(),
         max_connections: settings.db_pool_size,
         min_connections: 1,
         acquire_timeout: settings.db_acquire_timeout,
         statement_timeout: settings.db_statement_timeout,
         log_statements: settings.db_echo,
-    })
-    .await
-    .context("connecting to the database")
+    }
 }
 
 /// Loads the signing key, its public key and the retired public keys.
@@ -242,57 +260,83 @@ pub fn auth_policy(settings: &Settings) -> AuthPolicy {
     }
 }
 
-/// Builds the use cases over the SeaORM adapters.
-///
-/// # Errors
-/// When the key set cannot be published (a key the JWKS cannot describe).
-fn wire(
-    db: DatabaseConnection,
+/// What every worker's [`AppState`] is built from, besides its database
+/// pool: made once, at start-up, so that a key set the JWKS cannot describe
+/// stops the start rather than a worker.
+struct Wiring {
     tokens: Arc<JwtTokenService>,
     hasher: Arc<BcryptHasher>,
-    settings: &Settings,
-) -> anyhow::Result<AppState> {
-    let users = Arc::new(SeaUserRepository::new(db.clone()));
-    let sessions = Arc::new(SeaSessionRepository::new(db.clone()));
-    let todos = Arc::new(SeaTodoRepository::new(db.clone()));
-    // Only the public members the DTO names are ever served.
-    let jwks: JwksResponse =
-        serde_json::from_value(tokens.jwks()).context("reading the JSON Web Key Set")?;
-    let jwks = serde_json::to_vec(&jwks).context("serializing the JSON Web Key Set")?;
-    // Events must outlive the longest window that counts them.
-    let policy = auth_policy(settings);
-    let retention = policy
-        .throttle
-        .failure_window
-        .max(policy.throttle.registration_window)
-        .max(Duration::from_secs(24 * 3600));
-    let attempts: Arc<dyn LoginAttempts> =
-        Arc::new(SeaLoginAttempts::with_retention(db.clone(), retention));
-    let ports = AuthPorts {
-        users: users.clone(),
-        sessions: sessions.clone(),
-        hasher: hasher.clone(),
-        refresh_tokens: Arc::new(tokens.refresh_tokens()),
-        tokens,
-        attempts: attempts.clone(),
-    };
-    Ok(AppState {
-        auth: AuthService::new(ports, policy),
-        sessions: SessionService::new(
-            users.clone(),
-            sessions.clone(),
-            hasher.clone(),
-            attempts.clone(),
-            policy.throttle,
-        ),
-        users: UserService::new(users, hasher, sessions.clone()),
-        todos: TodoService::new(todos, sessions),
-        probe: Arc::new(SeaDatabaseProbe::new(db.clone())),
-        schema: Arc::new(SeaSchemaStatus::new(db)),
-        environment: settings.environment,
-        health_timeout: settings.health_timeout,
-        jwks: web::Bytes::from(jwks),
-    })
+    policy: AuthPolicy,
+    retention: Duration,
+    jwks: web::Bytes,
+    environment: Environment,
+    health_timeout: Duration,
+}
+
+impl Wiring {
+    /// # Errors
+    /// When the key set cannot be published (a key the JWKS cannot describe).
+    fn new(
+        tokens: Arc<JwtTokenService>,
+        hasher: Arc<BcryptHasher>,
+        settings: &Settings,
+    ) -> anyhow::Result<Self> {
+        // Only the public members the DTO names are ever served.
+        let jwks: JwksResponse =
+            serde_json::from_value(tokens.jwks()).context("reading the JSON Web Key Set")?;
+        let jwks = serde_json::to_vec(&jwks).context("serializing the JSON Web Key Set")?;
+        // Events must outlive the longest window that counts them.
+        let policy = auth_policy(settings);
+        let retention = policy
+            .throttle
+            .failure_window
+            .max(policy.throttle.registration_window)
+            .max(Duration::from_secs(24 * 3600));
+        Ok(Self {
+            tokens,
+            hasher,
+            policy,
+            retention,
+            jwks: web::Bytes::from(jwks),
+            environment: settings.environment,
+            health_timeout: settings.health_timeout,
+        })
+    }
+
+    /// The use cases over the SeaORM adapters on `db`.
+    fn state(&self, db: DatabaseConnection) -> AppState {
+        let users = Arc::new(SeaUserRepository::new(db.clone()));
+        let sessions = Arc::new(SeaSessionRepository::new(db.clone()));
+        let todos = Arc::new(SeaTodoRepository::new(db.clone()));
+        let attempts: Arc<dyn LoginAttempts> =
+            Arc::new(SeaLoginAttempts::with_retention(db.clone(), self.retention));
+        let hasher = self.hasher.clone();
+        let ports = AuthPorts {
+            users: users.clone(),
+            sessions: sessions.clone(),
+            hasher: hasher.clone(),
+            refresh_tokens: Arc::new(self.tokens.refresh_tokens()),
+            tokens: self.tokens.clone(),
+            attempts: attempts.clone(),
+        };
+        AppState {
+            auth: AuthService::new(ports, self.policy),
+            sessions: SessionService::new(
+                users.clone(),
+                sessions.clone(),
+                hasher.clone(),
+                attempts,
+                self.policy.throttle,
+            ),
+            users: UserService::new(users, hasher, sessions.clone()),
+            todos: TodoService::new(todos, sessions),
+            probe: Arc::new(SeaDatabaseProbe::new(db.clone())),
+            schema: Arc::new(SeaSchemaStatus::new(db)),
+            environment: self.environment,
+            health_timeout: self.health_timeout,
+            jwks: self.jwks.clone(),
+        }
+    }
 }
 
 /// Cross-origin access for the configured origins only: each is answered

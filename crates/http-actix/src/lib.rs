@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client_addr;
 pub mod config;
 pub mod config_report;
+pub mod db_pools;
 pub mod dto;
 pub mod error;
 pub mod extract;

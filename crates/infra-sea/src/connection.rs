@@ -48,7 +48,7 @@ impl std::fmt::Debug for DatabaseSettings {
 /// A pooled connection idle at least this long is pinged before use.
 pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(5);
 
-/// Opens a connection pool.
+/// Opens a connection pool, and its first connection.
 ///
 /// For SQLite, the directory of the database file is created when missing
 /// (so `sqlite://data/app.db?mode=rwc` works on a fresh clone), foreign keys
@@ -62,6 +62,31 @@ pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(5);
 /// cannot be created, or the first connection cannot be made. The error does
 /// not contain the URL.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, anyhow::Error> {
+    Database::connect(options(settings)?)
+        .await
+        .context("could not connect to the database")
+}
+
+/// Creates a connection pool without connecting: its connections are opened
+/// by the first queries, or, up to `min_connections`, by a background task,
+/// on the tokio runtime this is called on (a connection's socket belongs to
+/// the runtime that opened it). Never waits for the database, so it works
+/// while the database is down.
+///
+/// # Errors
+/// As [`connect`], except that the database is not reached.
+pub async fn connect_lazy(
+    settings: &DatabaseSettings,
+) -> Result<DatabaseConnection, anyhow::Error> {
+    let mut options = options(settings)?;
+    options.connect_lazy(true);
+    Database::connect(options)
+        .await
+        .context("could not create the database pool")
+}
+
+/// The pool options of [`connect`] and [`connect_lazy`].
+fn options(settings: &DatabaseSettings) -> Result<ConnectOptions, anyhow::Error> {
     let url = settings.url.as_str();
     let mut options = ConnectOptions::new(url);
     options
@@ -93,10 +118,7 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
     } else if !is_postgres_url(url) {
         anyhow::bail!("the database URL must start with postgres://, postgresql:// or sqlite:");
     }
-
-    Database::connect(options)
-        .await
-        .context("could not connect to the database")
+    Ok(options)
 }
 
 /// Applies every pending migration.

@@ -1,6 +1,7 @@
 //! SeaORM adapters for the domain's ports, on PostgreSQL or SQLite.
 //!
-//! - [`connect`] opens the pool from [`DatabaseSettings`]; [`run_migrations`]
+//! - [`connect`] opens the pool from [`DatabaseSettings`] ([`connect_lazy`]
+//!   without reaching the database); [`run_migrations`]
 //!   applies the `migration` crate's schema.
 //! - [`SeaUserRepository`], [`SeaTodoRepository`] and [`SeaDatabaseProbe`]
 //!   implement `domain::ports::{UserRepository, TodoRepository, DatabaseProbe}`.
@@ -32,7 +33,7 @@ mod write_transaction;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use connection::{DatabaseSettings, connect, run_migrations};
+pub use connection::{DatabaseSettings, connect, connect_lazy, run_migrations};
 pub use database_probe::SeaDatabaseProbe;
 pub use login_attempts::SeaLoginAttempts;
 pub use pool_stats::{PoolStats, pool_stats};

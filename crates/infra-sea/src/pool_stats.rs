@@ -22,6 +22,19 @@ impl PoolStats {
     }
 }
 
+/// Two pools' numbers together (the pools of one process's workers).
+impl std::ops::Add for PoolStats {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            size: self.size.saturating_add(other.size),
+            idle: self.idle.saturating_add(other.idle),
+            max_size: self.max_size.saturating_add(other.max_size),
+        }
+    }
+}
+
 /// The pool's current numbers; `None` for a connection that is not an sqlx
 /// pool (none of the connections this crate opens).
 #[must_use]
@@ -71,5 +84,14 @@ mod tests {
         assert!(stats.size >= 1, "{stats:?}");
         assert!(stats.max_size >= stats.size, "{stats:?}");
         assert_eq!(stats.in_use() + stats.idle, stats.size);
+    }
+
+    #[test]
+    fn stats_of_two_pools_add_up() {
+        let a = stats(3, 1, 4);
+        let b = stats(1, 1, 2);
+        let sum = a + b;
+        assert_eq!((sum.size, sum.idle, sum.max_size), (4, 2, 6));
+        assert_eq!(sum.in_use(), 2);
     }
 }

@@ -1,14 +1,15 @@
-//! The database pool gauges, read from the pool each time the registry is
-//! scraped (nothing on the request path keeps them up to date).
+//! The database pool gauges, read from the pools (every worker's, summed)
+//! each time the registry is scraped (nothing on the request path keeps them
+//! up to date).
 
+use crate::db_pools::DbPools;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{IntGauge, Opts};
-use sea_orm::DatabaseConnection;
 
 /// `db_pool_size`, `db_pool_in_use`, `db_pool_idle`, `db_pool_max_size`.
 pub(super) struct PoolCollector {
-    db: DatabaseConnection,
+    pools: DbPools,
     size: IntGauge,
     in_use: IntGauge,
     idle: IntGauge,
@@ -17,7 +18,7 @@ pub(super) struct PoolCollector {
 }
 
 impl PoolCollector {
-    pub(super) fn new(db: DatabaseConnection) -> prometheus::Result<Self> {
+    pub(super) fn new(pools: DbPools) -> prometheus::Result<Self> {
         let gauge = |name: &str, help: &str| IntGauge::with_opts(Opts::new(name, help));
         let size = gauge(
             "db_pool_size",
@@ -40,7 +41,7 @@ impl PoolCollector {
             .flat_map(|g| g.desc().into_iter().cloned())
             .collect();
         Ok(Self {
-            db,
+            pools,
             size,
             in_use,
             idle,
@@ -56,7 +57,7 @@ impl Collector for PoolCollector {
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
-        if let Some(stats) = infra_sea::pool_stats(&self.db) {
+        if let Some(stats) = self.pools.stats() {
             self.size.set(i64::from(stats.size));
             self.in_use.set(i64::from(stats.in_use()));
             self.idle.set(i64::from(stats.idle));

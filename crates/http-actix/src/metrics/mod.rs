@@ -25,11 +25,11 @@ mod db_pool;
 
 use std::time::Duration;
 
+use crate::db_pools::DbPools;
 use actix_web::http::{Method, StatusCode};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
 };
-use sea_orm::DatabaseConnection;
 
 /// The `route` label of requests that matched no route (404s of unknown
 /// paths, `/metrics` when metrics are off).
@@ -59,12 +59,12 @@ pub struct Metrics {
 
 impl Metrics {
     /// Registers every metric in a fresh registry; the pool gauges read
-    /// `db`'s pool whenever the registry is scraped.
+    /// `pools` whenever the registry is scraped.
     ///
     /// # Errors
     /// A metric that Prometheus refuses (a bad name or a duplicate); only a
     /// programming error can cause it.
-    pub fn new(db: DatabaseConnection) -> prometheus::Result<Self> {
+    pub fn new(pools: DbPools) -> prometheus::Result<Self> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
             Opts::new(
@@ -96,7 +96,7 @@ impl Metrics {
         registry.register(Box::new(throttled.clone()))?;
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(login_failures.clone()))?;
-        registry.register(Box::new(db_pool::PoolCollector::new(db)?))?;
+        registry.register(Box::new(db_pool::PoolCollector::new(pools)?))?;
         Ok(Self {
             registry,
             requests,

@@ -156,6 +156,9 @@ async fn failed_logins_are_counted_and_other_401s_are_not() {
 #[tokio::test]
 async fn the_pool_gauges_are_read_at_scrape_time() {
     let app = TestApp::spawn_with(&[("DB_POOL_SIZE", "3")]).await;
+    // A request that needs the database: on PostgreSQL the worker's pool
+    // opens its first connection lazily.
+    assert_eq!(app.get("/v1/health", None).await.status(), 200);
     let text = scrape(&app).await;
     let gauge = |name| sample(&text, name, &[]).unwrap_or_else(|| panic!("{name} in {text}"));
     let (size, in_use, idle, max) = (

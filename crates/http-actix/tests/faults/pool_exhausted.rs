@@ -24,7 +24,13 @@ async fn an_exhausted_pool_answers_503_fast_and_the_stuck_requests_finish_after(
         dir.path(),
         "api",
         &cluster.url(),
-        &[("DB_POOL_SIZE", "2"), ("DB_ACQUIRE_TIMEOUT_MS", "500")],
+        // One worker, so that its one pool holds both connections (with two,
+        // each worker has a pool of its own, of one connection).
+        &[
+            ("WORKERS", "1"),
+            ("DB_POOL_SIZE", "2"),
+            ("DB_ACQUIRE_TIMEOUT_MS", "500"),
+        ],
     )
     .await;
     let client = http();
