@@ -50,10 +50,9 @@ struct Inner {
 enum Mode {
     /// Every worker uses this pool.
     Shared(DatabaseConnection),
-    /// Each worker opens its own share of `total` connections.
+    /// Each worker opens its own share of `settings.max_connections`.
     PerWorker {
         settings: DatabaseSettings,
-        total: u32,
         workers: u32,
     },
 }
@@ -67,19 +66,12 @@ impl DbPools {
 
     /// A pool per worker, each of `settings.max_connections / workers`
     /// connections (the remainder to the first workers; at least one each),
-    /// keeping one connection open once its background task has opened it.
+    /// keeping `settings.min_connections` open once its background task has
+    /// opened them.
     #[must_use]
     pub fn per_worker(settings: DatabaseSettings, workers: usize) -> Self {
         let workers = u32::try_from(workers).unwrap_or(u32::MAX).max(1);
-        let total = settings.max_connections;
-        Self::new(
-            Mode::PerWorker {
-                settings,
-                total,
-                workers,
-            },
-            Vec::new(),
-        )
+        Self::new(Mode::PerWorker { settings, workers }, Vec::new())
     }
 
     fn new(mode: Mode, opened: Vec<(u32, DatabaseConnection)>) -> Self {
@@ -99,18 +91,13 @@ impl DbPools {
     /// When the pool cannot be created (the settings were already accepted
     /// by the start-up connection, so in practice never).
     pub async fn for_this_worker(&self) -> anyhow::Result<DatabaseConnection> {
-        let (settings, total, workers) = match &self.inner.mode {
+        let (settings, workers) = match &self.inner.mode {
             Mode::Shared(pool) => return Ok(pool.clone()),
-            Mode::PerWorker {
-                settings,
-                total,
-                workers,
-            } => (settings, *total, *workers),
+            Mode::PerWorker { settings, workers } => (settings, *workers),
         };
         let slot = self.inner.next_worker.fetch_add(1, Ordering::Relaxed) % workers;
         let pool = infra_sea::connect_lazy(&DatabaseSettings {
-            max_connections: share(total, workers, slot),
-            min_connections: 1,
+            max_connections: share(settings.max_connections, workers, slot),
             ..settings.clone()
         })
         .await?;

@@ -2,10 +2,11 @@
 //! each time the registry is scraped (nothing on the request path keeps them
 //! up to date).
 
-use crate::db_pools::DbPools;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{IntGauge, Opts};
+
+use crate::db_pools::DbPools;
 
 /// `db_pool_size`, `db_pool_in_use`, `db_pool_idle`, `db_pool_max_size`.
 pub(super) struct PoolCollector {

@@ -25,11 +25,12 @@ mod db_pool;
 
 use std::time::Duration;
 
-use crate::db_pools::DbPools;
 use actix_web::http::{Method, StatusCode};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
 };
+
+use crate::db_pools::DbPools;
 
 /// The `route` label of requests that matched no route (404s of unknown
 /// paths, `/metrics` when metrics are off).
