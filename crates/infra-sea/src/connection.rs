@@ -97,9 +97,10 @@ fn options(settings: &DatabaseSettings) -> Result<ConnectOptions, anyhow::Error>
         .sqlx_logging(settings.log_statements)
         .sqlx_logging_level(log::LevelFilter::Debug)
         // sqlx pings a connection on every acquire by default: one more round
-        // trip per query (it pings on release as well, which catches a broken
-        // connection anyway). Ping only a connection idle long enough for a
-        // server, proxy or firewall to have dropped it unnoticed.
+        // trip per query. Ping only a connection idle long enough for a
+        // server, proxy or firewall to have dropped it unnoticed. (On
+        // release, the vendored sqlx pings only a connection left in an
+        // unknown state, such as by a cancelled query: vendor/README.md.)
         .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
     if let Some(timeout) = settings.statement_timeout {
         // Sent with the connection's start-up parameters: no extra round trip.

@@ -165,6 +165,17 @@ pub trait Connection: Send {
     #[doc(hidden)]
     fn should_flush(&self) -> bool;
 
+    /// PATCH (vendored, see `vendor/README.md`): `true` only when the driver knows the connection is
+    /// idle at the protocol level: every request it sent has been answered in full, nothing is
+    /// queued to send, and no transaction is open. The pool then returns the connection on drop
+    /// without the test round trip ([`ping`][Self::ping]) that it needs for a connection left in
+    /// an unknown state (a query future dropped half-way, a queued `ROLLBACK`, an I/O error).
+    /// Drivers that do not track this keep the default, `false`, and are always tested.
+    #[doc(hidden)]
+    fn is_known_idle(&self) -> bool {
+        false
+    }
+
     /// Establish a new database connection.
     ///
     /// A value of [`Options`][Self::Options] is parsed from the provided connection string. This parsing

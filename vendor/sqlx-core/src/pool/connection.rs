@@ -203,11 +203,30 @@ impl<DB: Database> Drop for PoolConnection<DB> {
             return;
         }
 
+        // PATCH (vendored, see `vendor/README.md`): a connection the driver knows to be idle goes
+        // straight back to the pool, without the release test (a round trip to the server) and
+        // without spawning a task for it. Any other connection takes the path below, as upstream.
+        let pool = &self.pool;
+        if let Some(live) = self.live.take_if(|live| can_release_untested(live, pool)) {
+            live.float(self.pool.clone()).release();
+            return;
+        }
+
         // We still need to spawn a task to maintain `min_connections`.
         if self.live.is_some() || self.pool.options.min_connections > 0 {
             crate::rt::spawn(self.return_to_pool());
         }
     }
+}
+
+/// PATCH (vendored, see `vendor/README.md`): whether `live` may skip `Floating::return_to_pool`'s
+/// checks: it passes every one of them except the ping, and the ping is only needed when the
+/// driver cannot vouch for the connection's state.
+fn can_release_untested<DB: Database>(live: &Live<DB>, pool: &PoolInner<DB>) -> bool {
+    live.raw.is_known_idle()
+        && !pool.is_closed()
+        && pool.options.after_release.is_none()
+        && !is_beyond_max_lifetime(live, &pool.options)
 }
 
 impl<DB: Database> Live<DB> {

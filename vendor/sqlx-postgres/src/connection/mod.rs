@@ -243,6 +243,17 @@ impl Connection for PgConnection {
     fn should_flush(&self) -> bool {
         !self.inner.stream.write_buffer().is_empty()
     }
+
+    // PATCH (vendored, see `vendor/README.md`): every `Sync` and simple query sent has had its
+    // `ReadyForQuery`, nothing is buffered to send (such as a dropped transaction's queued
+    // `ROLLBACK`), and the server last reported no transaction block.
+    #[doc(hidden)]
+    fn is_known_idle(&self) -> bool {
+        self.inner.pending_ready_for_query_count == 0
+            && self.inner.stream.write_buffer().is_empty()
+            && self.inner.transaction_depth == 0
+            && matches!(self.inner.transaction_status, TransactionStatus::Idle)
+    }
 }
 
 // Implement `AsMut<Self>` so that `PgConnection` can be wrapped in
