@@ -5,6 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use http_actix::cli::{Cli, run};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     match run(Cli::parse()).await {
