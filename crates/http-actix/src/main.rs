@@ -5,6 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use http_actix::cli::{Cli, run};
 
+/// mimalloc instead of glibc's malloc: a request allocates and frees many
+/// small blocks, and malloc/free were a tenth of the server's CPU
+/// (BENCHMARKS.md, "What changed").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
