@@ -17,6 +17,7 @@
 //! - With the `testing` feature, [`testing::TestDatabase`] gives each test a
 //!   fresh, migrated database.
 
+mod cached_sql;
 mod connection;
 mod database_probe;
 pub mod entity;

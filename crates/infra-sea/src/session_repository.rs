@@ -16,10 +16,11 @@ use domain::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query, SimpleExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Statement, Value,
 };
 
+use crate::cached_sql::CachedSql;
 use crate::entity::refresh_token::{self, TokenHash};
 use crate::entity::{session, user};
 use crate::error::db_error;
@@ -71,6 +72,45 @@ pub(crate) fn session_holds(check: SessionCheck) -> SimpleExpr {
             .and_where(user::Column::IsActive.eq(true))
             .cond_where(live_at(check.at))
             .to_owned(),
+    )
+}
+
+/// The values of [`session_holds`]`(check)`, in the order its SQL binds
+/// them (for statements whose text is cached, [`CachedSql`]).
+pub(crate) fn session_holds_values(check: SessionCheck) -> [Value; 5] {
+    [
+        Value::from(1_i32),
+        Value::from(check.session.0),
+        Value::from(check.user.0),
+        Value::from(true),
+        Value::from(check.at),
+    ]
+}
+
+/// [`authenticated_user`] with its text built once ([`CachedSql`]), with
+/// the `LIMIT 1` of `.one()`.
+fn authenticated_user_statement(
+    backend: DbBackend,
+    user: UserId,
+    session: SessionId,
+    now: DateTime<Utc>,
+) -> Statement {
+    static SQL: CachedSql = CachedSql::new();
+    let values = vec![
+        Value::from(user.0),
+        Value::from(session.0),
+        Value::from(true),
+        Value::from(now),
+        Value::from(1_u64),
+    ];
+    SQL.statement(
+        backend,
+        |backend| {
+            authenticated_user(user, session, now)
+                .limit(1)
+                .build(backend)
+        },
+        values,
     )
 }
 
@@ -255,7 +295,10 @@ impl SessionRepository for SeaSessionRepository {
         session: SessionId,
         now: DateTime<Utc>,
     ) -> Result<Option<User>, RepositoryError> {
-        let row = authenticated_user(user, session, now)
+        let statement =
+            authenticated_user_statement(self.db.get_database_backend(), user, session, now);
+        let row = user::Entity::find()
+            .from_raw_sql(statement)
             .one(&self.db)
             .await
             .map_err(db_error("loading the user of a session"))?;
@@ -268,6 +311,24 @@ mod tests {
     use sea_orm::{DbBackend, QueryTrait};
 
     use super::*;
+
+    #[test]
+    fn the_cached_authentication_statement_is_the_built_one() {
+        let inputs = [
+            (UserId(3), SessionId(11), domain::time::now()),
+            (UserId(i64::MAX), SessionId(1), chrono::DateTime::UNIX_EPOCH),
+        ];
+        for (user, session, now) in inputs {
+            crate::cached_sql::tests::assert_same_statement(
+                |backend| authenticated_user_statement(backend, user, session, now),
+                |backend| {
+                    authenticated_user(user, session, now)
+                        .limit(1)
+                        .build(backend)
+                },
+            );
+        }
+    }
 
     #[test]
     fn authentication_is_one_join_on_both_primary_keys() {

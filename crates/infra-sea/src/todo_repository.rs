@@ -14,13 +14,15 @@ use domain::{
 };
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
+    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, QueryTrait, Select, Statement, Value,
 };
 
+use crate::cached_sql::CachedSql;
 use crate::entity::todo;
 use crate::error::db_error;
-use crate::session_repository::session_holds;
+use crate::session_repository::{session_holds, session_holds_values};
 
 /// The alias of the window count in the list query.
 const TOTAL_COLUMN: &str = "total_count";
@@ -41,6 +43,28 @@ impl FromQueryResult for CountedRow {
             total: row.try_get(prefix, TOTAL_COLUMN)?,
         })
     }
+}
+
+/// `id` if `check`'s user owns it and `check` holds: the statement behind
+/// `GET /v1/todos/{id}`, as sea-query builds it.
+fn find_owned_query(id: TodoId, check: SessionCheck) -> Select<todo::Entity> {
+    todo::Entity::find_by_id(id.0)
+        .filter(todo::Column::UserId.eq(check.user.0))
+        .filter(session_holds(check))
+        .limit(1)
+}
+
+/// [`find_owned_query`] with its text built once ([`CachedSql`]).
+fn find_owned_statement(backend: DbBackend, id: TodoId, check: SessionCheck) -> Statement {
+    static SQL: CachedSql = CachedSql::new();
+    let mut values = vec![Value::from(id.0), Value::from(check.user.0)];
+    values.extend(session_holds_values(check));
+    values.push(Value::from(1_u64));
+    SQL.statement(
+        backend,
+        |backend| find_owned_query(id, check).build(backend),
+        values,
+    )
 }
 
 /// Todos in the `todos` table.
@@ -117,9 +141,12 @@ impl TodoRepository for SeaTodoRepository {
         id: TodoId,
         check: SessionCheck,
     ) -> Result<Option<Todo>, RepositoryError> {
-        let row = todo::Entity::find_by_id(id.0)
-            .filter(todo::Column::UserId.eq(check.user.0))
-            .filter(session_holds(check))
+        let row = todo::Entity::find()
+            .from_raw_sql(find_owned_statement(
+                self.db.get_database_backend(),
+                id,
+                check,
+            ))
             .one(&self.db)
             .await
             .map_err(db_error("loading a todo"))?;
@@ -239,6 +266,34 @@ impl SeaTodoRepository {
                 .try_get::<bool>("", HOLDS_COLUMN)
                 .map_err(db_error("checking a session")),
             None => Ok(false),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::{SessionId, UserId};
+
+    use super::*;
+    use crate::cached_sql::tests::assert_same_statement;
+
+    #[test]
+    fn the_cached_find_owned_statement_is_the_built_one() {
+        let inputs = [
+            (TodoId(7), UserId(3), SessionId(11), domain::time::now()),
+            (
+                TodoId(i64::MAX),
+                UserId(1),
+                SessionId(2),
+                chrono::DateTime::UNIX_EPOCH,
+            ),
+        ];
+        for (id, user, session, at) in inputs {
+            let check = SessionCheck { user, session, at };
+            assert_same_statement(
+                |backend| find_owned_statement(backend, id, check),
+                |backend| find_owned_query(id, check).build(backend),
+            );
         }
     }
 }
