@@ -19,6 +19,7 @@ Environment:
   BENCH_WORKERS       the server's WORKERS (default: its own default, the cores)
   BENCH_SCENARIOS     comma-separated scenario names to run (default: all)
   BENCH_BCRYPT_COST   the server's BCRYPT_COST (default 12, what the targets assume)
+  BENCH_BCRYPT_NICE   the server's BCRYPT_NICE (default: the server's own, 10)
 
 Python 3 standard library only. Talks to 127.0.0.1 and the database server only.
 """
@@ -410,6 +411,8 @@ def main():
         }
         if WORKERS:
             env["WORKERS"] = WORKERS
+        if os.environ.get("BENCH_BCRYPT_NICE"):
+            env["BCRYPT_NICE"] = os.environ["BENCH_BCRYPT_NICE"]
         server = Server(env, os.path.join(OUT_DIR, "server.log"))
         open(server.log_path, "w").close()
 

@@ -36,7 +36,7 @@ use self::threads::HashingThreads;
 
 mod threads;
 
-pub use threads::HASHING_NICE;
+pub use threads::{DEFAULT_HASHING_NICE, MAX_HASHING_NICE};
 
 /// The cost range bcrypt accepts.
 pub const MIN_BCRYPT_COST: u32 = 4;
@@ -66,8 +66,18 @@ impl BcryptHasher {
     /// # Errors
     /// When `cost` is outside 4..=31 or the stand-in hash cannot be made.
     pub fn new(cost: u32) -> anyhow::Result<Self> {
+        Self::with_nice(cost, DEFAULT_HASHING_NICE)
+    }
+
+    /// Like [`BcryptHasher::new`], hashing at nice `nice` (0..=19) instead of
+    /// [`DEFAULT_HASHING_NICE`]: lower gives logins a larger share of
+    /// saturated CPUs, at the expense of other requests' latency.
+    ///
+    /// # Errors
+    /// As [`BcryptHasher::new`], and when `nice` is above 19.
+    pub fn with_nice(cost: u32, nice: u8) -> anyhow::Result<Self> {
         let permits = available_parallelism().map_or(1, NonZeroUsize::get);
-        Self::with_max_concurrency(cost, permits)
+        Self::build(cost, permits, nice)
     }
 
     /// Like [`BcryptHasher::new`] with an explicit bound on concurrent hashes.
@@ -76,6 +86,15 @@ impl BcryptHasher {
     /// When `cost` is outside 4..=31, `max_concurrency` is 0 or larger than
     /// the semaphore allows, or the stand-in hash cannot be made.
     pub fn with_max_concurrency(cost: u32, max_concurrency: usize) -> anyhow::Result<Self> {
+        Self::build(cost, max_concurrency, DEFAULT_HASHING_NICE)
+    }
+
+    fn build(cost: u32, max_concurrency: usize, nice: u8) -> anyhow::Result<Self> {
+        if nice > MAX_HASHING_NICE {
+            bail!(
+                "the nice value of password hashing must be at most {MAX_HASHING_NICE}, {nice} asked"
+            );
+        }
         if !(MIN_BCRYPT_COST..=MAX_BCRYPT_COST).contains(&cost) {
             bail!(
                 "the bcrypt cost must be between {MIN_BCRYPT_COST} and {MAX_BCRYPT_COST}, {cost} asked"
@@ -91,7 +110,7 @@ impl BcryptHasher {
             cost,
             permits: max_concurrency,
             semaphore: Arc::new(Semaphore::new(max_concurrency)),
-            threads: Arc::new(HashingThreads::start(max_concurrency)?),
+            threads: Arc::new(HashingThreads::start(max_concurrency, nice)?),
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -332,8 +351,24 @@ mod tests {
             .await
             .unwrap();
 
-        assert_eq!(on_hashing_thread, (HASHING_NICE, SCHED_BATCH));
+        assert_eq!(DEFAULT_HASHING_NICE, 10);
+        assert_eq!(on_hashing_thread, (10, SCHED_BATCH));
         assert_eq!(nice_and_policy_of_this_thread(), (0, 0));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn every_configurable_nice_is_the_one_the_hashing_threads_get() {
+        const SCHED_BATCH: u32 = 3;
+        for nice in 0..=MAX_HASHING_NICE {
+            let hasher = BcryptHasher::with_nice(4, nice).unwrap();
+            let on_hashing_thread = hasher
+                .run_blocking(nice_and_policy_of_this_thread)
+                .await
+                .unwrap();
+            assert_eq!(on_hashing_thread, (i32::from(nice), SCHED_BATCH));
+        }
+        assert!(BcryptHasher::with_nice(4, MAX_HASHING_NICE + 1).is_err());
     }
 
     #[tokio::test]

@@ -83,7 +83,8 @@ impl Application {
         }
         ensure_keys(settings)?;
         let tokens = load_tokens(settings)?;
-        let hasher = BcryptHasher::new(settings.bcrypt_cost).context("setting up bcrypt")?;
+        let hasher = BcryptHasher::with_nice(settings.bcrypt_cost, settings.bcrypt_nice)
+            .context("setting up bcrypt")?;
         let pools = if settings.uses_sqlite() {
             DbPools::shared(db)
         } else {

@@ -127,6 +127,9 @@ pub struct Settings {
     /// within the smaller of this and [`MAX_HEADER_WAIT`].
     pub request_timeout: Duration,
     pub bcrypt_cost: u32,
+    /// The nice value (0..=19) of the password hashing threads: how far
+    /// logins yield to other requests when the CPUs are saturated.
+    pub bcrypt_nice: u8,
     pub auto_migrate: bool,
     pub max_body_bytes: usize,
     pub workers: usize,
@@ -408,6 +411,11 @@ impl Settings {
             ),
             request_timeout: Duration::from_secs(r.ranged("REQUEST_TIMEOUT_SECONDS", 30, 1..=3600)),
             bcrypt_cost: r.ranged("BCRYPT_COST", 12, 4..=31),
+            bcrypt_nice: r.ranged(
+                "BCRYPT_NICE",
+                auth::password::DEFAULT_HASHING_NICE,
+                0..=auth::password::MAX_HASHING_NICE,
+            ),
             auto_migrate: r.bool("AUTO_MIGRATE", !production),
             max_body_bytes: r.ranged("MAX_BODY_BYTES", 64 * 1024, 1024..=16 * 1024 * 1024),
             workers: r.ranged("WORKERS", cores, 1..=256),
@@ -457,6 +465,7 @@ mod tests {
         assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(s.access_token_expire_minutes, 1440);
         assert_eq!(s.bcrypt_cost, 12);
+        assert_eq!(s.bcrypt_nice, 10);
         assert_eq!(s.max_body_bytes, 65_536);
         assert_eq!(s.environment, Environment::Development);
         assert!(s.auto_migrate);
@@ -477,15 +486,22 @@ mod tests {
         let err = from(&[
             ("PORT", "http"),
             ("BCRYPT_COST", "3"),
+            ("BCRYPT_NICE", "20"),
             ("DEBUG", "maybe"),
             ("DATABASE_URL", "mysql://x"),
         ])
         .unwrap_err();
         let text = err.to_string();
-        for name in ["PORT", "BCRYPT_COST", "DEBUG", "DATABASE_URL"] {
+        for name in [
+            "PORT",
+            "BCRYPT_COST",
+            "BCRYPT_NICE",
+            "DEBUG",
+            "DATABASE_URL",
+        ] {
             assert!(text.contains(name), "{name} missing from: {text}");
         }
-        assert_eq!(err.problems.len(), 4);
+        assert_eq!(err.problems.len(), 5);
     }
 
     #[test]

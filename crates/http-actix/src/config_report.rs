@@ -45,6 +45,7 @@ pub fn render(settings: &Settings) -> String {
         cors_origins,
         request_timeout,
         bcrypt_cost,
+        bcrypt_nice,
         auto_migrate,
         max_body_bytes,
         workers,
@@ -52,7 +53,7 @@ pub fn render(settings: &Settings) -> String {
         health_timeout,
         metrics_enabled,
     } = settings;
-    let lines: [(&str, String); 38] = [
+    let lines: [(&str, String); 39] = [
         ("APP_NAME", app_name.clone()),
         ("ENVIRONMENT", environment.as_str().to_owned()),
         ("DEBUG", debug.to_string()),
@@ -136,6 +137,7 @@ pub fn render(settings: &Settings) -> String {
             refresh_reuse_grace_seconds.to_string(),
         ),
         ("BCRYPT_COST", bcrypt_cost.to_string()),
+        ("BCRYPT_NICE", bcrypt_nice.to_string()),
         (
             "LOGIN_MAX_FAILURES_PER_ACCOUNT",
             login_max_failures_per_account.to_string(),
@@ -275,7 +277,7 @@ mod tests {
         let text = render(&s);
         assert!(!text.contains("hunter2"), "{text}");
         let lines: HashMap<&str, &str> = text.lines().map(|l| l.split_once('=').unwrap()).collect();
-        assert_eq!(lines.len(), 38, "{text}");
+        assert_eq!(lines.len(), 39, "{text}");
         assert_eq!(lines["DATABASE_URL"], "postgres://app:***@db/app");
         assert_eq!(lines["JWT_PRIVATE_KEY_PASSWORD"], "***");
         assert_eq!(lines["METRICS_ENABLED"], "false");

@@ -5,12 +5,15 @@
 //! workers, so every other request waited for a time slice behind bcrypt: in
 //! the benchmark, `GET /v1/todos/{id}` p99 went from 8 ms to 71 ms while 16
 //! clients logged in. These threads run under `SCHED_BATCH` at nice
-//! [`HASHING_NICE`] (Linux; elsewhere at the normal priority): hashing still
+//! [`DEFAULT_HASHING_NICE`] unless configured otherwise (`BCRYPT_NICE`;
+//! Linux; elsewhere at the normal priority): hashing still
 //! takes every idle cycle, so logins run at full speed on an idle machine,
 //! but a request worker that wakes up gets the CPU first (a nice-10 thread
 //! weighs about a tenth of a nice-0 one). Logins slow down only while the
 //! machine is saturated, and never stop (nice, unlike `SCHED_IDLE`, cannot
-//! starve them).
+//! starve them). The price is that logins crawl while requests saturate the
+//! CPUs (a few per ten seconds in the benchmark's read flood); a lower nice
+//! gives them a larger share then, at the expense of the requests' latency.
 //!
 //! Lowering a thread's priority needs no privilege; raising it back would,
 //! which is why hashing gets threads of its own rather than borrowing tokio's
@@ -22,8 +25,12 @@ use std::thread;
 
 use anyhow::Context as _;
 
-/// The nice value of the hashing threads (0 is normal, 19 the lowest).
-pub const HASHING_NICE: i32 = 10;
+/// The nice value of the hashing threads unless configured otherwise (0 is
+/// the request workers' priority, 19 the lowest).
+pub const DEFAULT_HASHING_NICE: u8 = 10;
+
+/// The highest nice value (the lowest priority) there is.
+pub const MAX_HASHING_NICE: u8 = 19;
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
@@ -34,15 +41,16 @@ pub(super) struct HashingThreads {
 }
 
 impl HashingThreads {
-    /// Starts `count` threads named `bcrypt-<n>`.
-    pub(super) fn start(count: usize) -> anyhow::Result<Self> {
+    /// Starts `count` threads named `bcrypt-<n>`, at nice `nice` (at most
+    /// [`MAX_HASHING_NICE`]).
+    pub(super) fn start(count: usize, nice: u8) -> anyhow::Result<Self> {
         let (queue, jobs) = mpsc::channel::<Job>();
         let jobs = Arc::new(Mutex::new(jobs));
         for n in 0..count {
             let jobs = Arc::clone(&jobs);
             thread::Builder::new()
                 .name(format!("bcrypt-{n}"))
-                .spawn(move || work(&jobs))
+                .spawn(move || work(&jobs, nice))
                 .context("starting a password hashing thread failed")?;
         }
         Ok(Self { queue })
@@ -56,8 +64,8 @@ impl HashingThreads {
     }
 }
 
-fn work(jobs: &Mutex<mpsc::Receiver<Job>>) {
-    if let Err(err) = lower_priority() {
+fn work(jobs: &Mutex<mpsc::Receiver<Job>>, nice: u8) {
+    if let Err(err) = lower_priority(nice) {
         tracing::warn!(error = %err, "could not lower the priority of a password hashing thread");
     }
     loop {
@@ -76,16 +84,14 @@ fn work(jobs: &Mutex<mpsc::Receiver<Job>>) {
 }
 
 #[cfg(target_os = "linux")]
-fn lower_priority() -> Result<(), thread_priority::Error> {
+fn lower_priority(nice: u8) -> Result<(), thread_priority::Error> {
     use thread_priority::{
         NormalThreadSchedulePolicy, ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
         set_thread_priority_and_policy, thread_native_id,
     };
-    // thread-priority maps 0..=99 onto nice 19..=-20 (nice = -20 +
-    // trunc(39 * (1 - p / 99))): 22 is nice 10. A test reads it back.
-    const CROSSPLATFORM_NICE_10: u8 = 22;
-    let priority = ThreadPriorityValue::try_from(CROSSPLATFORM_NICE_10)
-        .map_err(|_| thread_priority::Error::Priority("out of range"))?;
+    let priority = crossplatform_priority(nice)
+        .and_then(|p| ThreadPriorityValue::try_from(p).ok())
+        .ok_or(thread_priority::Error::Priority("nice out of range"))?;
     set_thread_priority_and_policy(
         thread_native_id(),
         ThreadPriority::Crossplatform(priority),
@@ -93,7 +99,22 @@ fn lower_priority() -> Result<(), thread_priority::Error> {
     )
 }
 
+/// The thread-priority crate's cross-platform value (0..=99) that it turns
+/// into nice `nice` under a normal policy: it maps 0..=99 onto nice
+/// 19..=-20 as `-20 + trunc(39 * (1 - p / 99))` (so nice 10 is 22). A test
+/// sets each nice this way and reads it back from the kernel.
+#[cfg(target_os = "linux")]
+fn crossplatform_priority(nice: u8) -> Option<u8> {
+    (0..=99_u8).rev().find(|&p| {
+        let ratio = 1.0_f32 - f32::from(p) / 99.0;
+        // In range by construction: 39 * ratio is within 0..=39.
+        #[allow(clippy::cast_possible_truncation)]
+        let mapped = (39.0 * ratio) as i32 - 20;
+        mapped == i32::from(nice)
+    })
+}
+
 #[cfg(not(target_os = "linux"))]
-fn lower_priority() -> Result<(), std::convert::Infallible> {
+fn lower_priority(_nice: u8) -> Result<(), std::convert::Infallible> {
     Ok(())
 }
