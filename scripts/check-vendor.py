@@ -62,6 +62,7 @@ def fail(msg: str) -> None:
 
 
 def die(msg: str) -> None:
+    sys.stdout.flush()
     print(f"check-vendor: cannot check: {msg}", file=sys.stderr, flush=True)
     sys.exit(2)
 
@@ -284,7 +285,7 @@ def check_advisories(db: Path, name: str, version: Version) -> None:
         if not adv.affects(version):
             continue
         hits += 1
-        reqs = ", ".join(f"patched {r.text!r}" for r in adv.patched) or "no patched version"
+        reqs = ("patched: " + " or ".join(f'"{r.text}"' for r in adv.patched)) if adv.patched else "no patched version"
         if adv.informational:
             print(f"  WARNING {adv.id} ({adv.informational}) affects vendored {name} {version}: "
                   f"{adv.title} [{reqs}; {rel(p)}]")
@@ -547,11 +548,11 @@ def expected_tree(v: Vendored, tmp: Path) -> tuple[dict[str, bytes], dict[str, F
         fail(f"{rel(MANIFEST)} lists changed files for {v.name} but {rel(diff_path)} is missing")
     for c in v.spec.get("copied", []):
         src = pristine(c["from"], c["version"])
-        if c.get("source", c["file"]) not in src:
-            fail(f"{rel(MANIFEST)}: {c['from']} {c['version']} has no {c.get('source', c['file'])} "
+        if c["file"] not in src:
+            fail(f"{rel(MANIFEST)}: {c['from']} {c['version']} has no {c['file']} "
                  f"to copy to {v.name}/{c['file']}")
             continue
-        tree[c["file"]] = src[c.get("source", c["file"])]
+        tree[c["file"]] = src[c["file"]]
     return tree, diffs
 
 
@@ -586,6 +587,8 @@ def check_source(v: Vendored, tmp: Path) -> None:
         origin += f" + {v.spec.get('diff', f'patches/{v.name}.diff')}"
     if v.spec.get("copied"):
         origin += " + its copied files"
+    copied = {c["file"]: f"the {c['file']} of the published {c['from']} {c['version']} "
+              f"(copied in, {rel(MANIFEST)})" for c in v.spec.get("copied", [])}
     bad = 0
     for path in sorted(set(want) | set(have)):
         if path not in have:
@@ -593,7 +596,7 @@ def check_source(v: Vendored, tmp: Path) -> None:
         elif path not in want:
             fail(f"vendor/{v.name}/{path} is not in {origin}: an undocumented file")
         elif want[path] != have[path]:
-            fail(f"vendor/{v.name}/{path} differs from {origin}: an undocumented change")
+            fail(f"vendor/{v.name}/{path} differs from {copied.get(path, origin)}: an undocumented change")
             show_difference(f"{v.name}/{path}", want[path], have[path])
         else:
             continue
@@ -655,6 +658,7 @@ def main() -> None:
                 check_advisories(db, v.name, Version.parse(v.version))
             except ValueError as e:
                 fail(f"vendor/{v.dir.name}: {e}")
+    sys.stdout.flush()
     if failures:
         print(f"check-vendor: {len(failures)} problem(s) in vendor/ (see FAIL lines above)",
               file=sys.stderr)
