@@ -22,7 +22,7 @@
 // The helpers and the tests live in `tests/faults/`; a test crate's root
 // looks for modules beside itself, hence the paths.
 
-#[path = "faults/api_process.rs"]
+#[path = "support/api_process.rs"]
 mod api_process;
 #[path = "faults/client.rs"]
 mod client;

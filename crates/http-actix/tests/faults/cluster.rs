@@ -8,13 +8,14 @@
 //! is skipped. `initdb` and `postgres` refuse to run as root, so as root
 //! they run as the `postgres` user through `runuser`.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+
+use crate::api_process::free_port;
 
 /// The database the service under test uses.
 const APP_DATABASE: &str = "app";
@@ -264,14 +265,6 @@ async fn connect(url: &str) -> DatabaseConnection {
     Database::connect(options)
         .await
         .unwrap_or_else(|e| panic!("connecting to the test cluster at {url}: {e}"))
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("binding port 0")
-        .local_addr()
-        .expect("a local address")
-        .port()
 }
 
 fn describe(output: &Output) -> String {

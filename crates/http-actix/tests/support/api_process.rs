@@ -1,12 +1,14 @@
 //! The real `api` binary as a child process on a free port, the way an
 //! operator runs it (as `Served` in `tests/cli.rs` does): a clean
-//! environment, logs in a file, killed on drop.
+//! environment, logs in a file, killed on drop. Shared by the test binaries
+//! that need the process itself (`faults`, `edge`), each using a part of it.
 
+#![allow(dead_code)]
+
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-use crate::cluster::free_port;
 
 /// Settings every fault test wants: PostgreSQL with migrations at start,
 /// generated development keys, cheap bcrypt, and throttling out of the way
@@ -60,6 +62,15 @@ impl ApiProcess {
         api
     }
 
+    /// The process id, e.g. to read `/proc/<pid>/status`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
@@ -106,4 +117,13 @@ impl Drop for ApiProcess {
             drop(self.child.wait());
         }
     }
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("binding port 0")
+        .local_addr()
+        .expect("a local address")
+        .port()
 }
