@@ -11,4 +11,4 @@ pub use body::{JsonBody, Patch, parse_json, parse_login_form};
 pub use client::Client;
 pub use current_user::{AuthenticatedUserId, Caller, CurrentUser};
 pub use path_id::PathId;
-pub use query::{ListQuery, parse_bool};
+pub use query::{ListQuery, PageQuery, parse_bool};

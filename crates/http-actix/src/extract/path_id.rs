@@ -1,5 +1,7 @@
-//! Ids in paths: a positive 64-bit integer, else 404 (an integer that cannot
-//! name a row) or 422 (not an integer at all). Never 500.
+//! Ids in paths: a positive 64-bit integer in canonical decimal (no sign, no
+//! leading zero: `1`, never `+1` or `01`, so that one resource has one
+//! address), else 404 (`0`, `-1` or beyond 64 bits: an integer that cannot
+//! name a row) or 422 (anything else). Never 500.
 
 use std::future::{Ready, ready};
 
@@ -33,11 +35,16 @@ fn not_found_for(req: &HttpRequest) -> &'static str {
 }
 
 fn parse(raw: &str, not_found: &'static str) -> Result<PathId, ApiError> {
-    let digits = raw.strip_prefix(['-', '+']).unwrap_or(raw);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let digits = raw.strip_prefix('-').unwrap_or(raw);
+    let canonical = match digits.as_bytes() {
+        [] => false,
+        [b'0'] => true,
+        [first, rest @ ..] => (b'1'..=b'9').contains(first) && rest.iter().all(u8::is_ascii_digit),
+    };
+    if !canonical {
         return Err(ApiError::validation(
             "id",
-            "must be an integer",
+            "must be an integer in canonical decimal form (no sign, no leading zeros)",
             "int_parsing",
         ));
     }
@@ -70,7 +77,9 @@ mod tests {
 
     #[test]
     fn non_integers_are_422() {
-        for raw in ["abc", "1.5", "", "1e3", "0x10", " 1"] {
+        for raw in [
+            "abc", "1.5", "", "1e3", "0x10", " 1", "-", "+", "+1", "01", "00", "-01", "007",
+        ] {
             assert!(
                 matches!(parse(raw, "x"), Err(ApiError::Validation(_))),
                 "{raw:?}"

@@ -6,7 +6,7 @@ use domain::UserId;
 use super::Endpoint;
 use crate::dto::{NewUserRequest, UpdateUserRequest, UserListResponse, UserResponse};
 use crate::error::{ApiError, ErrorEnvelope, ValidationErrorEnvelope};
-use crate::extract::{CurrentUser, JsonBody, ListQuery, PathId};
+use crate::extract::{CurrentUser, JsonBody, PageQuery, PathId};
 use crate::state::AppState;
 
 const TAG: &str = "users";
@@ -90,8 +90,8 @@ pub async fn list(
     user: CurrentUser,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let query = ListQuery::from_request(&req)?;
-    let page = state.users.list(user.actor(), query.page).await?;
+    let PageQuery(page) = PageQuery::from_request(&req)?;
+    let page = state.users.list(user.actor(), page).await?;
     Ok(HttpResponse::Ok().json(UserListResponse {
         users: page.items.into_iter().map(UserResponse::from).collect(),
         total: page.total,

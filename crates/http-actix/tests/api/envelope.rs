@@ -614,3 +614,80 @@ async fn wrong_content_type_on_user_endpoints_is_an_envelope() {
     let me = json_of(app.get("/v1/auth/me", Some(&token)).await, 200).await;
     assert_eq!(me["full_name"], admin["full_name"]);
 }
+
+#[tokio::test]
+async fn a_path_id_in_any_but_canonical_decimal_is_422_even_when_its_value_exists() {
+    let app = TestApp::spawn().await;
+    let (admin, token) = app.admin("root").await;
+    let todo = app.create_todo(&token, "one address per todo").await;
+    let ids = [
+        ("todos", id_of(&todo).to_string()),
+        ("users", id_of(&admin).to_string()),
+    ];
+    for (resource, id) in &ids {
+        // The canonical form names the resource...
+        let response = app.get(&format!("/v1/{resource}/{id}"), Some(&token)).await;
+        json_of(response, 200).await;
+        // ...and no other spelling of the same number does.
+        for alias in [format!("+{id}"), format!("0{id}"), format!("00{id}")] {
+            let path = format!("/v1/{resource}/{alias}");
+            let response = app.get(&path, Some(&token)).await;
+            let error = assert_envelope(response, 422).await;
+            assert_eq!(invalid_fields(&error), ["id"], "{path}");
+            let response = app.delete(&path, Some(&token)).await;
+            assert_envelope(response, 422).await;
+        }
+    }
+    // Nothing was deleted through an alias.
+    for (resource, id) in &ids {
+        let response = app.get(&format!("/v1/{resource}/{id}"), Some(&token)).await;
+        json_of(response, 200).await;
+    }
+}
+
+#[tokio::test]
+async fn query_parameters_an_endpoint_does_not_define_are_ignored() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.admin("root").await;
+    app.create_todo(&token, "t").await;
+    for path in [
+        "/v1/users?completed=maybe",
+        "/v1/users?page=1&sort=name&completed=",
+        "/v1/todos?unknown=1&page_size=5",
+    ] {
+        let response = app.get(path, Some(&token)).await;
+        let body = json_of(response, 200).await;
+        // One admin, one todo: the unknown parameters filtered nothing.
+        assert_eq!(body["total"], 1, "{path}");
+    }
+    // A parameter an endpoint does define is still checked.
+    let response = app.get("/v1/todos?completed=maybe", Some(&token)).await;
+    let error = assert_envelope(response, 422).await;
+    assert_eq!(invalid_fields(&error), ["completed"]);
+}
+
+#[tokio::test]
+async fn a_page_size_far_out_of_range_names_its_own_bound() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.admin("root").await;
+    for resource in ["todos", "users"] {
+        for (query, message) in [
+            (
+                "page_size=99999999999999999999",
+                "must be an integer from 1 to 100",
+            ),
+            ("page_size=101", "must be between 1 and 100"),
+            (
+                "page=99999999999999999999",
+                "must be an integer from 1 to 9223372036854775807",
+            ),
+        ] {
+            let response = app
+                .get(&format!("/v1/{resource}?{query}"), Some(&token))
+                .await;
+            let error = assert_envelope(response, 422).await;
+            let refused = &error["details"]["validation_errors"][0];
+            assert_eq!(refused["message"], message, "{resource}?{query}: {error}");
+        }
+    }
+}
