@@ -1,9 +1,11 @@
 // Browser test of the API documentation: starts the real `api` binary with
 // DEBUG=true on a throw-away SQLite database, opens Swagger UI at /docs in
 // headless Chromium, authorizes with a real user's credentials, runs
-// "Try it out" on GET /v1/todos and expects a 200 listing that user's todos.
-// Writes screenshots to target/browser/ (the whole page, and the operation
-// with its live response).
+// "Try it out" on GET /v1/todos and expects a 200 listing that user's todos;
+// then opens ReDoc at /redoc and expects it to render the operations. No
+// request may leave the server (both viewers work offline). Writes
+// screenshots to target/browser/ (the whole page, the operation with its live
+// response, and ReDoc).
 //
 //   node tests/browser/docs.test.mjs [path/to/api]     (default target/debug/api)
 
@@ -105,9 +107,16 @@ try {
   });
   const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
   // Swagger UI must work offline: any request that leaves this server fails the test.
+  // A request that the page's Content-Security-Policy blocked never left.
   const external = [];
-  page.on("request", (request) => {
-    if (!request.url().startsWith(base) && !request.url().startsWith("data:")) external.push(request.url());
+  const local = (url) => url.startsWith(base) || url.startsWith("data:") || url.startsWith(`blob:${base}/`);
+  page.on("requestfinished", (request) => {
+    if (!local(request.url())) external.push(request.url());
+  });
+  page.on("requestfailed", (request) => {
+    if (!local(request.url()) && !["net::ERR_BLOCKED_BY_CSP", "csp"].includes(request.failure()?.errorText)) {
+      external.push(`${request.url()} (${request.failure()?.errorText})`);
+    }
   });
 
   await page.goto(`${base}/docs`);
@@ -154,6 +163,29 @@ try {
   await page.screenshot({ path: join(outDir, "docs.png"), fullPage: true });
   await operation.screenshot({ path: join(outDir, "docs-try-it-out.png") });
   console.log(`screenshots: ${join(outDir, "docs.png")}, ${join(outDir, "docs-try-it-out.png")}`);
+
+  // ReDoc at /redoc renders the same document from the binary's own assets,
+  // within its Content-Security-Policy.
+  // The one thing the bundle would fetch from elsewhere is the "API docs by
+  // Redocly" footer's logo; the policy blocks it (the footer's text stays).
+  const blockedLogo = "https://cdn.redoc.ly/redoc/logo-mini.svg";
+  const violations = [];
+  page.on("console", (message) => {
+    const text = message.text();
+    if (/Content Security Policy/i.test(text) && !text.includes(`'${blockedLogo}'`)) violations.push(text);
+  });
+  await page.goto(`${base}/redoc`);
+  const sections = page.locator('[data-section-id^="operation/"]');
+  await sections.first().waitFor({ timeout: 30_000 });
+  const operations = await sections.evaluateAll((els) => els.map((e) => e.dataset.sectionId));
+  check(operations.length >= 20, `ReDoc renders ${operations.length} operations`);
+  check(
+    (await page.locator("body").innerText()).includes("/v1/todos/{id}"),
+    "ReDoc shows the path /v1/todos/{id}",
+  );
+  await page.screenshot({ path: join(outDir, "redoc.png") });
+  console.log(`screenshot: ${join(outDir, "redoc.png")}`);
+  check(violations.length === 0, `no Content-Security-Policy violation (${violations.join("; ") || "none"})`);
   check(external.length === 0, `no request left the server (${external.join(", ") || "none"})`);
 } catch (error) {
   failed = true;

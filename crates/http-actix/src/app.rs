@@ -2,7 +2,6 @@
 //! adapters into use cases, bind, serve. Tests call [`Application::build`]
 //! with port 0 and talk HTTP to it.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,9 +29,11 @@ use crate::dto::JwksResponse;
 use crate::error::ApiError;
 use crate::extract::body::BodyLimit;
 use crate::metrics::Metrics;
+use crate::middleware::content_coding::refuse_encoded_bodies;
 use crate::middleware::{RequestTimeout, request_context};
 use crate::request_id;
 use crate::routes::docs::ApiDocs;
+use crate::routes::metrics::MetricsRoute;
 use crate::shutdown::ShutdownSignals;
 use crate::state::AppState;
 
@@ -43,6 +44,8 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 pub struct Application {
     port: u16,
     server: Server,
+    /// `/metrics` on its own listener (`METRICS_ADDR`), and its port.
+    metrics_server: Option<(Server, u16)>,
     /// Kept to close the pools once the server has drained.
     pools: DbPools,
 }
@@ -111,12 +114,28 @@ impl Application {
         // Swagger UI and ReDoc only with DEBUG=true; the document always.
         let docs = ApiDocs::new(crate::openapi::to_json(false)?, settings.debug);
 
-        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
-            .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
+        let listener =
+            crate::listener::bind(&settings.host, settings.port, settings.listen_backlog)?;
         let port = listener
             .local_addr()
             .context("reading the bound address")?
             .port();
+        // With METRICS_ADDR, `/metrics` is served there and the API's
+        // listener does not know the route; the API still records into them.
+        let metrics_server = match (&metrics, settings.metrics_addr) {
+            (Some(metrics), Some(addr)) => Some(metrics_server(
+                metrics.clone(),
+                addr,
+                settings.listen_backlog,
+                settings.shutdown_timeout,
+            )?),
+            _ => None,
+        };
+        let metrics_route = if metrics_server.is_some() {
+            MetricsRoute::Elsewhere
+        } else {
+            MetricsRoute::Here
+        };
         let body_limit = settings.max_body_bytes;
         let server = HttpServer::new(move || {
             let (pools, wiring) = (worker_pools.clone(), wiring.clone());
@@ -135,12 +154,16 @@ impl Application {
                     !cors_origins.is_empty(),
                     cors(&cors_origins),
                 ))
+                // Before anything reads the body.
+                .wrap(from_fn(refuse_encoded_bodies))
                 // Outermost: every response, errors included, gets the
                 // request id and the security headers here.
                 .wrap(from_fn(request_context))
                 .configure(routes)
                 .configure(|cfg| crate::routes::docs::configure(cfg, &docs))
-                .configure(|cfg| crate::routes::metrics::configure(cfg, metrics.clone()))
+                .configure(|cfg| {
+                    crate::routes::metrics::configure(cfg, metrics.clone(), metrics_route);
+                })
                 .default_service(web::to(not_found))
         })
         .listen(listener)
@@ -166,6 +189,7 @@ impl Application {
         Ok(Self {
             port,
             server,
+            metrics_server,
             pools,
         })
     }
@@ -176,7 +200,14 @@ impl Application {
         self.port
     }
 
-    /// A handle to stop the server (tests stop theirs when dropped).
+    /// The port of the metrics listener, when `METRICS_ADDR` is set.
+    #[must_use]
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(_, port)| *port)
+    }
+
+    /// A handle to stop the server (tests stop theirs when dropped); the
+    /// metrics listener stops with it.
     #[must_use]
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
@@ -189,13 +220,57 @@ impl Application {
     /// # Errors
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let served = self.server.await;
+        let served = match self.metrics_server {
+            None => self.server.await,
+            Some((metrics, _)) => {
+                let handle = metrics.handle();
+                let api = async {
+                    let served = self.server.await;
+                    handle.stop(true).await;
+                    served
+                };
+                let (served, metrics_served) = futures_util::future::join(api, metrics).await;
+                served.and(metrics_served)
+            }
+        };
         // Closing waits for lent-out connections; after a forced drain none
         // should remain, but it never hangs the exit (a time limit per pool).
         self.pools.close().await;
         tracing::info!("stopped");
         served
     }
+}
+
+/// `/metrics` alone on `addr`, with one worker: the API's listener does not
+/// serve it then. Stops when the API's server stops (no signals of its own).
+fn metrics_server(
+    metrics: web::Data<Metrics>,
+    addr: std::net::SocketAddr,
+    backlog: u32,
+    shutdown_timeout: Duration,
+) -> anyhow::Result<(Server, u16)> {
+    let listener = crate::listener::listen_on(addr, backlog)
+        .with_context(|| format!("binding METRICS_ADDR {addr}"))?;
+    let port = listener
+        .local_addr()
+        .context("reading the metrics address")?
+        .port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(request_context))
+            .configure(|cfg| {
+                crate::routes::metrics::configure(cfg, Some(metrics.clone()), MetricsRoute::Here);
+            })
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)
+    .context("starting the metrics server")?
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(shutdown_timeout.as_secs())
+    .run();
+    tracing::info!(%addr, port, "serving /metrics on its own listener");
+    Ok((server, port))
 }
 
 /// Opens the database pool described by the settings.

@@ -3,7 +3,7 @@
 //! explicitly. Every variable is documented in `.env.example`.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -82,6 +82,9 @@ pub struct Settings {
     pub debug: bool,
     pub host: String,
     pub port: u16,
+    /// `LISTEN_BACKLOG`: connections the kernel queues before they are
+    /// accepted (the kernel also caps it at `net.core.somaxconn`).
+    pub listen_backlog: u32,
     pub database_url: String,
     pub db_pool_size: u32,
     pub db_acquire_timeout: Duration,
@@ -137,6 +140,9 @@ pub struct Settings {
     pub health_timeout: Duration,
     /// Serve Prometheus metrics at `GET /metrics`.
     pub metrics_enabled: bool,
+    /// `METRICS_ADDR`: serve `/metrics` on this address of its own (e.g.
+    /// `127.0.0.1:9100`) and not on the API's listener; unset: on the API's.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// All the problems found in the environment, one line each.
@@ -353,6 +359,7 @@ impl Settings {
             debug: r.bool("DEBUG", false),
             host: r.string("HOST", "0.0.0.0"),
             port: r.parsed("PORT", 8000, "expected a port number from 0 to 65535"),
+            listen_backlog: r.ranged("LISTEN_BACKLOG", 1024, 1..=65_535),
             database_url,
             db_pool_size: r.ranged("DB_POOL_SIZE", 10, 1..=1000),
             db_acquire_timeout: Duration::from_millis(r.ranged(
@@ -426,7 +433,26 @@ impl Settings {
             )),
             health_timeout: Duration::from_millis(r.ranged("HEALTH_TIMEOUT_MS", 2000, 1..=60_000)),
             metrics_enabled: r.bool("METRICS_ENABLED", true),
+            metrics_addr: r
+                .raw("METRICS_ADDR")
+                .and_then(|raw| match raw.trim().parse::<SocketAddr>() {
+                    Ok(addr) => Some(addr),
+                    Err(_) => {
+                        r.problems.push(format!(
+                            "METRICS_ADDR: expected an IP address and port such as \
+                             127.0.0.1:9100, got {raw:?}"
+                        ));
+                        None
+                    }
+                }),
         };
+        if settings.metrics_addr.is_some() && !settings.metrics_enabled {
+            r.problems.push(
+                "METRICS_ADDR: set, but METRICS_ENABLED=false turns the metrics off; \
+                 unset one of the two"
+                    .into(),
+            );
+        }
         if r.problems.is_empty() {
             Ok(settings)
         } else {

@@ -52,13 +52,16 @@ pub fn render(settings: &Settings) -> String {
         shutdown_timeout,
         health_timeout,
         metrics_enabled,
+        metrics_addr,
+        listen_backlog,
     } = settings;
-    let lines: [(&str, String); 39] = [
+    let lines: [(&str, String); 41] = [
         ("APP_NAME", app_name.clone()),
         ("ENVIRONMENT", environment.as_str().to_owned()),
         ("DEBUG", debug.to_string()),
         ("HOST", host.clone()),
         ("PORT", port.to_string()),
+        ("LISTEN_BACKLOG", listen_backlog.to_string()),
         ("WORKERS", workers.to_string()),
         ("MAX_BODY_BYTES", max_body_bytes.to_string()),
         (
@@ -70,6 +73,10 @@ pub fn render(settings: &Settings) -> String {
             shutdown_timeout.as_secs().to_string(),
         ),
         ("METRICS_ENABLED", metrics_enabled.to_string()),
+        (
+            "METRICS_ADDR",
+            metrics_addr.map(|a| a.to_string()).unwrap_or_default(),
+        ),
         ("CORS_ORIGINS", cors_origins.join(",")),
         (
             "TRUSTED_PROXIES",
@@ -277,7 +284,7 @@ mod tests {
         let text = render(&s);
         assert!(!text.contains("hunter2"), "{text}");
         let lines: HashMap<&str, &str> = text.lines().map(|l| l.split_once('=').unwrap()).collect();
-        assert_eq!(lines.len(), 39, "{text}");
+        assert_eq!(lines.len(), 41, "{text}");
         assert_eq!(lines["DATABASE_URL"], "postgres://app:***@db/app");
         assert_eq!(lines["JWT_PRIVATE_KEY_PASSWORD"], "***");
         assert_eq!(lines["METRICS_ENABLED"], "false");

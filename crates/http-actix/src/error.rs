@@ -148,6 +148,10 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("{0}")]
     UnsupportedMediaType(&'static str),
+    /// A request body sent with a `Content-Encoding` other than `identity`
+    /// (see [`crate::middleware::content_coding`]).
+    #[error("Content-Encoding is not supported: send the body uncompressed")]
+    UnsupportedContentEncoding,
     /// Throttled: answered with `Retry-After: <retry_after>`.
     #[error("Too many attempts; try again in {retry_after} seconds")]
     TooManyRequests { retry_after: u64 },
@@ -240,6 +244,15 @@ impl ApiError {
                 // Whatever of the body is still coming is not read: close.
                 response.force_close();
             }
+            Self::UnsupportedContentEncoding => {
+                // RFC 9110 §15.5.16: name the codings that are accepted. The
+                // body was never read, so the connection cannot be reused.
+                response.insert_header((
+                    header::ACCEPT_ENCODING,
+                    HeaderValue::from_static("identity"),
+                ));
+                response.force_close();
+            }
             _ => {}
         }
         response.json(self.body(request_id))
@@ -257,7 +270,9 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType(_) | Self::UnsupportedContentEncoding => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Status(status) => *status,

@@ -12,6 +12,7 @@ pub mod db_pools;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod listener;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

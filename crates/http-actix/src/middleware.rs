@@ -15,6 +15,8 @@
 //! - records the request in the metrics when they are enabled (a counter and
 //!   a histogram observation, labelled with the route template).
 
+pub mod content_coding;
+
 use std::time::{Duration, Instant};
 
 use actix_web::body::{EitherBody, MessageBody};

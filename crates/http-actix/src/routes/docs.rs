@@ -2,8 +2,12 @@
 //! (always), and when `DEBUG=true` Swagger UI at `/docs` and ReDoc at
 //! `/redoc`. Otherwise those two are unknown routes (404 in the envelope).
 //!
-//! Swagger UI's files are compiled into the binary (utoipa-swagger-ui's
-//! `vendored` feature), so `/docs` works without internet access. Its page
+//! Both viewers' files are compiled into the binary, so they work without
+//! internet access: Swagger UI's through utoipa-swagger-ui's `vendored`
+//! feature, ReDoc's standalone bundle from `assets/redoc/` (the npm package
+//! `redoc`, version in [`REDOC_VERSION`]; see `assets/redoc/README.md`).
+//! ReDoc's page is ours: no web fonts, no CDN, and a Content-Security-Policy
+//! that lets it load nothing from anywhere else. Swagger UI's page
 //! refers to its assets by relative URLs (`./swagger-ui.css`), which resolve
 //! under `/docs/` only when the address ends with a slash; but the app trims
 //! trailing slashes before routing (`NormalizePath::trim`), so a redirect from
@@ -14,9 +18,8 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header::{CacheControl, CacheDirective, ContentType};
+use actix_web::http::header::{self, CacheControl, CacheDirective, ContentType};
 use actix_web::{HttpResponse, web};
-use utoipa_redoc::{Redoc, Servable};
 use utoipa_swagger_ui::Config;
 
 use crate::error::ApiError;
@@ -27,6 +30,17 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
 pub const SWAGGER_UI_PATH: &str = "/docs";
 /// Where ReDoc is served (with `DEBUG=true`).
 pub const REDOC_PATH: &str = "/redoc";
+/// The version of the ReDoc bundle compiled in.
+pub const REDOC_VERSION: &str = "2.5.4";
+/// Where ReDoc's script is served; the version in the path lets it be cached
+/// for good.
+const REDOC_SCRIPT_PATH: &str = "/redoc/redoc-2.5.4.standalone.js";
+const REDOC_SCRIPT: &[u8] = include_bytes!("../../assets/redoc/redoc.standalone.js");
+/// ReDoc renders with inline styles and runs its search in a `blob:` worker;
+/// everything else must come from this origin.
+const REDOC_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src blob:; \
+    base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The serialized OpenAPI document, made once at start-up.
 #[derive(Clone)]
@@ -66,7 +80,38 @@ pub fn configure(cfg: &mut web::ServiceConfig, docs: &ApiDocs) {
             .app_data(config)
             .route(web::get().to(swagger_file)),
     )
-    .service(Redoc::with_url(REDOC_PATH, OPENAPI_PATH));
+    .service(web::resource(REDOC_PATH).route(web::get().to(redoc_page)))
+    .service(web::resource(REDOC_SCRIPT_PATH).route(web::get().to(redoc_script)));
+}
+
+async fn redoc_page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .insert_header((header::CONTENT_SECURITY_POLICY, REDOC_CSP))
+        .insert_header(CacheControl(vec![CacheDirective::NoCache]))
+        .body(redoc_html())
+}
+
+async fn redoc_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(CacheControl(vec![
+            CacheDirective::Public,
+            CacheDirective::MaxAge(365 * 24 * 3600),
+            CacheDirective::Extension("immutable".to_owned(), None),
+        ]))
+        .body(REDOC_SCRIPT)
+}
+
+/// ReDoc's page: the document's address and the script, nothing else.
+fn redoc_html() -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n  <meta charset=\"utf-8\">\n  \
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n  \
+         <title>API reference</title>\n</head>\n<body>\n  \
+         <redoc spec-url=\"{OPENAPI_PATH}\" hide-loading></redoc>\n  \
+         <script src=\"{REDOC_SCRIPT_PATH}\"></script>\n</body>\n</html>\n"
+    )
 }
 
 async fn openapi_json(json: web::Bytes) -> HttpResponse {
@@ -137,6 +182,13 @@ mod tests {
         let base = page.find("<base href=\"/docs/\">").unwrap();
         let first_link = page.find("<link").unwrap();
         assert!(head < base && base < first_link, "{page}");
+    }
+
+    #[test]
+    fn the_redoc_script_path_names_the_bundled_version() {
+        assert!(REDOC_SCRIPT_PATH.contains(REDOC_VERSION));
+        let bundle = String::from_utf8_lossy(REDOC_SCRIPT);
+        assert!(bundle.contains(&format!("\"{REDOC_VERSION}\"")));
     }
 
     #[test]
