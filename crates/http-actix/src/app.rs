@@ -30,6 +30,7 @@ use crate::error::ApiError;
 use crate::extract::body::BodyLimit;
 use crate::metrics::Metrics;
 use crate::middleware::content_coding::refuse_encoded_bodies;
+use crate::middleware::head::head_as_get;
 use crate::middleware::{RequestTimeout, request_context};
 use crate::request_id;
 use crate::routes::docs::ApiDocs;
@@ -156,6 +157,8 @@ impl Application {
                 ))
                 // Before anything reads the body.
                 .wrap(from_fn(refuse_encoded_bodies))
+                // Before routing: HEAD is routed as GET.
+                .wrap(from_fn(head_as_get))
                 // Outermost: every response, errors included, gets the
                 // request id and the security headers here.
                 .wrap(from_fn(request_context))
@@ -257,6 +260,7 @@ fn metrics_server(
         .port();
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(head_as_get))
             .wrap(from_fn(request_context))
             .configure(|cfg| {
                 crate::routes::metrics::configure(cfg, Some(metrics.clone()), MetricsRoute::Here);

@@ -16,6 +16,7 @@
 //!   a histogram observation, labelled with the route template).
 
 pub mod content_coding;
+pub mod head;
 
 use std::time::{Duration, Instant};
 

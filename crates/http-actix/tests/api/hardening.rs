@@ -284,3 +284,60 @@ async fn a_request_head_over_actixs_limit_is_431_never_500() {
     }
     json_of(app.get("/v1/health/live", None).await, 200).await;
 }
+
+#[tokio::test]
+async fn head_is_answered_wherever_get_is_with_the_same_headers_and_no_body() {
+    let app = TestApp::spawn_with(&[("DEBUG", "true")]).await;
+    let (_, token) = app.user("alice").await;
+    let todo = app.create_todo(&token, "head").await;
+    let todo_path = format!("/v1/todos/{}", todo["id"]);
+    for (path, auth) in [
+        ("/v1/health", None),
+        ("/v1/health/live", None),
+        ("/openapi.json", None),
+        ("/metrics", None),
+        ("/docs", None),
+        ("/docs/swagger-ui.css", None),
+        ("/redoc", None),
+        ("/.well-known/jwks.json", None),
+        ("/v1/auth/me", Some(token.as_str())),
+        (todo_path.as_str(), Some(token.as_str())),
+        ("/v1/todos?page=1", Some(token.as_str())),
+    ] {
+        let get = app.request(Method::GET, path, auth).send().await.unwrap();
+        let head = app.request(Method::HEAD, path, auth).send().await.unwrap();
+        assert_eq!(head.status(), get.status(), "{path}");
+        assert_eq!(get.status(), 200, "{path}");
+        assert_eq!(
+            header(&head, "content-type"),
+            header(&get, "content-type"),
+            "{path}"
+        );
+        // The length of the body GET would have sent; the two bodies of
+        // /metrics and /v1/health (counters, clocks) may differ in length.
+        let head_length = header(&head, "content-length");
+        assert!(head_length.as_deref().is_some_and(|l| l != "0"), "{path}");
+        if !["/metrics", "/v1/health"].contains(&path) {
+            assert_eq!(head_length, header(&get, "content-length"), "{path}");
+        }
+        assert!(
+            head.bytes().await.unwrap().is_empty(),
+            "{path}: a HEAD body"
+        );
+    }
+    // HEAD on a route without GET is what GET would get there: 405.
+    let head = app
+        .request(Method::HEAD, "/v1/auth/login", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 405);
+    // HEAD needs what GET needs.
+    let head = app
+        .request(Method::HEAD, "/v1/auth/me", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 401);
+    assert!(head.headers().contains_key("www-authenticate"));
+}
