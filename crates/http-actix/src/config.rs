@@ -254,6 +254,36 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
     }
 }
 
+const LOG_LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+/// `LOG_LEVEL` is a level or a `tracing` filter (`info,sqlx=debug`). The
+/// filter syntax reads a bare word as a target name, so a misspelt level
+/// (`verbose`) would be accepted and hide every line: a directive without
+/// `=` must be a level, and one with `=` must end in a level.
+///
+/// # Errors
+/// What is wrong, for the operator.
+fn check_log_filter(filter: &str) -> Result<(), String> {
+    let expected = "expected trace, debug, info, warn, error or off, or a filter such as \
+                    info,sqlx=debug";
+    for directive in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let level = directive
+            .rsplit_once('=')
+            .map_or(directive, |(_, level)| level);
+        if !LOG_LEVELS
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(level.trim()))
+        {
+            return Err(format!(
+                "{level:?} is not a level in {filter:?}; {expected}"
+            ));
+        }
+    }
+    tracing_subscriber::EnvFilter::try_new(filter)
+        .map(drop)
+        .map_err(|e| format!("{filter:?} is not a valid filter ({e}); {expected}"))
+}
+
 /// An address (`10.0.0.1`, `::1`) or a CIDR range (`10.0.0.0/8`).
 #[must_use]
 pub fn parse_ip_range(item: &str) -> Option<IpNet> {
@@ -347,10 +377,8 @@ impl Settings {
                 .push("DATABASE_URL: expected a postgres:// or sqlite: URL".into());
         }
         let log_level = r.string("LOG_LEVEL", "info");
-        if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
-            r.problems.push(format!(
-                "LOG_LEVEL: expected a level such as info or debug, got {log_level:?}"
-            ));
+        if let Err(problem) = check_log_filter(&log_level) {
+            r.problems.push(format!("LOG_LEVEL: {problem}"));
         }
 
         let settings = Self {
@@ -481,6 +509,34 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn log_level_takes_levels_and_filters_and_refuses_misspelt_levels() {
+        for good in [
+            "info",
+            "DEBUG",
+            "warn,sqlx=debug",
+            "http_actix=trace,info",
+            "off",
+            "a[b]=info",
+        ] {
+            assert!(from(&[("LOG_LEVEL", good)]).is_ok(), "{good}");
+        }
+        for bad in ["verbose", "loud", "info,verbose", "sqlx=loud", "=", "info,"] {
+            let result = from(&[("LOG_LEVEL", bad)]);
+            if bad == "info," {
+                // An empty directive is nothing, not a mistake.
+                assert!(result.is_ok());
+                continue;
+            }
+            let err = result.unwrap_err();
+            assert!(err.problems[0].starts_with("LOG_LEVEL:"), "{bad}: {err}");
+            assert!(
+                err.problems[0].contains("trace, debug, info"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]
