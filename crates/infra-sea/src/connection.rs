@@ -50,8 +50,10 @@ pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(5);
 
 /// Opens a connection pool, and its first connection.
 ///
-/// For SQLite, the directory of the database file is created when missing
-/// (so `sqlite://data/app.db?mode=rwc` works on a fresh clone), foreign keys
+/// For SQLite, the file and its directory are created when missing (unless
+/// the URL names a `mode`: `?mode=ro` opens an existing file read-only,
+/// `?mode=rw` refuses to create one), so `sqlite://data/app.db` works on a
+/// fresh clone; foreign keys
 /// are enforced (todos go with their user), writers wait up to
 /// `acquire_timeout` for the lock instead of failing at once, and the
 /// journal is in WAL mode so that readers and the writer do not block each
@@ -59,12 +61,16 @@ pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(5);
 ///
 /// # Errors
 /// When the URL is not a PostgreSQL or SQLite URL, the SQLite directory
-/// cannot be created, or the first connection cannot be made. The error does
-/// not contain the URL.
+/// cannot be created, or the first connection cannot be made: then the error
+/// names the server (host, port, database, user) or the file, the cause, and
+/// what to do about it. It never contains the password.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, anyhow::Error> {
-    Database::connect(options(settings)?)
-        .await
-        .context("could not connect to the database")
+    match Database::connect(options(settings)?).await {
+        Ok(db) => Ok(db),
+        Err(error) => {
+            Err(crate::connect_error::explain(&settings.url, settings.acquire_timeout, error).await)
+        }
+    }
 }
 
 /// Creates a connection pool without connecting: its connections are opened
@@ -110,7 +116,14 @@ fn options(settings: &DatabaseSettings) -> Result<ConnectOptions, anyhow::Error>
     if is_sqlite_url(url) {
         create_sqlite_directory(url)?;
         let busy_timeout = settings.acquire_timeout;
+        // `mode=rwc` unless the URL names its own mode.
+        let default_mode = !url.contains("mode=");
         options.map_sqlx_sqlite_opts(move |sqlite| {
+            let sqlite = if default_mode {
+                sqlite.create_if_missing(true)
+            } else {
+                sqlite
+            };
             sqlite
                 .foreign_keys(true)
                 .busy_timeout(busy_timeout)

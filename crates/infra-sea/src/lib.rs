@@ -18,6 +18,7 @@
 //!   fresh, migrated database.
 
 mod cached_sql;
+mod connect_error;
 mod connection;
 mod database_probe;
 pub mod entity;

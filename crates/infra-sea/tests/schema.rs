@@ -178,3 +178,94 @@ async fn test_databases_are_independent() {
     // The same user in the other database is no conflict.
     support::create_user(&support::users(&two), "alice").await;
 }
+
+fn postgres_settings(url: String) -> DatabaseSettings {
+    DatabaseSettings {
+        acquire_timeout: Duration::from_secs(2),
+        ..sqlite_settings(url)
+    }
+}
+
+/// A port nothing listens on: bound, then released.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn a_refused_postgres_connection_names_the_server_and_what_to_do_never_the_password() {
+    let port = closed_port();
+    let url = format!("postgres://app:hunter2@127.0.0.1:{port}/appdb");
+    let message = format!("{:#}", connect(&postgres_settings(url)).await.unwrap_err());
+    assert!(
+        message.contains(&format!("PostgreSQL at 127.0.0.1:{port}")),
+        "{message}"
+    );
+    assert!(
+        message.contains("database \"appdb\", user \"app\""),
+        "{message}"
+    );
+    assert!(message.contains("refused"), "{message}");
+    assert!(message.contains("Is PostgreSQL running"), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+    // Said once, not once per layer of wrapping.
+    assert_eq!(message.matches("refused").count(), 1, "{message}");
+}
+
+#[tokio::test]
+async fn a_missing_postgres_database_or_role_is_named_with_the_next_step() {
+    let db = database().await;
+    if db.backend_name() != "postgres" {
+        eprintln!("skipped here: needs PostgreSQL (runs in the PostgreSQL pass of .ci/run)");
+        return;
+    }
+    let (server, _) = db.url().rsplit_once('/').unwrap();
+    let missing_db = format!("{server}/no_such_database_{}", std::process::id());
+    let message = format!(
+        "{:#}",
+        connect(&postgres_settings(missing_db)).await.unwrap_err()
+    );
+    assert!(message.contains("does not exist"), "{message}");
+    assert!(message.contains("createdb"), "{message}");
+
+    let (scheme, rest) = server.split_once("://").unwrap();
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let missing_role = format!(
+        "{scheme}://no_such_role_{}@{host}/postgres",
+        std::process::id()
+    );
+    let message = format!(
+        "{:#}",
+        connect(&postgres_settings(missing_role)).await.unwrap_err()
+    );
+    assert!(message.contains("role"), "{message}");
+    assert!(message.contains("Use a role that exists"), "{message}");
+}
+
+#[tokio::test]
+async fn a_sqlite_url_without_a_mode_creates_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("new/app.db");
+    let url = format!("sqlite://{}", file.display());
+    let conn = connect(&sqlite_settings(url)).await.unwrap();
+    run_migrations(&conn).await.unwrap();
+    assert!(file.exists());
+}
+
+#[tokio::test]
+async fn a_sqlite_file_that_cannot_be_opened_is_named_with_the_next_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("absent.db");
+    // Read-only: a missing file is not created.
+    let url = format!("sqlite://{}?mode=ro", file.display());
+    let message = format!("{:#}", connect(&sqlite_settings(url)).await.unwrap_err());
+    assert!(
+        message.contains(&format!(
+            "cannot open the SQLite database {}",
+            file.display()
+        )),
+        "{message}"
+    );
+    assert!(message.contains("mode"), "{message}");
+    assert!(!file.exists());
+}
