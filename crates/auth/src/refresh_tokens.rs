@@ -63,9 +63,9 @@ impl HmacRefreshTokens {
         let mut derive = HmacSha256::new_from_slice(KEY_DERIVATION_LABEL)
             .context("keying the refresh-token key derivation failed")?;
         derive.update(der.as_bytes());
-        let key = zeroize::Zeroizing::new(derive.finalize().into_bytes());
-        let mac =
-            HmacSha256::new_from_slice(&key).context("keying the refresh-token HMAC failed")?;
+        let key = zeroize::Zeroizing::new(<[u8; 32]>::from(derive.finalize().into_bytes()));
+        let mac = HmacSha256::new_from_slice(key.as_slice())
+            .context("keying the refresh-token HMAC failed")?;
         Ok(Self { mac })
     }
 

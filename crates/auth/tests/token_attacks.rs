@@ -141,9 +141,8 @@ fn hs256_signed_with_the_public_key_pem_or_der_is_invalid() {
             let mut header = Header::new(alg);
             header.typ = Some("at+jwt".to_owned());
             header.kid = Some(kid());
-            let token =
-                jsonwebtoken::encode(&header, &valid_claims(), &EncodingKey::from_secret(secret))
-                    .unwrap();
+            let key = EncodingKey::from_secret(secret).unwrap();
+            let token = jsonwebtoken::encode(&header, &valid_claims(), &key).unwrap();
             assert_invalid(&token);
         }
     }
