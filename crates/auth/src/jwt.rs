@@ -131,9 +131,6 @@ impl JwtTokenService {
         settings.check()?;
         ensure_pair_matches(private, public)?;
 
-        let private_der = private
-            .to_pkcs1_der()
-            .context("re-encoding the private key for the signer failed")?;
         let keys = KeySet::new(public, retired)?;
         let refresh_tokens = HmacRefreshTokens::from_private_key(private)?;
 
@@ -155,7 +152,7 @@ impl JwtTokenService {
 
         Ok(Self {
             header,
-            encoding_key: EncodingKey::from_rsa_der(private_der.as_bytes()),
+            encoding_key: EncodingKey::from_rsa_der(private.pkcs1_der().as_bytes()),
             keys,
             validation,
             lifetime_seconds: settings.access_token_lifetime.as_secs(),

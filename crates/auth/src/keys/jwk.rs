@@ -3,7 +3,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -37,9 +36,8 @@ pub(crate) fn public_jwk(public: &PublicKey, kid: &str) -> Value {
 
 /// The modulus and exponent, big-endian without leading zeros, base64url.
 fn components(public: &PublicKey) -> (String, String) {
-    let key = public.as_rsa();
     (
-        URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
-        URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
+        URL_SAFE_NO_PAD.encode(public.modulus()),
+        URL_SAFE_NO_PAD.encode(public.exponent()),
     )
 }

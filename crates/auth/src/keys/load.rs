@@ -10,24 +10,18 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use rsa::pkcs1::{
-    DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, EncodeRsaPublicKey,
-};
-use rsa::pkcs8::der::{Document, SecretDocument};
-use rsa::pkcs8::{
-    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, EncryptedPrivateKeyInfo,
-    LineEnding, pkcs5,
-};
-use rsa::traits::PublicKeyParts;
-use rsa::{RsaPrivateKey, RsaPublicKey};
+use pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+use pkcs8::der::{Document, SecretDocument};
+use pkcs8::{DecodePrivateKey, DecodePublicKey, EncryptedPrivateKeyInfo, pkcs5};
 use zeroize::Zeroizing;
 
+use super::encoding::{RsaPrivateParts, RsaPublicParts};
 use super::{MAX_RSA_BITS, MIN_RSA_BITS};
 
 /// An RSA private key and where it came from. `Debug` shows only its size
 /// and origin.
 pub struct PrivateKey {
-    key: RsaPrivateKey,
+    key: RsaPrivateParts,
     origin: String,
 }
 
@@ -35,7 +29,7 @@ impl PrivateKey {
     /// The modulus size in bits.
     #[must_use]
     pub fn bits(&self) -> usize {
-        self.key.n().bits()
+        self.key.public().bits()
     }
 
     /// Where the key was read from (a path, or a description for in-memory keys).
@@ -48,19 +42,19 @@ impl PrivateKey {
     #[must_use]
     pub fn public_key(&self) -> PublicKey {
         PublicKey {
-            key: self.key.to_public_key(),
+            key: self.key.public().clone(),
             origin: format!("the public half of {}", self.origin),
         }
     }
 
     /// PKCS#1 DER, the form the signer wants. Wiped from memory on drop.
-    pub(crate) fn to_pkcs1_der(&self) -> Result<SecretDocument, rsa::pkcs1::Error> {
-        self.key.to_pkcs1_der()
+    pub(crate) fn pkcs1_der(&self) -> &SecretDocument {
+        self.key.pkcs1_der()
     }
 
     /// PKCS#8 DER: one canonical encoding of the key, whatever form it was
     /// read from, to derive other secrets from. Wiped from memory on drop.
-    pub(crate) fn to_pkcs8_der(&self) -> Result<SecretDocument, rsa::pkcs8::Error> {
+    pub(crate) fn to_pkcs8_der(&self) -> Result<SecretDocument, pkcs8::Error> {
         self.key.to_pkcs8_der()
     }
 }
@@ -77,7 +71,7 @@ impl fmt::Debug for PrivateKey {
 /// An RSA public key and where it came from.
 #[derive(Clone)]
 pub struct PublicKey {
-    key: RsaPublicKey,
+    key: RsaPublicParts,
     origin: String,
 }
 
@@ -85,7 +79,7 @@ impl PublicKey {
     /// The modulus size in bits.
     #[must_use]
     pub fn bits(&self) -> usize {
-        self.key.n().bits()
+        self.key.bits()
     }
 
     /// Where the key was read from.
@@ -94,20 +88,26 @@ impl PublicKey {
         &self.origin
     }
 
-    /// The key itself, e.g. for publishing its modulus and exponent.
+    /// The modulus `n`, big-endian without leading zeros (as in a JWK).
     #[must_use]
-    pub fn as_rsa(&self) -> &RsaPublicKey {
-        &self.key
+    pub fn modulus(&self) -> &[u8] {
+        self.key.modulus()
+    }
+
+    /// The public exponent `e`, big-endian without leading zeros.
+    #[must_use]
+    pub fn exponent(&self) -> &[u8] {
+        self.key.exponent()
     }
 
     /// PKCS#1 DER, the form the verifier wants.
-    pub(crate) fn to_pkcs1_der(&self) -> Result<Document, rsa::pkcs1::Error> {
+    pub(crate) fn to_pkcs1_der(&self) -> Result<Document, pkcs1::Error> {
         self.key.to_pkcs1_der()
     }
 
     /// SPKI PEM (`-----BEGIN PUBLIC KEY-----`), LF line endings.
-    pub(crate) fn to_spki_pem(&self) -> Result<String, rsa::pkcs8::spki::Error> {
-        self.key.to_public_key_pem(LineEnding::LF)
+    pub(crate) fn to_spki_pem(&self) -> Result<String, pkcs8::spki::Error> {
+        self.key.to_spki_pem()
     }
 }
 
@@ -201,7 +201,7 @@ pub fn parse_private_key_pem(
     let key = match pem_label(text) {
         Some("PRIVATE KEY") => {
             refuse_password(password, origin)?;
-            RsaPrivateKey::from_pkcs8_pem(text).map_err(|err| malformed(err.to_string()))?
+            RsaPrivateParts::from_pkcs8_pem(text).map_err(|err| malformed(err.to_string()))?
         }
         Some("ENCRYPTED PRIVATE KEY") => {
             let password = password.ok_or_else(|| KeyLoadError::PasswordRequired {
@@ -216,13 +216,12 @@ pub fn parse_private_key_pem(
                 });
             }
             refuse_password(password, origin)?;
-            RsaPrivateKey::from_pkcs1_pem(text).map_err(|err| malformed(err.to_string()))?
+            RsaPrivateParts::from_pkcs1_pem(text).map_err(|err| malformed(err.to_string()))?
         }
         Some(other) => return Err(malformed(format!("found a \"{other}\" PEM block"))),
         None => return Err(malformed("no PEM block found".to_owned())),
     };
-    let bits = key.n().bits();
-    check_size(bits, origin)?;
+    check_size(key.public().bits(), origin)?;
     Ok(PrivateKey {
         key,
         origin: origin.to_owned(),
@@ -255,15 +254,15 @@ pub fn parse_public_key_pem(pem: &[u8], origin: &str) -> Result<PublicKey, KeyLo
     let text = std::str::from_utf8(pem).map_err(|_| malformed("not PEM text".to_owned()))?;
     let key = match pem_label(text) {
         Some("PUBLIC KEY") => {
-            RsaPublicKey::from_public_key_pem(text).map_err(|err| malformed(err.to_string()))?
+            RsaPublicParts::from_public_key_pem(text).map_err(|err| malformed(err.to_string()))?
         }
         Some("RSA PUBLIC KEY") => {
-            RsaPublicKey::from_pkcs1_pem(text).map_err(|err| malformed(err.to_string()))?
+            RsaPublicParts::from_pkcs1_pem(text).map_err(|err| malformed(err.to_string()))?
         }
         Some(other) => return Err(malformed(format!("found a \"{other}\" PEM block"))),
         None => return Err(malformed("no PEM block found".to_owned())),
     };
-    check_size(key.n().bits(), origin)?;
+    check_size(key.bits(), origin)?;
     Ok(PublicKey {
         key,
         origin: origin.to_owned(),
@@ -276,7 +275,7 @@ pub fn parse_public_key_pem(pem: &[u8], origin: &str) -> Result<PublicKey, KeyLo
 /// # Errors
 /// [`KeyLoadError::Mismatch`] naming both origins.
 pub fn ensure_pair_matches(private: &PrivateKey, public: &PublicKey) -> Result<(), KeyLoadError> {
-    if private.key.as_ref() == &public.key {
+    if private.key.public() == &public.key {
         Ok(())
     } else {
         Err(KeyLoadError::Mismatch {
@@ -311,7 +310,11 @@ fn refuse_password(password: Option<&str>, origin: &str) -> Result<(), KeyLoadEr
     }
 }
 
-fn decrypt_pkcs8(text: &str, password: &str, origin: &str) -> Result<RsaPrivateKey, KeyLoadError> {
+fn decrypt_pkcs8(
+    text: &str,
+    password: &str,
+    origin: &str,
+) -> Result<RsaPrivateParts, KeyLoadError> {
     let malformed = |reason: String| KeyLoadError::Malformed {
         origin: origin.to_owned(),
         expected: PRIVATE_KEY_KINDS,
@@ -326,7 +329,7 @@ fn decrypt_pkcs8(text: &str, password: &str, origin: &str) -> Result<RsaPrivateK
     let decrypted = encrypted.decrypt(password).map_err(|err| match err {
         // pkcs5 0.7 reports a bad padding (the usual sign of a wrong
         // password) as `EncryptFailed`, so both mean "cannot decrypt".
-        rsa::pkcs8::Error::EncryptedPrivateKey(
+        pkcs8::Error::EncryptedPrivateKey(
             pkcs5::Error::DecryptFailed | pkcs5::Error::EncryptFailed,
         ) => decrypt_failed(),
         // Unsupported scheme (PBES1, DES without the feature, ...): say so.
@@ -334,7 +337,7 @@ fn decrypt_pkcs8(text: &str, password: &str, origin: &str) -> Result<RsaPrivateK
     })?;
     // A wrong password occasionally yields valid padding; the DER inside is
     // then garbage, which is still a wrong password as far as anyone can tell.
-    RsaPrivateKey::from_pkcs8_der(decrypted.as_bytes()).map_err(|_| decrypt_failed())
+    RsaPrivateParts::from_pkcs8_der(decrypted.as_bytes()).map_err(|_| decrypt_failed())
 }
 
 fn check_size(bits: usize, origin: &str) -> Result<(), KeyLoadError> {
