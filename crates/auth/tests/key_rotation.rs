@@ -17,15 +17,13 @@ use auth::{JwtSettings, JwtTokenService, KeygenError, rotate_keypair, thumbprint
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
+use common::key_encodings::{pkcs1_public_pem, public_components, spki_pem};
 use common::{
     access_claims, assert_invalid_with, expected_access, header_with, keys, kid, kid_of,
     other_keys, our_header, part, service, sign_rs256_with, valid_claims,
 };
 use domain::ports::TokenService;
-use rsa::pkcs1::EncodeRsaPublicKey;
-use rsa::pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding};
-use rsa::traits::PublicKeyParts;
-use rsa::{BigUint, RsaPublicKey};
+use pkcs8::der::pem::LineEnding;
 use serde_json::{Value, json};
 
 /// The active pair plus `other_keys()` as a retired key.
@@ -50,15 +48,10 @@ fn service_from_dir(dir: &Path) -> JwtTokenService {
     .unwrap()
 }
 
-fn rsa_from_jwk(jwk: &Value) -> RsaPublicKey {
-    let component = |name: &str| {
-        BigUint::from_bytes_be(&URL_SAFE_NO_PAD.decode(jwk[name].as_str().unwrap()).unwrap())
-    };
-    RsaPublicKey::new(component("n"), component("e")).unwrap()
-}
-
-fn rsa_from_pem(pem: &str) -> RsaPublicKey {
-    RsaPublicKey::from_public_key_pem(pem).unwrap()
+/// `(n, e)` of a JWK, as [`public_components`] gives them for a PEM.
+fn components_of_jwk(jwk: &Value) -> (Vec<u8>, Vec<u8>) {
+    let component = |name: &str| URL_SAFE_NO_PAD.decode(jwk[name].as_str().unwrap()).unwrap();
+    (component("n"), component("e"))
 }
 
 #[cfg(unix)]
@@ -73,8 +66,8 @@ fn mode(path: &Path) -> u32 {
 fn thumbprint_matches_the_rfc_7638_example() {
     // RFC 7638 section 3.1.
     let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
-    let key = rsa_from_jwk(&json!({ "n": n, "e": "AQAB" }));
-    let pem = key.to_public_key_pem(LineEnding::LF).unwrap();
+    let (n, e) = components_of_jwk(&json!({ "n": n, "e": "AQAB" }));
+    let pem = spki_pem(&n, &e);
     let public = parse_public_key_pem(pem.as_bytes(), "RFC 7638 example").unwrap();
     assert_eq!(
         thumbprint(&public),
@@ -85,9 +78,7 @@ fn thumbprint_matches_the_rfc_7638_example() {
 #[test]
 fn thumbprint_names_the_key_not_its_encoding() {
     let spki = parse_public_key_pem(keys().public_key_pem().as_bytes(), "spki").unwrap();
-    let pkcs1_pem = rsa_from_pem(keys().public_key_pem())
-        .to_pkcs1_pem(LineEnding::CRLF)
-        .unwrap();
+    let pkcs1_pem = pkcs1_public_pem(keys().public_key_pem(), LineEnding::CRLF);
     let pkcs1 = parse_public_key_pem(pkcs1_pem.as_bytes(), "pkcs1").unwrap();
     assert_eq!(thumbprint(&spki), thumbprint(&pkcs1));
     assert_eq!(thumbprint(&spki).len(), 43);
@@ -266,10 +257,9 @@ fn after_rotation_the_service_signs_with_a_new_kid_and_verifies_old_tokens() {
         dir.join("retired").join(format!("{old_kid}.pem"))
     );
     let retired = load_public_key_pem(&retired_file).unwrap();
-    let old = rsa_from_pem(&old_public);
     assert_eq!(
-        (retired.modulus(), retired.exponent()),
-        (&*old.n().to_bytes_be(), &*old.e().to_bytes_be())
+        (retired.modulus().to_vec(), retired.exponent().to_vec()),
+        public_components(&old_public)
     );
 
     let after = service_from_dir(&dir);
@@ -394,7 +384,10 @@ fn jwks_lists_the_active_then_the_retired_key_with_public_members_only() {
         assert_eq!(jwk["use"], json!("sig"));
         assert_eq!(jwk["alg"], json!("RS256"));
         assert_eq!(jwk["kid"], json!(kid_of(pair)));
-        assert_eq!(rsa_from_jwk(jwk), rsa_from_pem(pair.public_key_pem()));
+        assert_eq!(
+            components_of_jwk(jwk),
+            public_components(pair.public_key_pem())
+        );
         // The kid is the thumbprint of exactly the published n and e.
         let n = jwk["n"].as_str().unwrap();
         let e = jwk["e"].as_str().unwrap();

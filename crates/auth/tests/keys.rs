@@ -13,22 +13,25 @@ use auth::keys::{
     parse_public_key_pem,
 };
 use auth::{JwtSettings, JwtTokenService, KeygenError, generate_keypair, write_keypair};
+use common::key_encodings::{
+    bits, pem_der, pkcs1_private_pem, pkcs1_public_pem, private_components, public_components,
+    public_half_pem, spki_pem,
+};
 use common::{access_claims, keys, other_keys, private_key_fragments};
 use domain::ports::{TokenService, VerifiedAccess};
 use domain::{SessionId, UserId};
-use rsa::RsaPrivateKey;
-use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
-use rsa::pkcs8::der::pem::LineEnding;
-use rsa::pkcs8::pkcs5::pbes2;
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, PrivateKeyInfo};
+use pkcs8::PrivateKeyInfo;
+use pkcs8::der::pem::LineEnding;
+use pkcs8::der::{Decode, Document};
+use pkcs8::pkcs5::pbes2;
 
 const PASSWORD: &str = "correct horse battery staple";
 
 /// Our test private key, encrypted the way `openssl pkcs8 -topk8 -v2
 /// aes-256-cbc` does it: PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC.
 fn encrypted_private_key_pem(password: &str) -> String {
-    let (_, der) = rsa::pkcs8::der::SecretDocument::from_pem(keys().private_key_pem()).unwrap();
-    let info = PrivateKeyInfo::try_from(der.as_bytes()).unwrap();
+    let der = pem_der(keys().private_key_pem());
+    let info = PrivateKeyInfo::try_from(der.as_slice()).unwrap();
     let salt = rand::random::<[u8; 16]>();
     let iv = rand::random::<[u8; 16]>();
     let params = pbes2::Parameters::pbkdf2_sha256_aes256cbc(2048, &salt, &iv).unwrap();
@@ -69,10 +72,9 @@ fn generated_pair_is_pkcs8_and_spki_pem() {
         pair.public_key_pem()
             .starts_with("-----BEGIN PUBLIC KEY-----\n")
     );
-    let private = RsaPrivateKey::from_pkcs8_pem(pair.private_key_pem()).unwrap();
-    let public = rsa::RsaPublicKey::from_public_key_pem(pair.public_key_pem()).unwrap();
-    assert_eq!(private.to_public_key(), public);
-    assert_eq!(rsa::traits::PublicKeyParts::n(&public).bits(), 2048);
+    let (n, e) = private_components(pair.private_key_pem());
+    assert_eq!(public_components(pair.public_key_pem()), (n.clone(), e));
+    assert_eq!(bits(&n), 2048);
 }
 
 #[test]
@@ -94,6 +96,19 @@ fn generation_refuses_sizes_outside_2048_to_4096_bits() {
         let err = generate_keypair(bits).unwrap_err();
         assert!(err.to_string().contains("bits"), "{err}");
     }
+}
+
+#[test]
+fn generation_refuses_sizes_aws_lc_does_not_make_before_touching_the_disk() {
+    let err = generate_keypair(3000).unwrap_err();
+    assert!(err.to_string().contains("2048, 3072 or 4096"), "{err}");
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("keys");
+    match write_keypair(&dir, 3000, false) {
+        Err(KeygenError::Generate(_)) => {}
+        other => panic!("expected Generate, got {other:?}"),
+    }
+    assert!(!dir.exists());
 }
 
 #[test]
@@ -296,12 +311,8 @@ fn plain_private_key_given_a_password_is_refused() {
 
 #[test]
 fn pkcs1_keys_are_accepted() {
-    let private = RsaPrivateKey::from_pkcs8_pem(keys().private_key_pem()).unwrap();
-    let private_pkcs1 = private.to_pkcs1_pem(LineEnding::LF).unwrap();
-    let public_pkcs1 = private
-        .to_public_key()
-        .to_pkcs1_pem(LineEnding::LF)
-        .unwrap();
+    let private_pkcs1 = pkcs1_private_pem(keys().private_key_pem());
+    let public_pkcs1 = pkcs1_public_pem(keys().public_key_pem(), LineEnding::LF);
     assert!(private_pkcs1.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
     assert!(public_pkcs1.starts_with("-----BEGIN RSA PUBLIC KEY-----"));
 
@@ -311,6 +322,26 @@ fn pkcs1_keys_are_accepted() {
         JwtTokenService::from_keys(&loaded_private, &loaded_public, &[], JwtSettings::default())
             .unwrap();
     service_signs_and_verifies(&service);
+}
+
+#[test]
+fn private_key_whose_numbers_do_not_fit_together_is_refused() {
+    // A wrong CRT exponent (d mod p-1) would make every signature faulty,
+    // and a faulty RSA-CRT signature gives the key away.
+    let der = pem_der(&pkcs1_private_pem(keys().private_key_pem()));
+    let key = pkcs1::RsaPrivateKey::from_der(&der).unwrap();
+    let mut exponent1 = key.exponent1.as_bytes().to_vec();
+    *exponent1.last_mut().unwrap() ^= 2;
+    let tampered = pkcs1::RsaPrivateKey {
+        exponent1: pkcs1::UintRef::new(&exponent1).unwrap(),
+        ..key
+    };
+    let pem = Document::encode_msg(&tampered)
+        .unwrap()
+        .to_pem("RSA PRIVATE KEY", LineEnding::LF)
+        .unwrap();
+    let err = parse_private_key_pem(pem.as_bytes(), None, "tampered").unwrap_err();
+    assert!(matches!(err, KeyLoadError::Malformed { .. }), "{err:?}");
 }
 
 #[test]
@@ -385,11 +416,10 @@ fn load_errors_name_the_file() {
 
 #[test]
 fn keys_smaller_than_2048_bits_are_refused_on_load() {
-    let weak = RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).unwrap();
-    let private_pem = rsa::pkcs8::EncodePrivateKey::to_pkcs8_pem(&weak, LineEnding::LF).unwrap();
-    let public_pem =
-        rsa::pkcs8::EncodePublicKey::to_public_key_pem(&weak.to_public_key(), LineEnding::LF)
-            .unwrap();
+    // A fixed key: aws-lc generates no key below 2048 bits.
+    let private_pem = include_str!("fixtures/weak_1024_bit_private_key.pem");
+    let public_pem = public_half_pem(private_pem);
+    assert_eq!(bits(&public_components(&public_pem).0), 1024);
     let err = parse_private_key_pem(private_pem.as_bytes(), None, "weak").unwrap_err();
     assert!(
         matches!(err, KeyLoadError::UnsupportedSize { bits: 1024, .. }),
@@ -398,6 +428,17 @@ fn keys_smaller_than_2048_bits_are_refused_on_load() {
     let err = parse_public_key_pem(public_pem.as_bytes(), "weak").unwrap_err();
     assert!(
         matches!(err, KeyLoadError::UnsupportedSize { bits: 1024, .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn public_keys_larger_than_4096_bits_are_refused_on_load() {
+    // Only the size is looked at: any odd 8192-bit number will do.
+    let public_pem = spki_pem(&[0xff; 1024], &[1, 0, 1]);
+    let err = parse_public_key_pem(public_pem.as_bytes(), "huge").unwrap_err();
+    assert!(
+        matches!(err, KeyLoadError::UnsupportedSize { bits: 8192, .. }),
         "{err:?}"
     );
 }

@@ -12,12 +12,10 @@ use auth::keys::parse_private_key_pem;
 use auth::{HmacRefreshTokens, JwtSettings, JwtTokenService};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::key_encodings::pkcs1_private_pem;
 use common::{keys, other_keys, private_key_fragments, service};
 use domain::RefreshToken;
 use domain::ports::RefreshTokens;
-use rsa::RsaPrivateKey;
-use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::pkcs8::{DecodePrivateKey, LineEnding};
 
 fn is_url_safe(text: &str) -> bool {
     text.bytes()
@@ -124,10 +122,7 @@ fn services_sharing_the_private_key_derive_the_same_successor_and_token_id() {
     let second = service().refresh_tokens();
     // The same key read from its PKCS#1 form: the derivation uses one
     // canonical encoding, whatever the file held.
-    let pkcs1_pem = RsaPrivateKey::from_pkcs8_pem(keys().private_key_pem())
-        .unwrap()
-        .to_pkcs1_pem(LineEnding::LF)
-        .unwrap();
+    let pkcs1_pem = pkcs1_private_pem(keys().private_key_pem());
     let third = HmacRefreshTokens::from_private_key(
         &parse_private_key_pem(pkcs1_pem.as_bytes(), None, "pkcs1").unwrap(),
     )

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use auth::JwtSettings;
 use chrono::Utc;
+use common::key_encodings::{pem_der, pkcs1_public_der, pkcs1_public_pem, public_components};
 use common::{
     AUDIENCE, ISSUER, access_claims, assert_invalid, assert_invalid_with, b64, b64_json,
     claims_with, expected_access, forge, header_with, keys, kid, kid_of, now, other_keys,
@@ -24,10 +25,7 @@ use common::{
 use domain::RefreshToken;
 use domain::ports::{RefreshTokens, TokenService};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use rsa::RsaPublicKey;
-use rsa::pkcs1::EncodeRsaPublicKey;
-use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
-use rsa::traits::PublicKeyParts;
+use pkcs8::der::pem::LineEnding;
 use serde_json::{Value, json};
 
 fn issued_token() -> String {
@@ -45,13 +43,13 @@ fn signature_of(token: &str) -> String {
 
 /// The attacker's public key as a JWK.
 fn attacker_jwk() -> Value {
-    let public = RsaPublicKey::from_public_key_pem(other_keys().public_key_pem()).unwrap();
+    let (n, e) = public_components(other_keys().public_key_pem());
     json!({
         "kty": "RSA",
         "kid": kid_of(other_keys()),
         "use": "sig",
-        "n": b64(&public.n().to_bytes_be()),
-        "e": b64(&public.e().to_bytes_be()),
+        "n": b64(&n),
+        "e": b64(&e),
     })
 }
 
@@ -114,14 +112,9 @@ fn tampered_payload_or_signature_is_invalid() {
 fn hs256_signed_with_the_public_key_pem_or_der_is_invalid() {
     let pem = keys().public_key_pem();
     assert!(pem.ends_with('\n'));
-    let public = RsaPublicKey::from_public_key_pem(pem).unwrap();
-    let spki_der = public.to_public_key_der().unwrap().as_bytes().to_vec();
-    let pkcs1_der = public.to_pkcs1_der().unwrap().as_bytes().to_vec();
-    let pkcs1_pem = public
-        .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
-        .unwrap()
-        .as_bytes()
-        .to_vec();
+    let spki_der = pem_der(pem);
+    let pkcs1_der = pkcs1_public_der(pem);
+    let pkcs1_pem = pkcs1_public_pem(pem, LineEnding::LF).into_bytes();
     let secrets: [&[u8]; 5] = [
         pem.as_bytes(),
         pem.trim_end().as_bytes(),

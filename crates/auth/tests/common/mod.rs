@@ -5,23 +5,23 @@
 // cannot be built is a failed test.
 #![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
+pub mod key_encodings;
+
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use auth::keys::parse_public_key_pem;
 use auth::{JwtSettings, JwtTokenService, KeyPairPem, generate_keypair, thumbprint};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use domain::ports::{AccessClaims, TokenError, TokenService, VerifiedAccess};
 use domain::{SessionId, UserId};
 use hmac::{Hmac, Mac};
-use rsa::RsaPrivateKey;
-use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::sha2::Sha256;
-use rsa::signature::{SignatureEncoding, Signer};
 use serde_json::{Value, json};
+use sha2::Sha256;
 
 pub const ISSUER: &str = "todo-api";
 pub const AUDIENCE: &str = "todo-api";
@@ -157,9 +157,16 @@ pub fn signing_input(header: &Value, claims: &Value) -> String {
 /// `input.signature` with a genuine RS256 signature by `private_pem` over
 /// `input`, whatever it holds.
 pub fn sign_input_with(private_pem: &str, input: &str) -> String {
-    let key = RsaPrivateKey::from_pkcs8_pem(private_pem).unwrap();
-    let signature = SigningKey::<Sha256>::new(key).sign(input.as_bytes());
-    format!("{input}.{}", b64(&signature.to_bytes()))
+    let key = RsaKeyPair::from_pkcs8(&key_encodings::pem_der(private_pem)).unwrap();
+    let mut signature = vec![0; key.public_modulus_len()];
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        input.as_bytes(),
+        &mut signature,
+    )
+    .unwrap();
+    format!("{input}.{}", b64(&signature))
 }
 
 /// A genuine RS256 signature by `private_pem` over any header and claims.
