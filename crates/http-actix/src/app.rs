@@ -58,6 +58,17 @@ impl Application {
     /// # Errors
     /// Any start-up failure, with context saying which step failed.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        // Keys first: a missing key is the operator's first problem to hear
+        // of, before anything about the database.
+        ensure_keys(settings)?;
+        let tokens = load_tokens(settings)?;
+        if settings.environment == Environment::Production && settings.uses_sqlite() {
+            tracing::warn!(
+                database_url = %settings.database_url,
+                "ENVIRONMENT=production on the embedded SQLite file: one instance only, no \
+                 shared sessions or throttling; set DATABASE_URL to a PostgreSQL database"
+            );
+        }
         let db = connect(settings).await?;
         if settings.auto_migrate {
             // Under the migration lock: instances starting at once on one
@@ -85,8 +96,6 @@ impl Application {
                 );
             }
         }
-        ensure_keys(settings)?;
-        let tokens = load_tokens(settings)?;
         let hasher = BcryptHasher::with_nice(settings.bcrypt_cost, settings.bcrypt_nice)
             .context("setting up bcrypt")?;
         let pools = if settings.uses_sqlite() {
@@ -304,6 +313,21 @@ fn database_settings(settings: &Settings) -> DatabaseSettings {
 /// # Errors
 /// When a key cannot be read or parsed, or the token settings are refused.
 pub fn load_tokens(settings: &Settings) -> anyhow::Result<JwtTokenService> {
+    for (path, name) in [
+        (&settings.jwt_private_key_path, "JWT_PRIVATE_KEY_PATH"),
+        (&settings.jwt_public_key_path, "JWT_PUBLIC_KEY_PATH"),
+    ] {
+        if !path.exists() {
+            let shown = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            let dir = shown.parent().unwrap_or(std::path::Path::new("."));
+            anyhow::bail!(
+                "the JWT key file {} ({name}) does not exist: create a key pair with \
+                 `api keygen --dir {}`, or point {name} at the existing file",
+                shown.display(),
+                dir.display()
+            );
+        }
+    }
     // A missing directory of retired keys (before any rotation) holds none.
     JwtTokenService::from_files(
         &settings.jwt_private_key_path,
@@ -464,7 +488,8 @@ fn ensure_keys(settings: &Settings) -> anyhow::Result<()> {
             public.display()
         );
     }
-    tracing::warn!(dir = %dir.display(), "no JWT keys found: generating a development key pair (never do this in production)");
+    let dir_shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    tracing::warn!(dir = %dir_shown.display(), "no JWT keys found: generating a development key pair (never do this in production)");
     auth::keys::write_keypair(dir, 2048, false).context("generating development JWT keys")?;
     Ok(())
 }
