@@ -432,11 +432,14 @@ impl AuthService {
             issued_at,
             token_id: self.ports.refresh_tokens.token_id(&refresh_token),
         })?;
-        let remaining = (session.expires_at - now).num_seconds().max(0);
+        // Whole seconds, rounded up: a session opened a moment ago for 30
+        // days has 2,592,000 s left, not 2,591,999.
+        let remaining_ms = (session.expires_at - now).num_milliseconds();
+        let remaining = u64::try_from(remaining_ms).unwrap_or(0).div_ceil(1000);
         Ok(TokenPair {
             access,
             refresh_token,
-            refresh_expires_in: u64::try_from(remaining).unwrap_or(0),
+            refresh_expires_in: remaining,
             session: session.id,
         })
     }

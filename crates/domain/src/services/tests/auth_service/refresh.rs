@@ -176,9 +176,12 @@ async fn refresh_of_the_current_token_rotates_to_its_successor_and_issues_the_pa
     let now = rotated_at.lock().unwrap().unwrap();
     assert_eq!(pair.refresh_token.expose(), SUCCESSOR);
     assert_eq!(pair.session, SessionId(42));
+    // The session's remaining lifetime in whole seconds, a started second
+    // counting as one.
+    let remaining_ms = (expires_at - now).num_milliseconds();
     assert_eq!(
         i64::try_from(pair.refresh_expires_in).unwrap(),
-        (expires_at - now).num_seconds()
+        (remaining_ms + 999) / 1000
     );
 }
 
