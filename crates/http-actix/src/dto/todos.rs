@@ -193,6 +193,7 @@ impl From<Todo> for TodoResponse {
 pub struct TodoListResponse {
     pub todos: Vec<TodoResponse>,
     /// Matching todos in all pages.
+    #[schema(examples(1))]
     pub total: u64,
     #[schema(minimum = 1, examples(1))]
     pub page: u64,

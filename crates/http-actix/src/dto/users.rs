@@ -170,6 +170,7 @@ impl From<User> for UserResponse {
 pub struct UserListResponse {
     pub users: Vec<UserResponse>,
     /// Users in all pages.
+    #[schema(examples(1))]
     pub total: u64,
     #[schema(minimum = 1, examples(1))]
     pub page: u64,

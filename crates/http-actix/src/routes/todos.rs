@@ -81,7 +81,10 @@ pub async fn create(
         (status = 200, description = "One page of the caller's todos", body = TodoListResponse),
         (status = 401, description = "No valid bearer token", body = ErrorEnvelope,
             headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
-        (status = 422, description = "A query parameter is out of range or malformed", body = ValidationErrorEnvelope),
+        (status = 422, description = "A query parameter is out of range or malformed", body = ValidationErrorEnvelope,
+            example = json!({"error": {"status_code": 422, "message": "Validation error", "type": "client_error",
+                "details": {"validation_errors": [{"field": "page_size", "message": "must be between 1 and 100", "type": "value_error"}]}},
+                "request_id": "5b0c8c5e-4d8e-4b55-9a47-3f0f1b8a6f4e"})),
         (status = 503, description = "The database is unavailable", body = ErrorEnvelope),
     )
 )]
@@ -118,7 +121,10 @@ pub async fn list(
             headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "Another user's todo", body = ErrorEnvelope),
         (status = 404, description = "No such todo", body = ErrorEnvelope),
-        (status = 422, description = "The id is not an integer", body = ValidationErrorEnvelope),
+        (status = 422, description = "The id is not an integer in canonical decimal form", body = ValidationErrorEnvelope,
+            example = json!({"error": {"status_code": 422, "message": "Validation error", "type": "client_error",
+                "details": {"validation_errors": [{"field": "id", "message": "must be an integer in canonical decimal form (no sign, no leading zeros)", "type": "int_parsing"}]}},
+                "request_id": "5b0c8c5e-4d8e-4b55-9a47-3f0f1b8a6f4e"})),
         (status = 503, description = "The database is unavailable", body = ErrorEnvelope),
     )
 )]
@@ -186,7 +192,10 @@ pub async fn update(
             headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "Another user's todo", body = ErrorEnvelope),
         (status = 404, description = "No such todo", body = ErrorEnvelope),
-        (status = 422, description = "The id is not an integer", body = ValidationErrorEnvelope),
+        (status = 422, description = "The id is not an integer in canonical decimal form", body = ValidationErrorEnvelope,
+            example = json!({"error": {"status_code": 422, "message": "Validation error", "type": "client_error",
+                "details": {"validation_errors": [{"field": "id", "message": "must be an integer in canonical decimal form (no sign, no leading zeros)", "type": "int_parsing"}]}},
+                "request_id": "5b0c8c5e-4d8e-4b55-9a47-3f0f1b8a6f4e"})),
         (status = 503, description = "The database is unavailable", body = ErrorEnvelope),
     )
 )]

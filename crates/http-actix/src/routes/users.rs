@@ -81,7 +81,10 @@ pub async fn create(
         (status = 401, description = "No valid bearer token", body = ErrorEnvelope,
             headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "The caller is not an admin", body = ErrorEnvelope),
-        (status = 422, description = "`page` or `page_size` out of range or not a number", body = ValidationErrorEnvelope),
+        (status = 422, description = "`page` or `page_size` out of range or not a number", body = ValidationErrorEnvelope,
+            example = json!({"error": {"status_code": 422, "message": "Validation error", "type": "client_error",
+                "details": {"validation_errors": [{"field": "page_size", "message": "must be between 1 and 100", "type": "value_error"}]}},
+                "request_id": "5b0c8c5e-4d8e-4b55-9a47-3f0f1b8a6f4e"})),
         (status = 503, description = "The database is unavailable", body = ErrorEnvelope),
     )
 )]
@@ -116,7 +119,10 @@ pub async fn list(
             headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "Neither the caller nor an admin", body = ErrorEnvelope),
         (status = 404, description = "No such user (admins only; ids that name no row too)", body = ErrorEnvelope),
-        (status = 422, description = "The id is not an integer", body = ValidationErrorEnvelope),
+        (status = 422, description = "The id is not an integer in canonical decimal form", body = ValidationErrorEnvelope,
+            example = json!({"error": {"status_code": 422, "message": "Validation error", "type": "client_error",
+                "details": {"validation_errors": [{"field": "id", "message": "must be an integer in canonical decimal form (no sign, no leading zeros)", "type": "int_parsing"}]}},
+                "request_id": "5b0c8c5e-4d8e-4b55-9a47-3f0f1b8a6f4e"})),
         (status = 503, description = "The database is unavailable", body = ErrorEnvelope),
     )
 )]
@@ -187,7 +193,10 @@ pub async fn update(
             headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "Neither the caller nor an admin", body = ErrorEnvelope),
         (status = 404, description = "No such user", body = ErrorEnvelope),
-        (status = 422, description = "The id is not an integer", body = ValidationErrorEnvelope),
+        (status = 422, description = "The id is not an integer in canonical decimal form", body = ValidationErrorEnvelope,
+            example = json!({"error": {"status_code": 422, "message": "Validation error", "type": "client_error",
+                "details": {"validation_errors": [{"field": "id", "message": "must be an integer in canonical decimal form (no sign, no leading zeros)", "type": "int_parsing"}]}},
+                "request_id": "5b0c8c5e-4d8e-4b55-9a47-3f0f1b8a6f4e"})),
         (status = 503, description = "The database is unavailable", body = ErrorEnvelope),
     )
 )]
