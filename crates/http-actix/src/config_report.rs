@@ -2,7 +2,7 @@
 //! units the variables take, with secrets redacted (the JWT key password,
 //! the password inside `DATABASE_URL`). The output is a valid `.env` file.
 
-use crate::config::Settings;
+use crate::config::{Environment, Settings};
 
 /// What a secret prints as.
 pub const REDACTED: &str = "***";
@@ -167,6 +167,59 @@ pub fn render(settings: &Settings) -> String {
         .iter()
         .map(|(name, value)| format!("{name}={}\n", quoted(value)))
         .collect()
+}
+
+/// What `check-config` finds wrong with the files the settings name: the
+/// JWT key files must be readable (in development a missing pair is only
+/// noted: the server generates one at start), and the retired keys'
+/// directory, when it exists, must be a directory.
+#[must_use]
+pub fn check_files(settings: &Settings) -> FileCheck {
+    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    let keys = [
+        ("JWT_PRIVATE_KEY_PATH", &settings.jwt_private_key_path),
+        ("JWT_PUBLIC_KEY_PATH", &settings.jwt_public_key_path),
+    ];
+    let both_missing = keys.iter().all(|(_, path)| !path.exists());
+    for (name, path) in keys {
+        let shown = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        if !path.exists() {
+            if both_missing && settings.environment != Environment::Production {
+                notes.push(format!(
+                    "{name}: {} does not exist yet; the server generates a development key \
+                     pair at start",
+                    shown.display()
+                ));
+            } else {
+                let dir = shown.parent().unwrap_or(std::path::Path::new("."));
+                problems.push(format!(
+                    "{name}: {} does not exist; create a key pair with `api keygen --dir {}`",
+                    shown.display(),
+                    dir.display()
+                ));
+            }
+        } else if let Err(error) = std::fs::read(path) {
+            problems.push(format!("{name}: cannot read {}: {error}", shown.display()));
+        }
+    }
+    let retired = &settings.jwt_verify_keys_dir;
+    if retired.exists() && !retired.is_dir() {
+        problems.push(format!(
+            "JWT_VERIFY_KEYS_DIR: {} is not a directory",
+            retired.display()
+        ));
+    }
+    FileCheck { problems, notes }
+}
+
+/// The outcome of [`check_files`], one line per finding.
+#[derive(Debug, Default)]
+pub struct FileCheck {
+    /// What stops the server from starting.
+    pub problems: Vec<String>,
+    /// What is fine but worth knowing (keys that will be generated).
+    pub notes: Vec<String>,
 }
 
 /// The URL with the password of its user-info (`user:password@`) and any
@@ -377,5 +430,43 @@ mod tests {
     fn odd_values_are_quoted_and_escaped() {
         assert_eq!(quoted("info"), "info");
         assert_eq!(quoted("a \"b\" $c"), "\"a \\\"b\\\" \\$c\"");
+    }
+
+    fn with_keys(dir: &std::path::Path, environment: &str) -> Settings {
+        let private = dir.join("keys/private_key.pem");
+        let public = dir.join("keys/public_key.pem");
+        settings(&[
+            ("ENVIRONMENT", environment),
+            ("JWT_PRIVATE_KEY_PATH", private.to_str().unwrap()),
+            ("JWT_PUBLIC_KEY_PATH", public.to_str().unwrap()),
+        ])
+    }
+
+    #[test]
+    fn missing_keys_are_a_problem_in_production_and_a_note_in_development() {
+        let dir = tempfile::tempdir().unwrap();
+        let check = check_files(&with_keys(dir.path(), "production"));
+        assert_eq!(check.problems.len(), 2, "{check:?}");
+        assert!(check.problems[0].contains("api keygen --dir"), "{check:?}");
+        assert!(
+            check.problems[0].contains(&dir.path().display().to_string()),
+            "{check:?}"
+        );
+        let check = check_files(&with_keys(dir.path(), "development"));
+        assert!(check.problems.is_empty(), "{check:?}");
+        assert_eq!(check.notes.len(), 2, "{check:?}");
+    }
+
+    #[test]
+    fn one_key_of_the_pair_missing_or_unreadable_is_a_problem_anywhere() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("keys/private_key.pem")).unwrap();
+        let check = check_files(&with_keys(dir.path(), "development"));
+        assert_eq!(check.problems.len(), 2, "{check:?}");
+        assert!(
+            check.problems[0].starts_with("JWT_PRIVATE_KEY_PATH: cannot read"),
+            "{check:?}"
+        );
+        assert!(check.problems[1].contains("does not exist"), "{check:?}");
     }
 }
