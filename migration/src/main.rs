@@ -1,9 +1,21 @@
 //! The migration CLI: `cargo run -p migration -- up` (or `down`, `status`,
-//! `fresh`, ...), reading the database URL from `DATABASE_URL` or `-u`.
+//! `fresh --yes`, ...), reading the database URL from `-u` or `DATABASE_URL`
+//! (the environment or `.env`). The command line is in `cli.rs`.
 
-use sea_orm_migration::prelude::*;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod cli;
 
 #[tokio::main]
-async fn main() {
-    cli::run_cli(migration::Migrator).await;
+async fn main() -> ExitCode {
+    cli::load_dotenv();
+    match cli::run(cli::Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            failure.exit_code()
+        }
+    }
 }
