@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use auth::BcryptHasher;
+use auth::keys::KeygenError;
 use clap::{Parser, Subcommand};
 use domain::services::{CreateAdminError, Registration, UserService};
 use domain::{Email, FullName, Password, Username};
@@ -15,11 +16,18 @@ use crate::app::{Application, connect};
 use crate::config::Settings;
 use crate::telemetry;
 
+/// Where the settings come from, for `api --help` and `api serve --help`.
+const SETTINGS_HELP: &str = "Settings come from environment variables and from a .env file in \
+the current directory (or the nearest parent holding one); a variable set in the environment \
+wins over .env. .env.example lists every variable with its default; `api check-config` \
+validates them and prints the result.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "api",
     version,
-    about = "Async REST API with RS256 JWT auth: users and their todos"
+    about = "Async REST API with RS256 JWT auth: users and their todos",
+    after_help = SETTINGS_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -29,6 +37,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (the default).
+    #[command(after_help = SETTINGS_HELP)]
     Serve,
     /// Apply, revert or inspect database migrations.
     Migrate {
@@ -37,8 +46,12 @@ pub enum Command {
     },
     /// Write a new RSA key pair (PKCS#8 private key, SPKI public key).
     Keygen {
+        /// Where the key files go: private_key.pem and public_key.pem (the
+        /// service's JWT_PRIVATE_KEY_PATH and JWT_PUBLIC_KEY_PATH default to
+        /// keys/).
         #[arg(long, default_value = "keys")]
         dir: PathBuf,
+        /// Size of the RSA key, 2048 to 4096 bits.
         #[arg(long, default_value_t = 2048)]
         bits: usize,
         /// Overwrite existing key files.
@@ -110,7 +123,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let paths = if rotate {
                 auth::keys::rotate_keypair(&dir, bits).context("rotating the key pair")?
             } else {
-                auth::keys::write_keypair(&dir, bits, force)?
+                auth::keys::write_keypair(&dir, bits, force).map_err(keygen_error)?
             };
             println!(
                 "wrote {} and {}",
@@ -135,6 +148,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 fn print_openapi() -> anyhow::Result<()> {
     println!("{}", crate::openapi::to_json(true)?);
     Ok(())
+}
+
+/// An existing key pair names both ways past it.
+fn keygen_error(error: KeygenError) -> anyhow::Error {
+    match error {
+        KeygenError::AlreadyExists { path } => anyhow!(
+            "{} already exists; nothing was written. Pass --force to overwrite the key pair \
+             (tokens signed with the old key stop verifying), or --rotate to make a new active \
+             key and keep the old public key as a retired one (its tokens stay valid)",
+            path.display()
+        ),
+        other => other.into(),
+    }
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {

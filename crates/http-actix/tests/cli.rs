@@ -105,11 +105,14 @@ fn keygen_writes_a_pair_and_refuses_to_overwrite_without_force() {
 
     let again = run(api(dir.path()).args(["keygen", "--dir", "out"]));
     assert!(!again.status.success());
-    assert!(
-        text(&again.stderr).contains("private_key.pem"),
-        "{}",
-        text(&again.stderr)
-    );
+    // It names the file and both ways past it.
+    for needle in ["private_key.pem", "--force", "--rotate"] {
+        assert!(
+            text(&again.stderr).contains(needle),
+            "{needle} not in: {}",
+            text(&again.stderr)
+        );
+    }
     assert_eq!(
         std::fs::read(&private).unwrap(),
         original,
@@ -119,6 +122,35 @@ fn keygen_writes_a_pair_and_refuses_to_overwrite_without_force() {
     let forced = run(api(dir.path()).args(["keygen", "--dir", "out", "--force"]));
     assert!(forced.status.success(), "{}", text(&forced.stderr));
     assert_ne!(std::fs::read(&private).unwrap(), original);
+}
+
+#[test]
+fn keygen_help_says_what_dir_and_bits_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(api(dir.path()).args(["keygen", "--help"]));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let help = text(&output.stdout);
+    for needle in ["--dir <DIR>    Where the key files go", "2048 to 4096"] {
+        assert!(help.contains(needle), "{needle} not in: {help}");
+    }
+}
+
+#[test]
+fn help_says_where_the_settings_come_from() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["--help"][..], &["serve", "--help"]] {
+        let output = run(api(dir.path()).args(args));
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let help = text(&output.stdout);
+        for needle in [
+            "environment variables",
+            ".env file",
+            ".env.example",
+            "check-config",
+        ] {
+            assert!(help.contains(needle), "{args:?}: {needle} not in: {help}");
+        }
+    }
 }
 
 #[test]
