@@ -1,6 +1,7 @@
 //! The `api` command line: serve (default), migrate, keygen, create-admin,
 //! check-config, openapi.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -183,17 +184,7 @@ async fn create_admin(
     email: String,
     full_name: Option<String>,
 ) -> anyhow::Result<()> {
-    let password = match std::env::var("ADMIN_PASSWORD") {
-        Ok(p) if !p.is_empty() => p,
-        _ => prompt_password()?,
-    };
-    let full_name = full_name.unwrap_or_else(|| username.clone());
-    let registration = Registration {
-        username: Username::parse(username).context("--username")?,
-        email: Email::parse(email).context("--email")?,
-        full_name: FullName::parse(full_name).context("--full-name")?,
-        password: Password::parse(password).context("password")?,
-    };
+    let registration = admin_registration(username, email, full_name)?;
     let db = connect(settings).await?;
     if settings.auto_migrate {
         migration::up_locked(&db, None)
@@ -225,9 +216,68 @@ async fn create_admin(
     Ok(())
 }
 
+const NO_PASSWORD: &str =
+    "no password: set ADMIN_PASSWORD, or run create-admin in a terminal to be prompted";
+
+/// The arguments and the password, every invalid one reported at once.
+/// The password is prompted for only when the arguments are valid, and only
+/// on a terminal (without one the prompt would fail with an obscure "No such
+/// device or address").
+fn admin_registration(
+    username: String,
+    email: String,
+    full_name: Option<String>,
+) -> anyhow::Result<Registration> {
+    let mut problems = Vec::new();
+    let full_name = full_name.unwrap_or_else(|| username.clone());
+    let username = Username::parse(username)
+        .map_err(|e| problems.push(format!("--username: {e}")))
+        .ok();
+    let email = Email::parse(email)
+        .map_err(|e| problems.push(format!("--email: {e}")))
+        .ok();
+    let full_name = FullName::parse(full_name)
+        .map_err(|e| problems.push(format!("--full-name: {e}")))
+        .ok();
+    let password = match std::env::var("ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => Some(("ADMIN_PASSWORD", p)),
+        _ if !std::io::stdin().is_terminal() => {
+            problems.push(NO_PASSWORD.to_owned());
+            None
+        }
+        _ if problems.is_empty() => Some(("the password", prompt_password()?)),
+        _ => None,
+    };
+    let password = password.and_then(|(source, p)| {
+        Password::parse(p)
+            .map_err(|e| problems.push(format!("{source}: {e}")))
+            .ok()
+    });
+    match (username, email, full_name, password) {
+        (Some(username), Some(email), Some(full_name), Some(password)) if problems.is_empty() => {
+            Ok(Registration {
+                username,
+                email,
+                full_name,
+                password,
+            })
+        }
+        _ if problems.len() == 1 => Err(anyhow!("{}", problems.remove(0))),
+        _ => Err(anyhow!(
+            "{} problems with create-admin:\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        )),
+    }
+}
+
 fn prompt_password() -> anyhow::Result<String> {
-    let first = rpassword::prompt_password("Admin password: ").context("reading the password")?;
-    let second = rpassword::prompt_password("Repeat it: ").context("reading the password")?;
+    let read = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .with_context(|| format!("reading the password from the terminal ({NO_PASSWORD})"))
+    };
+    let first = read("Admin password: ")?;
+    let second = read("Repeat it: ")?;
     if first != second {
         bail!("the passwords differ");
     }

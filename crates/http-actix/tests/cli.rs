@@ -258,6 +258,60 @@ async fn create_admin_creates_then_promotes_keeping_the_password() {
 }
 
 #[tokio::test]
+async fn create_admin_without_a_terminal_or_admin_password_says_how_to_give_one() {
+    let db = TestDatabase::new().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // stdin is /dev/null: no terminal to prompt on.
+    let output = run(api(dir.path()).env("DATABASE_URL", db.url()).args([
+        "create-admin",
+        "--username",
+        "root",
+        "--email",
+        "root@example.com",
+    ]));
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(
+            "no password: set ADMIN_PASSWORD, or run create-admin in a terminal to be prompted"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("os error"), "{stderr}");
+    let users = SeaUserRepository::new(db.connection().clone());
+    assert!(users.find_by_login("root").await.unwrap().is_none());
+}
+
+#[test]
+fn create_admin_reports_every_invalid_argument_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(api(dir.path()).env("ADMIN_PASSWORD", "short").args([
+        "create-admin",
+        "--username",
+        "no spaces allowed",
+        "--email",
+        "not-an-address",
+        "--full-name",
+        "",
+    ]));
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    for needle in [
+        "4 problems",
+        "--username: may contain only",
+        "--email: value is not a valid email",
+        "--full-name: must not be empty",
+        "ADMIN_PASSWORD: must be between 8 and 100",
+    ] {
+        assert!(stderr.contains(needle), "{needle} not in: {stderr}");
+    }
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing is opened before the arguments are valid"
+    );
+}
+
+#[tokio::test]
 async fn migrate_down_then_up_through_the_binary() {
     let db = TestDatabase::new().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
