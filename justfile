@@ -16,11 +16,11 @@ lint:
 fmt:
     cargo fmt --all
 
-# Apply pending migrations (pass e.g. `down 1`, `status`, `fresh`).
+# Apply pending migrations, saying which (pass e.g. `status`, `down 1`, `fresh --yes` to drop every table).
 migrate *args="up":
     cargo run --release -p http-actix --bin api -- migrate {{args}}
 
-# Write a new RSA key pair into keys/ (pass --force to overwrite).
+# Write a new RSA key pair into keys/ (pass --force to overwrite, --rotate to keep the old key as retired).
 keygen *args="":
     cargo run --release -p http-actix --bin api -- keygen {{args}}
 

@@ -12,9 +12,12 @@ use clap::{Parser, Subcommand};
 use domain::services::{CreateAdminError, Registration, UserService};
 use domain::{Email, FullName, Password, Username};
 use infra_sea::{SeaSessionRepository, SeaUserRepository};
+use migration::{MigratorTrait, SchemaState};
+use sea_orm::DatabaseConnection;
 
 use crate::app::{Application, connect};
-use crate::config::Settings;
+use crate::config::{Environment, Settings};
+use crate::config_report::redact_database_url;
 use crate::telemetry;
 
 /// Where the settings come from, for `api --help` and `api serve --help`.
@@ -91,8 +94,15 @@ pub enum MigrateAction {
     Down { n: Option<u32> },
     /// List migrations and whether each is applied.
     Status,
-    /// Drop everything and apply all migrations again.
-    Fresh,
+    /// Drop every table and apply all migrations again (asks for --yes).
+    Fresh {
+        /// Confirm that every table, and all the data, may be dropped.
+        #[arg(long)]
+        yes: bool,
+        /// Allow it with ENVIRONMENT=production too.
+        #[arg(long)]
+        force_production: bool,
+    },
 }
 
 /// Runs the parsed command.
@@ -165,17 +175,149 @@ fn keygen_error(error: KeygenError) -> anyhow::Error {
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
-    let db = connect(settings).await?;
-    match action {
-        // Each under the migration lock: a concurrent `api migrate` or a
-        // starting instance with AUTO_MIGRATE waits its turn.
-        MigrateAction::Up { n } => migration::up_locked(&db, n).await?,
-        MigrateAction::Down { n } => migration::down_locked(&db, Some(n.unwrap_or(1))).await?,
-        MigrateAction::Status => migration::status_locked(&db).await?,
-        MigrateAction::Fresh => migration::fresh_locked(&db).await?,
+    if let MigrateAction::Fresh {
+        yes,
+        force_production,
+    } = action
+    {
+        // Before connecting: a refused fresh touches nothing, not even a
+        // missing SQLite file.
+        confirm_fresh(settings, yes, force_production)?;
     }
-    println!("migrations: done");
+    let db = connect(settings).await?;
+    // Each change under the migration lock: a concurrent `api migrate` or a
+    // starting instance with AUTO_MIGRATE waits its turn. What is reported
+    // compares the state read before and after, outside the lock, so a
+    // migrator running at the same moment may have done part of it.
+    match action {
+        MigrateAction::Up { n } => {
+            let before = schema_state(&db).await?;
+            migration::up_locked(&db, n)
+                .await
+                .context("applying migrations")?;
+            print_applied(&before, &schema_state(&db).await?);
+        }
+        MigrateAction::Down { n } => {
+            let before = schema_state(&db).await?;
+            migration::down_locked(&db, Some(n.unwrap_or(1)))
+                .await
+                .context("reverting migrations")?;
+            print_reverted(&before, &schema_state(&db).await?);
+        }
+        // Read-only (and without the lock): it creates no table.
+        MigrateAction::Status => print_status(&schema_state(&db).await?),
+        MigrateAction::Fresh { .. } => {
+            migration::fresh_locked(&db)
+                .await
+                .context("dropping every table and migrating again")?;
+            println!("dropped every table");
+            print_applied(&every_pending(), &schema_state(&db).await?);
+        }
+    }
     Ok(())
+}
+
+fn confirm_fresh(settings: &Settings, yes: bool, force_production: bool) -> anyhow::Result<()> {
+    let database = redact_database_url(&settings.database_url);
+    if !yes {
+        bail!(
+            "`migrate fresh` drops every table of {database} (all users, todos and sessions) \
+             and applies every migration again; nothing was done. Run `api migrate fresh --yes` \
+             to confirm"
+        );
+    }
+    if settings.environment == Environment::Production && !force_production {
+        bail!(
+            "ENVIRONMENT is production: refusing `migrate fresh` even with --yes (it drops every \
+             table of {database}); nothing was done. Add --force-production if this really is \
+             the database to wipe"
+        );
+    }
+    Ok(())
+}
+
+async fn schema_state(db: &DatabaseConnection) -> anyhow::Result<SchemaState> {
+    migration::schema_state(db)
+        .await
+        .context("reading the applied migrations")
+}
+
+/// This build's migration names, oldest first.
+fn migration_names() -> Vec<String> {
+    migration::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect()
+}
+
+/// An empty database's state: every migration pending.
+fn every_pending() -> SchemaState {
+    SchemaState {
+        pending: migration_names(),
+        unknown: Vec::new(),
+    }
+}
+
+/// This build's migrations that `state` has applied, oldest first.
+fn applied(state: &SchemaState) -> Vec<String> {
+    migration_names()
+        .into_iter()
+        .filter(|name| !state.pending.contains(name))
+        .collect()
+}
+
+fn print_status(state: &SchemaState) {
+    for name in migration_names() {
+        let status = if state.pending.contains(&name) {
+            "pending"
+        } else {
+            "applied"
+        };
+        println!("{status}  {name}");
+    }
+    for name in &state.unknown {
+        println!("applied  {name}  (not in this build: a newer build's)");
+    }
+    let mut summary = format!(
+        "{} applied, {} pending",
+        applied(state).len(),
+        state.pending.len()
+    );
+    if !state.unknown.is_empty() {
+        summary.push_str(&format!(", {} unknown to this build", state.unknown.len()));
+    }
+    println!("{summary}");
+}
+
+fn print_applied(before: &SchemaState, after: &SchemaState) {
+    let done: Vec<&String> = before
+        .pending
+        .iter()
+        .filter(|name| !after.pending.contains(name))
+        .collect();
+    if done.is_empty() {
+        println!(
+            "nothing to apply: all {} migrations are applied",
+            applied(after).len()
+        );
+    }
+    for name in done {
+        println!("applied  {name}");
+    }
+}
+
+fn print_reverted(before: &SchemaState, after: &SchemaState) {
+    let done: Vec<String> = applied(before)
+        .into_iter()
+        .rev()
+        .filter(|name| after.pending.contains(name))
+        .collect();
+    if done.is_empty() {
+        println!("nothing to revert: no migration is applied");
+    }
+    for name in done {
+        println!("reverted {name}");
+    }
 }
 
 async fn create_admin(

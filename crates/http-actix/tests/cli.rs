@@ -312,7 +312,7 @@ fn create_admin_reports_every_invalid_argument_at_once() {
 }
 
 #[tokio::test]
-async fn migrate_down_then_up_through_the_binary() {
+async fn migrate_down_up_and_status_say_what_they_did() {
     let db = TestDatabase::new().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let migrate = |action: &[&str]| {
@@ -321,25 +321,121 @@ async fn migrate_down_then_up_through_the_binary() {
             .env("DATABASE_URL", db.url())
             .arg("migrate")
             .args(action);
-        run(&mut command)
+        let output = run(&mut command);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stdout)
     };
+    let names: Vec<String> = migration::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
     let users = SeaUserRepository::new(db.connection().clone());
-    // Every migration, down to the empty schema.
-    let all = migration::Migrator::migrations().len().to_string();
+    let status = migrate(&["status"]);
+    for name in &names {
+        assert!(status.contains(&format!("applied  {name}")), "{status}");
+    }
+    assert!(
+        status.contains(&format!("{} applied, 0 pending", names.len())),
+        "{status}"
+    );
+    assert!(migrate(&["up"]).contains("nothing to apply"));
+
+    // Every migration, down to the empty schema, newest first.
+    let all = names.len().to_string();
     let down = migrate(&["down", &all]);
-    assert!(down.status.success(), "{}", text(&down.stderr));
+    let reverted: Vec<String> = names
+        .iter()
+        .rev()
+        .map(|n| format!("reverted {n}"))
+        .collect();
+    // The lines of the answer (sea-orm-migration's INFO logs are there too).
+    let answer = |out: &str, prefix: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(answer(&down, "reverted "), reverted, "{down}");
     assert!(
         users.find_by_login("anyone").await.is_err(),
         "tables are gone after down"
     );
+    let status = migrate(&["status"]);
+    assert!(
+        status.contains(&format!("0 applied, {} pending", names.len())),
+        "{status}"
+    );
+    assert!(migrate(&["down"]).contains("nothing to revert"));
+
     let up = migrate(&["up"]);
-    assert!(up.status.success(), "{}", text(&up.stderr));
+    let applied: Vec<String> = names.iter().map(|n| format!("applied  {n}")).collect();
+    assert_eq!(answer(&up, "applied  "), applied, "{up}");
     assert!(
         users.find_by_login("anyone").await.unwrap().is_none(),
         "tables are back after up"
     );
-    let status = migrate(&["status"]);
-    assert!(status.status.success(), "{}", text(&status.stderr));
+}
+
+#[tokio::test]
+async fn migrate_fresh_needs_yes_and_in_production_force_production_too() {
+    let db = TestDatabase::new().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let created = run(api(dir.path())
+        .env("DATABASE_URL", db.url())
+        .env("BCRYPT_COST", "4")
+        .env("ADMIN_PASSWORD", "first-password")
+        .args([
+            "create-admin",
+            "--username",
+            "root",
+            "--email",
+            "root@example.com",
+        ]));
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let users = SeaUserRepository::new(db.connection().clone());
+    let fresh = |environment: &str, flags: &[&str]| {
+        run(api(dir.path())
+            .env("DATABASE_URL", db.url())
+            .env("ENVIRONMENT", environment)
+            .args(["migrate", "fresh"])
+            .args(flags))
+    };
+
+    let refused = fresh("development", &[]);
+    assert!(!refused.status.success());
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("drops every table"), "{stderr}");
+    assert!(stderr.contains("api migrate fresh --yes"), "{stderr}");
+    assert!(
+        users.find_by_login("root").await.unwrap().is_some(),
+        "nothing dropped"
+    );
+
+    for flags in [&["--yes"][..], &["--force-production"]] {
+        let refused = fresh("production", flags);
+        assert!(!refused.status.success(), "{flags:?}");
+        assert!(
+            text(&refused.stderr).contains(if flags == ["--yes"] {
+                "--force-production"
+            } else {
+                "--yes"
+            }),
+            "{}",
+            text(&refused.stderr)
+        );
+    }
+    assert!(
+        users.find_by_login("root").await.unwrap().is_some(),
+        "nothing dropped"
+    );
+
+    let done = fresh("production", &["--yes", "--force-production"]);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    assert!(text(&done.stdout).contains("dropped every table"));
+    assert!(
+        users.find_by_login("root").await.unwrap().is_none(),
+        "fresh dropped the users and migrated again"
+    );
 }
 
 #[test]
