@@ -154,6 +154,38 @@ fn help_says_where_the_settings_come_from() {
 }
 
 #[test]
+fn a_malformed_dot_env_is_reported_by_its_line_number_without_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    for (contents, expected) in [
+        // The same text on an earlier, valid line is not the one.
+        (
+            "# settings\nAPP_NAME=\"Todo Demo\"\nPORT=8000\nJWT_ISSUER=Todo Demo\n",
+            ".env line 4: the value of JWT_ISSUER cannot be parsed at column 17",
+        ),
+        // A quoted value over two lines counts as two.
+        (
+            "APP_NAME=\"two\nlines\"\n\nnot a setting\n",
+            ".env line 4: expected NAME=value",
+        ),
+        (
+            "PORT=8000\nAPP_NAME=\"Todo\nDEBUG=true\n",
+            ".env line 2: the value of APP_NAME opens a quote that is never closed",
+        ),
+    ] {
+        std::fs::write(dir.path().join(".env"), contents).unwrap();
+        let output = run(api(dir.path()).arg("check-config"));
+        assert!(!output.status.success(), "{contents}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(expected), "{expected} not in: {stderr}");
+        assert!(
+            !stderr.contains("Demo"),
+            "the value is not repeated: {stderr}"
+        );
+        assert!(!stderr.contains("line index"), "{stderr}");
+    }
+}
+
+#[test]
 fn keygen_rotate_keeps_the_old_public_key_as_a_retired_one() {
     let dir = tempfile::tempdir().unwrap();
     let nothing = run(api(dir.path()).args(["keygen", "--dir", "out", "--rotate"]));
