@@ -20,6 +20,13 @@ Environment:
   BENCH_SCENARIOS     comma-separated scenario names to run (default: all)
   BENCH_BCRYPT_COST   the server's BCRYPT_COST (default 12, what the targets assume)
   BENCH_BCRYPT_NICE   the server's BCRYPT_NICE (default: the server's own, 10)
+  BENCH_AB            an A/B run instead of the full table: space-separated variants
+                      LABEL=BINARY[:NAME=value...] (a prebuilt `api` and extra server
+                      settings), e.g. "before=/tmp/api-old after=target/release/api" or
+                      "cache=target/release/api nocache=target/release/api:JWT_VERIFY_CACHE_SIZE=0".
+                      Nothing is built; every scenario runs once per variant per round,
+                      variants alternating, on the same database and tokens.
+  BENCH_AB_ROUNDS     rounds of an A/B run (default 2)
 
 Python 3 standard library only. Talks to 127.0.0.1 and the database server only.
 """
@@ -55,6 +62,23 @@ WORKERS = os.environ.get("BENCH_WORKERS")
 # The login targets are defined at cost 12; lower it only to iterate faster.
 BCRYPT_COST = int(os.environ.get("BENCH_BCRYPT_COST", "12"))
 ONLY = {n.strip() for n in os.environ.get("BENCH_SCENARIOS", "").split(",") if n.strip()}
+AB_ROUNDS = int(os.environ.get("BENCH_AB_ROUNDS", "2"))
+
+
+def ab_variants():
+    """BENCH_AB as [(label, binary, {NAME: value})], or [] for the full run."""
+    variants = []
+    for item in os.environ.get("BENCH_AB", "").split():
+        label, _, spec = item.partition("=")
+        binary, *settings = spec.split(":")
+        if not label or not binary:
+            raise SystemExit(f"BENCH_AB: expected LABEL=BINARY[:NAME=value...], got {item!r}")
+        binary = os.path.abspath(binary)
+        if not os.access(binary, os.X_OK):
+            raise SystemExit(f"BENCH_AB: {binary} is not an executable")
+        extra = dict(kv.split("=", 1) for kv in settings)
+        variants.append((label, binary, extra))
+    return variants
 CORES = os.cpu_count() or 1
 USERS = 1000
 TODOS_PER_USER = 100
@@ -109,15 +133,16 @@ def settle(url):
 class Server:
     """The `api` process, its environment and its RSS sampler."""
 
-    def __init__(self, env, log_path):
+    def __init__(self, env, log_path, binary=None):
         self.env = env
         self.log_path = log_path
         self.proc = None
+        self.binary = binary or API
 
     def start(self):
         logf = open(self.log_path, "ab")
         t0 = time.perf_counter()
-        self.proc = subprocess.Popen([API, "serve"], env=self.env, stdout=logf, stderr=logf,
+        self.proc = subprocess.Popen([self.binary, "serve"], env=self.env, stdout=logf, stderr=logf,
                                      start_new_session=True)
         logf.close()
         return t0
@@ -366,13 +391,49 @@ def target_verdicts(results, login_target, ready):
     return targets
 
 
+def ab_run(variants, scenarios, measure, server, env):
+    """Every scenario once per variant per round, the variants alternating;
+    prints one row per run and the median per variant."""
+    runs = {}
+    for name, script, conns, floor in scenarios:
+        for round_no in range(AB_ROUNDS):
+            for label, binary, extra in variants:
+                server.stop()
+                server.binary = binary
+                server.env = dict(env, **extra)
+                server.wait_ready(server.start())
+                r = measure(name, script, conns, floor, with_floor=False)
+                runs.setdefault((name, label), []).append(r)
+                log(f"  {name} [{label}] round {round_no + 1}: {r['req_per_s']:.0f} req/s, "
+                    f"p99 {r['p99_ms']:.2f} ms")
+    head = f"{'scenario':<16} {'variant':<12} {'req/s per round':<24} {'median':>8} " \
+           f"{'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+    lines = [head, "-" * len(head)]
+    for (name, label), rs in runs.items():
+        rates = [r["req_per_s"] for r in rs]
+        lines.append(
+            f"{name:<16} {label:<12} {' / '.join(f'{x:.0f}' for x in rates):<24} "
+            f"{statistics.median(rates):>8.0f} {statistics.median(r['p50_ms'] for r in rs):>8.2f} "
+            f"{statistics.median(r['p99_ms'] for r in rs):>8.2f} {sum(r['errors'] for r in rs):>7}")
+    print("\n".join(lines))
+    with open(os.path.join(OUT_DIR, "ab.json"), "w") as f:
+        json.dump({f"{n} [{l}]": rs for (n, l), rs in runs.items()}, f, indent=2)
+    log(f"wrote {os.path.join(OUT_DIR, 'ab.json')}")
+
+
 def main():
     if subprocess.run(["pgrep", "-f", r"\.ci/run"], capture_output=True).returncode == 0:
         log("warning: a CI run (.ci/run) is running: the numbers will be low")
     os.makedirs(OUT_DIR, exist_ok=True)
-    log("building the release binary")
-    run(["cargo", "build", "--release", "-p", "http-actix", "--bin", "api"], cwd=ROOT)
+    variants = ab_variants()
+    if variants:
+        log("A/B run of " + ", ".join(f"{label} ({binary} {extra or ''})"
+                                       for label, binary, extra in variants))
+    else:
+        log("building the release binary")
+        run(["cargo", "build", "--release", "-p", "http-actix", "--bin", "api"], cwd=ROOT)
     ensure_wrk()
+    api = variants[0][1] if variants else API
 
     dbname = "bench_" + secrets.token_hex(6)
     db_url = pg_url(dbname)
@@ -390,7 +451,7 @@ def main():
         created = True
         log(f"created database {dbname}")
         keys = os.path.join(tmp, "keys")
-        run([API, "keygen", "--dir", keys], stdout=subprocess.DEVNULL)
+        run([api, "keygen", "--dir", keys], stdout=subprocess.DEVNULL)
         port = int(os.environ.get("BENCH_PORT") or apiproc.free_port())
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -413,7 +474,7 @@ def main():
             env["WORKERS"] = WORKERS
         if os.environ.get("BENCH_BCRYPT_NICE"):
             env["BCRYPT_NICE"] = os.environ["BENCH_BCRYPT_NICE"]
-        server = Server(env, os.path.join(OUT_DIR, "server.log"))
+        server = Server(env, os.path.join(OUT_DIR, "server.log"), api)
         open(server.log_path, "w").close()
 
         # First start applies the migrations; the second is the one timed.
@@ -450,8 +511,7 @@ def main():
             raise SystemExit(f"unknown BENCH_SCENARIOS: {', '.join(sorted(unknown))}")
         if ONLY:
             scenarios = [s for s in scenarios if s[0] in ONLY]
-        results = {}
-        for name, script, conns, floor in scenarios:
+        def measure(name, script, conns, floor, with_floor=True):
             settle(db_url)
             log(f"scenario {name}: {conns} connections, {DURATION} s")
             with RssSampler(server) as rss:
@@ -462,7 +522,7 @@ def main():
                 else:
                     p1 = wrk("todo_get.lua", port, conns, data)
                     p2 = wrk("login.lua", port, 16, data)
-                    running += [p1, p2]
+                    running.extend([p1, p2])
                     r = wrk_result(p1)
                     r["flood"] = wrk_result(p2)
             r["peak_rss_mib"] = rss.peak_mib()
@@ -471,11 +531,19 @@ def main():
                 r["rss_last_minute_mib"] = rss.window_mib(first=False)
             r["connections"] = conns
             r["floor_tps"] = None
-            if floor:
+            if floor and with_floor:
                 log(f"floor {floor}: pgbench -M prepared -c {conns}")
                 r["floor_tps"] = pgbench(floor, db_url, pgvars, conns)
             r["ratio"] = r["req_per_s"] / r["floor_tps"] if r["floor_tps"] else None
-            results[name] = r
+            return r
+
+        if variants:
+            ab_run(variants, scenarios, measure, server, env)
+            return
+
+        results = {}
+        for name, script, conns, floor in scenarios:
+            results[name] = measure(name, script, conns, floor)
 
         login_target = 0.9 * CORES / bcrypt_s
         targets = target_verdicts(results, login_target, ready)
