@@ -17,6 +17,7 @@
 //! this crate, it would overwrite `src/lib.rs`, `src/main.rs` and
 //! `Cargo.toml` with its template.
 
+use migration::report;
 use std::fmt;
 use std::process::ExitCode;
 
@@ -195,34 +196,43 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     }
     let db = connect(url, cli.database_schema).await?;
     match command {
-        Command::Status => print_status(&state(&db).await?),
+        Command::Status => print!("{}", report::status(&state(&db).await?)),
         Command::Up { num } => {
             let before = state(&db).await?;
             Migrator::up(&db, num).await.map_err(failed("applying"))?;
-            print_applied(&before, &state(&db).await?);
+            print!("{}", report::applied_between(&before, &state(&db).await?));
         }
         Command::Down { num } => {
             let before = state(&db).await?;
             Migrator::down(&db, Some(num))
                 .await
                 .map_err(failed("reverting"))?;
-            print_reverted(&before, &state(&db).await?);
+            print!("{}", report::reverted_between(&before, &state(&db).await?));
         }
         Command::Fresh(_) => {
             Migrator::fresh(&db).await.map_err(failed("fresh"))?;
             println!("dropped every table");
-            print_applied(&every_pending(), &state(&db).await?);
+            print!(
+                "{}",
+                report::applied_between(&report::every_pending(), &state(&db).await?)
+            );
         }
         Command::Refresh(_) => {
             let before = state(&db).await?;
             Migrator::refresh(&db).await.map_err(failed("refresh"))?;
-            print_reverted(&before, &every_pending());
-            print_applied(&every_pending(), &state(&db).await?);
+            print!(
+                "{}",
+                report::reverted_between(&before, &report::every_pending())
+            );
+            print!(
+                "{}",
+                report::applied_between(&report::every_pending(), &state(&db).await?)
+            );
         }
         Command::Reset(_) => {
             let before = state(&db).await?;
             Migrator::reset(&db).await.map_err(failed("reset"))?;
-            print_reverted(&before, &state(&db).await?);
+            print!("{}", report::reverted_between(&before, &state(&db).await?));
         }
         Command::Generate { .. } => {}
     }
@@ -298,75 +308,4 @@ async fn state(db: &DatabaseConnection) -> Result<SchemaState, Failure> {
     schema_state(db)
         .await
         .map_err(|e| Failure::Failed(format!("reading the applied migrations: {e}")))
-}
-
-/// This build's migrations that `state` has applied, oldest first.
-fn applied(state: &SchemaState) -> Vec<String> {
-    Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .filter(|name| !state.pending.contains(name))
-        .collect()
-}
-
-/// An empty database's state: every migration pending.
-fn every_pending() -> SchemaState {
-    SchemaState {
-        pending: Migrator::migrations()
-            .iter()
-            .map(|m| m.name().to_owned())
-            .collect(),
-        unknown: Vec::new(),
-    }
-}
-
-fn print_status(state: &SchemaState) {
-    let applied = applied(state);
-    for name in Migrator::migrations().iter().map(|m| m.name()) {
-        let status = if applied.iter().any(|a| a == name) {
-            "applied"
-        } else {
-            "pending"
-        };
-        println!("{status}  {name}");
-    }
-    for name in &state.unknown {
-        println!("applied  {name}  (not in this build: a newer build's)");
-    }
-    let mut summary = format!("{} applied, {} pending", applied.len(), state.pending.len());
-    if !state.unknown.is_empty() {
-        summary.push_str(&format!(", {} unknown to this build", state.unknown.len()));
-    }
-    println!("{summary}");
-}
-
-fn print_applied(before: &SchemaState, after: &SchemaState) {
-    let done: Vec<&String> = before
-        .pending
-        .iter()
-        .filter(|name| !after.pending.contains(name))
-        .collect();
-    if done.is_empty() {
-        println!(
-            "nothing to apply: all {} migrations are applied",
-            applied(after).len()
-        );
-    }
-    for name in done {
-        println!("applied  {name}");
-    }
-}
-
-fn print_reverted(before: &SchemaState, after: &SchemaState) {
-    let done: Vec<String> = applied(before)
-        .into_iter()
-        .rev()
-        .filter(|name| after.pending.contains(name))
-        .collect();
-    if done.is_empty() {
-        println!("nothing to revert: no migration is applied");
-    }
-    for name in done {
-        println!("reverted {name}");
-    }
 }

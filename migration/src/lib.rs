@@ -15,6 +15,7 @@ mod backend_sql;
 pub mod lock;
 mod m20250101_000001_create_users_and_todos;
 mod m20250201_000002_sessions_and_login_attempts;
+pub mod report;
 
 pub use applied::{SchemaState, schema_state};
 pub use lock::{MIGRATION_LOCK_KEY, down_locked, fresh_locked, status_locked, up_locked};

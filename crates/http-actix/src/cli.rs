@@ -12,13 +12,14 @@ use clap::{Parser, Subcommand};
 use domain::services::{CreateAdminError, Registration, UserService};
 use domain::{Email, FullName, Password, Username};
 use infra_sea::{SeaSessionRepository, SeaUserRepository};
-use migration::{MigratorTrait, SchemaState};
+use migration::SchemaState;
 use sea_orm::DatabaseConnection;
 
 use crate::app::{Application, connect};
 use crate::config::{Environment, Settings};
 use crate::config_report::redact_database_url;
 use crate::telemetry;
+use migration::report;
 
 /// Where the settings come from, for `api --help` and `api serve --help`.
 const SETTINGS_HELP: &str = "Settings come from environment variables and from a .env file in \
@@ -55,7 +56,7 @@ pub enum Command {
         /// keys/).
         #[arg(long, default_value = "keys")]
         dir: PathBuf,
-        /// Size of the RSA key, 2048 to 4096 bits.
+        /// Size of the RSA key: 2048, 3072 or 4096 bits.
         #[arg(long, default_value_t = 2048)]
         bits: usize,
         /// Overwrite existing key files.
@@ -79,7 +80,9 @@ pub enum Command {
         full_name: Option<String>,
     },
     /// Validate the configuration and print it as NAME=value lines, secrets
-    /// redacted; exits non-zero listing every bad value. Connects to nothing.
+    /// redacted; exits non-zero listing every bad value, and every key file
+    /// that is missing or unreadable (in development a missing pair is only
+    /// noted: the server generates it). Connects to nothing.
     CheckConfig,
     /// Print the OpenAPI 3.1 document (JSON) to stdout. Needs no
     /// configuration, database or keys.
@@ -150,7 +153,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => create_admin(&settings, username, email, full_name).await,
         Command::CheckConfig => {
             print!("{}", crate::config_report::render(&settings));
-            Ok(())
+            let files = crate::config_report::check_files(&settings);
+            for note in &files.notes {
+                eprintln!("note: {note}");
+            }
+            if files.problems.is_empty() {
+                Ok(())
+            } else {
+                bail!(
+                    "the configuration names files that are not usable:\n  {}",
+                    files.problems.join("\n  ")
+                )
+            }
         }
         Command::Openapi => print_openapi(),
     }
@@ -195,23 +209,32 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<(
             migration::up_locked(&db, n)
                 .await
                 .context("applying migrations")?;
-            print_applied(&before, &schema_state(&db).await?);
+            print!(
+                "{}",
+                report::applied_between(&before, &schema_state(&db).await?)
+            );
         }
         MigrateAction::Down { n } => {
             let before = schema_state(&db).await?;
             migration::down_locked(&db, Some(n.unwrap_or(1)))
                 .await
                 .context("reverting migrations")?;
-            print_reverted(&before, &schema_state(&db).await?);
+            print!(
+                "{}",
+                report::reverted_between(&before, &schema_state(&db).await?)
+            );
         }
         // Read-only (and without the lock): it creates no table.
-        MigrateAction::Status => print_status(&schema_state(&db).await?),
+        MigrateAction::Status => print!("{}", report::status(&schema_state(&db).await?)),
         MigrateAction::Fresh { .. } => {
             migration::fresh_locked(&db)
                 .await
                 .context("dropping every table and migrating again")?;
             println!("dropped every table");
-            print_applied(&every_pending(), &schema_state(&db).await?);
+            print!(
+                "{}",
+                report::applied_between(&report::every_pending(), &schema_state(&db).await?)
+            );
         }
     }
     Ok(())
@@ -240,84 +263,6 @@ async fn schema_state(db: &DatabaseConnection) -> anyhow::Result<SchemaState> {
     migration::schema_state(db)
         .await
         .context("reading the applied migrations")
-}
-
-/// This build's migration names, oldest first.
-fn migration_names() -> Vec<String> {
-    migration::Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect()
-}
-
-/// An empty database's state: every migration pending.
-fn every_pending() -> SchemaState {
-    SchemaState {
-        pending: migration_names(),
-        unknown: Vec::new(),
-    }
-}
-
-/// This build's migrations that `state` has applied, oldest first.
-fn applied(state: &SchemaState) -> Vec<String> {
-    migration_names()
-        .into_iter()
-        .filter(|name| !state.pending.contains(name))
-        .collect()
-}
-
-fn print_status(state: &SchemaState) {
-    for name in migration_names() {
-        let status = if state.pending.contains(&name) {
-            "pending"
-        } else {
-            "applied"
-        };
-        println!("{status}  {name}");
-    }
-    for name in &state.unknown {
-        println!("applied  {name}  (not in this build: a newer build's)");
-    }
-    let mut summary = format!(
-        "{} applied, {} pending",
-        applied(state).len(),
-        state.pending.len()
-    );
-    if !state.unknown.is_empty() {
-        summary.push_str(&format!(", {} unknown to this build", state.unknown.len()));
-    }
-    println!("{summary}");
-}
-
-fn print_applied(before: &SchemaState, after: &SchemaState) {
-    let done: Vec<&String> = before
-        .pending
-        .iter()
-        .filter(|name| !after.pending.contains(name))
-        .collect();
-    if done.is_empty() {
-        println!(
-            "nothing to apply: all {} migrations are applied",
-            applied(after).len()
-        );
-    }
-    for name in done {
-        println!("applied  {name}");
-    }
-}
-
-fn print_reverted(before: &SchemaState, after: &SchemaState) {
-    let done: Vec<String> = applied(before)
-        .into_iter()
-        .rev()
-        .filter(|name| after.pending.contains(name))
-        .collect();
-    if done.is_empty() {
-        println!("nothing to revert: no migration is applied");
-    }
-    for name in done {
-        println!("reverted {name}");
-    }
 }
 
 async fn create_admin(
