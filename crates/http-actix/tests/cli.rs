@@ -130,7 +130,7 @@ fn keygen_help_says_what_dir_and_bits_are() {
     let output = run(api(dir.path()).args(["keygen", "--help"]));
     assert!(output.status.success(), "{}", text(&output.stderr));
     let help = text(&output.stdout);
-    for needle in ["--dir <DIR>    Where the key files go", "2048 to 4096"] {
+    for needle in ["--dir <DIR>    Where the key files go", "2048, 3072 or 4096"] {
         assert!(help.contains(needle), "{needle} not in: {help}");
     }
 }
@@ -732,4 +732,46 @@ fn openapi_prints_the_document_with_no_configuration_database_or_keys() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(created, [std::ffi::OsString::from(".env")]);
+}
+
+#[test]
+fn check_config_in_production_without_key_files_fails_naming_them_and_api_keygen() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(api(dir.path())
+        .env("ENVIRONMENT", "production")
+        .arg("check-config"));
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    let keys = dir.path().canonicalize().unwrap().join("keys");
+    for name in ["JWT_PRIVATE_KEY_PATH", "JWT_PUBLIC_KEY_PATH"] {
+        assert!(stderr.contains(name), "{name} not in: {stderr}");
+    }
+    assert!(
+        stderr.contains(&format!("api keygen --dir {}", keys.display())),
+        "{stderr}"
+    );
+    // In development the missing pair is only a note: the server makes one.
+    let output = run(api(dir.path()).arg("check-config"));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("note: JWT_PRIVATE_KEY_PATH"));
+}
+
+#[test]
+fn production_without_key_files_stops_on_the_keys_before_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(api(dir.path())
+        .env("ENVIRONMENT", "production")
+        .env("LOG_LEVEL", "info")
+        .env("DATABASE_URL", "postgres://app@127.0.0.1:1/todo_api"));
+    let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert!(!output.status.success(), "{all}");
+    assert!(
+        all.contains("does not exist: create a key pair with `api keygen --dir"),
+        "{all}"
+    );
+    assert!(!all.contains("pending migrations"), "{all}");
+    assert!(
+        !all.contains("127.0.0.1:1"),
+        "the database was not tried first: {all}"
+    );
 }
