@@ -34,7 +34,7 @@ docs:
 
 # Print the OpenAPI document.
 openapi:
-    cargo run -q -p http-actix --bin api -- openapi
+    cargo run -q --release -p http-actix --bin api -- openapi
 
 # What CI runs.
 ci:
