@@ -130,7 +130,10 @@ fn keygen_help_says_what_dir_and_bits_are() {
     let output = run(api(dir.path()).args(["keygen", "--help"]));
     assert!(output.status.success(), "{}", text(&output.stderr));
     let help = text(&output.stdout);
-    for needle in ["--dir <DIR>    Where the key files go", "2048, 3072 or 4096"] {
+    for needle in [
+        "--dir <DIR>    Where the key files go",
+        "2048, 3072 or 4096",
+    ] {
         assert!(help.contains(needle), "{needle} not in: {help}");
     }
 }
