@@ -10,9 +10,9 @@ use std::io;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sea_orm::sqlx;
 use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
-use sea_orm::sqlx::{self, ConnectOptions as _};
 use sea_orm::{DbErr, RuntimeErr};
 
 /// The error for a pool that could not open its first connection to `url`,
@@ -51,13 +51,10 @@ async fn explain_postgres(url: &str, timeout: Duration) -> Option<String> {
         "PostgreSQL at {host}:{port} (database \"{database}\", user \"{}\")",
         options.get_username()
     );
-    let error = match tokio::time::timeout(timeout, options.connect()).await {
-        Ok(Ok(connection)) => {
-            drop(connection);
-            return None;
-        }
-        Ok(Err(error)) => error,
-        Err(_) => {
+    let error = match attempt(&options, timeout).await {
+        Attempt::Connected => return None,
+        Attempt::Failed(error) => error,
+        Attempt::TimedOut => {
             return Some(format!(
                 "cannot connect to {whom}: no answer within {} ms. Is the host reachable and \
                  the port right? (DB_ACQUIRE_TIMEOUT_MS sets how long to wait.)",
@@ -109,13 +106,10 @@ async fn explain_sqlite(url: &str, timeout: Duration) -> Option<String> {
         }
     };
     let file = options.get_filename().display().to_string();
-    let error = match tokio::time::timeout(timeout, options.connect()).await {
-        Ok(Ok(connection)) => {
-            drop(connection);
-            return None;
-        }
-        Ok(Err(error)) => error,
-        Err(_) => {
+    let error = match attempt(&options, timeout).await {
+        Attempt::Connected => return None,
+        Attempt::Failed(error) => error,
+        Attempt::TimedOut => {
             return Some(format!(
                 "cannot open the SQLite database {file}: no answer within {} ms (is another \
                  process holding it locked?)",
@@ -129,6 +123,29 @@ async fn explain_sqlite(url: &str, timeout: Duration) -> Option<String> {
          mode (e.g. ?mode=ro) allows what the service does.",
         sqlx_cause(&error)
     ))
+}
+
+/// How one direct connection attempt went.
+enum Attempt {
+    Connected,
+    Failed(sqlx::Error),
+    TimedOut,
+}
+
+/// One connection, opened and closed again, within `timeout`.
+async fn attempt<O>(options: &O, timeout: Duration) -> Attempt
+where
+    O: sqlx::ConnectOptions,
+    O::Connection: Sized,
+{
+    match tokio::time::timeout(timeout, options.connect()).await {
+        Ok(Ok(connection)) => {
+            drop(connection);
+            Attempt::Connected
+        }
+        Ok(Err(error)) => Attempt::Failed(error),
+        Err(_) => Attempt::TimedOut,
+    }
 }
 
 /// The error's own words, once: sqlx repeats its cause in `Display` and
