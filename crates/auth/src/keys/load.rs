@@ -332,6 +332,10 @@ fn decrypt_pkcs8(
         pkcs8::Error::EncryptedPrivateKey(
             pkcs5::Error::DecryptFailed | pkcs5::Error::EncryptFailed,
         ) => decrypt_failed(),
+        // About one wrong password in 256 still yields valid padding; the
+        // plaintext is then garbage that is not DER. The envelope itself
+        // was parsed above, so this too means "cannot decrypt".
+        pkcs8::Error::Asn1(_) | pkcs8::Error::KeyMalformed => decrypt_failed(),
         // Unsupported scheme (PBES1, DES without the feature, ...): say so.
         other => malformed(other.to_string()),
     })?;
