@@ -20,7 +20,7 @@ pub use error::{ConflictField, RepositoryError};
 pub use pagination::{Page, PageRequest};
 pub use password::{Password, PasswordHash};
 pub use session::{
-    ClientInfo, NewSession, RefreshToken, RefreshTokenHash, Session, SessionCheck, SessionId,
+    ClientInfo, NewSession, RefreshToken, RefreshTokenHash, Session, LiveSession, SessionId,
     StoredRefreshToken,
 };
 pub use todo::{

@@ -1,6 +1,66 @@
-//! Timestamps as the store keeps them: UTC with microsecond precision.
+//! Timestamps as the store keeps them: UTC with microsecond precision; the
+//! two [`Clock`]s: [`SystemClock`] and, for tests, [`ManualClock`].
+
+use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::ports::Clock;
+
+/// The system's clock, truncated to microseconds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        truncate(Utc::now())
+    }
+}
+
+/// A clock that stands still until it is set or advanced: time-dependent
+/// rules are tested by moving it, not by sleeping.
+#[derive(Debug)]
+pub struct ManualClock {
+    now: Mutex<DateTime<Utc>>,
+}
+
+impl ManualClock {
+    /// A clock showing `at` (truncated to microseconds).
+    #[must_use]
+    pub fn at(at: DateTime<Utc>) -> Self {
+        Self {
+            now: Mutex::new(truncate(at)),
+        }
+    }
+
+    /// A clock showing the system's time now, standing still from then on.
+    #[must_use]
+    pub fn starting_now() -> Self {
+        Self::at(Utc::now())
+    }
+
+    /// Moves the clock to `at`.
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.lock() = truncate(at);
+    }
+
+    /// Moves the clock forward by `by` (saturating).
+    pub fn advance(&self, by: std::time::Duration) {
+        let mut now = self.lock();
+        *now = truncate(add_saturating(*now, by));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, DateTime<Utc>> {
+        // A plain value: a panic while it was held cannot have torn it.
+        self.now.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.lock()
+    }
+}
 
 /// The current time, truncated to microseconds so that what is written is
 /// exactly what is read back from PostgreSQL or SQLite.
@@ -38,7 +98,9 @@ pub fn sub_saturating(t: DateTime<Utc>, d: std::time::Duration) -> DateTime<Utc>
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
-fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
+/// `t` with microsecond precision, as PostgreSQL and SQLite keep it.
+#[must_use]
+pub fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
     let micros = t.timestamp_micros();
     DateTime::from_timestamp_micros(micros).unwrap_or(t)
 }

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::SessionRepository;
 use domain::{
-    NewSession, RefreshTokenHash, RepositoryError, Session, SessionCheck, SessionId,
+    NewSession, RefreshTokenHash, RepositoryError, Session, LiveSession, SessionId,
     StoredRefreshToken, User, UserId,
 };
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query, SimpleExpr};
@@ -57,7 +57,7 @@ fn live_at(now: DateTime<Utc>) -> Condition {
 /// SELECT, INSERT ... SELECT, UPDATE or DELETE) proves along with its work.
 /// It does not depend on the outer row, so PostgreSQL evaluates it once per
 /// statement (an InitPlan), by the two primary keys.
-pub(crate) fn session_holds(check: SessionCheck) -> SimpleExpr {
+pub(crate) fn session_holds(check: LiveSession) -> SimpleExpr {
     Expr::exists(
         Query::select()
             .expr(Expr::val(1))
@@ -77,7 +77,7 @@ pub(crate) fn session_holds(check: SessionCheck) -> SimpleExpr {
 
 /// The values of [`session_holds`]`(check)`, in the order its SQL binds
 /// them (for statements whose text is cached, [`CachedSql`]).
-pub(crate) fn session_holds_values(check: SessionCheck) -> [Value; 5] {
+pub(crate) fn session_holds_values(check: LiveSession) -> [Value; 5] {
     [
         Value::from(1_i32),
         Value::from(check.session.0),

@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 use domain::ports::TodoRepository;
 use domain::{
-    NewTodo, Page, PageRequest, RepositoryError, SessionCheck, Todo, TodoChanges, TodoFilter,
+    NewTodo, Page, PageRequest, RepositoryError, LiveSession, Todo, TodoChanges, TodoFilter,
     TodoId,
 };
 use sea_orm::sea_query::{Expr, Query};
@@ -47,7 +47,7 @@ impl FromQueryResult for CountedRow {
 
 /// `id` if `check`'s user owns it and `check` holds: the statement behind
 /// `GET /v1/todos/{id}`, as sea-query builds it.
-fn find_owned_query(id: TodoId, check: SessionCheck) -> Select<todo::Entity> {
+fn find_owned_query(id: TodoId, check: LiveSession) -> Select<todo::Entity> {
     todo::Entity::find_by_id(id.0)
         .filter(todo::Column::UserId.eq(check.user.0))
         .filter(session_holds(check))
@@ -55,7 +55,7 @@ fn find_owned_query(id: TodoId, check: SessionCheck) -> Select<todo::Entity> {
 }
 
 /// [`find_owned_query`] with its text built once ([`CachedSql`]).
-fn find_owned_statement(backend: DbBackend, id: TodoId, check: SessionCheck) -> Statement {
+fn find_owned_statement(backend: DbBackend, id: TodoId, check: LiveSession) -> Statement {
     static SQL: CachedSql = CachedSql::new();
     let mut values = vec![Value::from(id.0), Value::from(check.user.0)];
     values.extend(session_holds_values(check));
@@ -85,7 +85,7 @@ impl TodoRepository for SeaTodoRepository {
     async fn create(
         &self,
         new: NewTodo,
-        check: SessionCheck,
+        check: LiveSession,
     ) -> Result<Option<Todo>, RepositoryError> {
         // INSERT INTO todos (...) SELECT <values> WHERE EXISTS (<check>)
         // RETURNING *: no row is inserted, and none returned, unless the
@@ -139,7 +139,7 @@ impl TodoRepository for SeaTodoRepository {
     async fn find_owned(
         &self,
         id: TodoId,
-        check: SessionCheck,
+        check: LiveSession,
     ) -> Result<Option<Todo>, RepositoryError> {
         let row = todo::Entity::find()
             .from_raw_sql(find_owned_statement(
@@ -155,7 +155,7 @@ impl TodoRepository for SeaTodoRepository {
 
     async fn list_owned(
         &self,
-        check: SessionCheck,
+        check: LiveSession,
         filter: TodoFilter,
         page: PageRequest,
     ) -> Result<Option<Page<Todo>>, RepositoryError> {
@@ -205,7 +205,7 @@ impl TodoRepository for SeaTodoRepository {
         &self,
         id: TodoId,
         changes: TodoChanges,
-        check: SessionCheck,
+        check: LiveSession,
     ) -> Result<Option<Todo>, RepositoryError> {
         let patch = changes.patch;
         let mut row = todo::ActiveModel {
@@ -238,7 +238,7 @@ impl TodoRepository for SeaTodoRepository {
         updated.into_iter().next().map(Todo::try_from).transpose()
     }
 
-    async fn delete(&self, id: TodoId, check: SessionCheck) -> Result<bool, RepositoryError> {
+    async fn delete(&self, id: TodoId, check: LiveSession) -> Result<bool, RepositoryError> {
         let result = todo::Entity::delete_many()
             .filter(todo::Column::Id.eq(id.0))
             .filter(todo::Column::UserId.eq(check.user.0))
@@ -252,7 +252,7 @@ impl TodoRepository for SeaTodoRepository {
 
 impl SeaTodoRepository {
     /// Whether the session check holds, on its own (for an empty page).
-    async fn holds(&self, check: SessionCheck) -> Result<bool, RepositoryError> {
+    async fn holds(&self, check: LiveSession) -> Result<bool, RepositoryError> {
         let query = Query::select()
             .expr_as(session_holds(check), HOLDS_COLUMN)
             .to_owned();
@@ -289,7 +289,7 @@ mod tests {
             ),
         ];
         for (id, user, session, at) in inputs {
-            let check = SessionCheck { user, session, at };
+            let check = LiveSession { user, session, at };
             assert_same_statement(
                 |backend| find_owned_statement(backend, id, check),
                 |backend| find_owned_query(id, check).build(backend),

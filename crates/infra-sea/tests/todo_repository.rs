@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use chrono::TimeDelta;
 use domain::ports::{SessionRepository, TodoRepository, UserRepository};
 use domain::{
-    NewTodo, NewUser, PageRequest, Priority, SessionCheck, TodoChanges, TodoDescription,
+    NewTodo, NewUser, PageRequest, Priority, LiveSession, TodoChanges, TodoDescription,
     TodoFilter, TodoId, TodoPatch, TodoTitle,
 };
 use support::{
@@ -473,7 +473,7 @@ async fn todo_timestamps_round_trip_to_the_microsecond() {
 async fn failing_checks(
     db: &infra_sea::testing::TestDatabase,
     alice: &domain::User,
-) -> Vec<(&'static str, SessionCheck)> {
+) -> Vec<(&'static str, LiveSession)> {
     let sessions = sessions(db);
     let revoked = create_session(&sessions, alice.id, "revoked").await;
     assert!(
@@ -496,21 +496,21 @@ async fn failing_checks(
         ("a revoked session", check_of(&revoked)),
         (
             "an expired session",
-            SessionCheck {
+            LiveSession {
                 at: live.expires_at,
                 ..check_of(&live)
             },
         ),
         (
             "another user's session",
-            SessionCheck {
+            LiveSession {
                 user: alice.id,
                 ..bob_in
             },
         ),
         (
             "a session of another user's id",
-            SessionCheck {
+            LiveSession {
                 user: carol.id,
                 ..check_of(&live)
             },

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::error::RepositoryError;
 
 /// Asks the database a trivial question to show it answers.
-#[cfg_attr(test, mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait DatabaseProbe: Send + Sync {
     /// The database server's current time.

@@ -29,7 +29,7 @@ impl ThrottleKey {
 }
 
 /// Counts events per key in a sliding window, in the shared database.
-#[cfg_attr(test, mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait LoginAttempts: Send + Sync {
     /// Records one event for each key at `at`.

@@ -1,6 +1,7 @@
 //! The ports: what the use cases need from the outside world. Adapters in other
 //! crates implement them; the use cases see only these traits.
 
+mod clock;
 mod database_probe;
 mod login_attempts;
 mod password_hasher;
@@ -11,6 +12,7 @@ mod todo_repository;
 mod token_service;
 mod user_repository;
 
+pub use clock::Clock;
 pub use database_probe::DatabaseProbe;
 pub use login_attempts::{LoginAttempts, ThrottleKey};
 pub use password_hasher::{HashError, PasswordHasher};
@@ -23,21 +25,21 @@ pub use token_service::{
 };
 pub use user_repository::UserRepository;
 
-#[cfg(test)]
+#[cfg(any(test, feature = "mocks"))]
 pub use database_probe::MockDatabaseProbe;
-#[cfg(test)]
+#[cfg(any(test, feature = "mocks"))]
 pub use login_attempts::MockLoginAttempts;
-#[cfg(test)]
+#[cfg(any(test, feature = "mocks"))]
 pub use password_hasher::MockPasswordHasher;
-#[cfg(test)]
+#[cfg(any(test, feature = "mocks"))]
 pub use refresh_tokens::MockRefreshTokens;
-#[cfg(test)]
+#[cfg(any(test, feature = "mocks"))]
 pub use schema_status::MockSchemaStatus;
-#[cfg(test)]
+#[cfg(any(test, feature = "mocks"))]
 pub use session_repository::MockSessionRepository;
-#[cfg(test)]
+#[cfg(any(test, feature = "mocks"))]
 pub use todo_repository::MockTodoRepository;
-#[cfg(test)]
+#[cfg(any(test, feature = "mocks"))]
 pub use token_service::MockTokenService;
-#[cfg(test)]
+#[cfg(any(test, feature = "mocks"))]
 pub use user_repository::MockUserRepository;

@@ -11,7 +11,7 @@ pub struct HashError(#[source] pub anyhow::Error);
 
 /// Hashes and verifies passwords. Implementations do the CPU-heavy work off
 /// the async executor.
-#[cfg_attr(test, mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PasswordHasher: Send + Sync {
     async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError>;

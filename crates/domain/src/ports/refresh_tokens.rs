@@ -3,7 +3,7 @@
 use crate::session::{RefreshToken, RefreshTokenHash};
 
 /// Refresh-token material.
-#[cfg_attr(test, mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait RefreshTokens: Send + Sync {
     /// A new token: at least 256 random bits, URL-safe.
     fn generate(&self) -> RefreshToken;

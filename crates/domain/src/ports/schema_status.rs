@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use crate::error::RepositoryError;
 
 /// Whether the database schema is the one this build expects.
-#[cfg_attr(test, mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait SchemaStatus: Send + Sync {
     /// How many of this build's migrations the database has not applied yet

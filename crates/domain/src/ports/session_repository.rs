@@ -8,7 +8,7 @@ use crate::session::{NewSession, RefreshTokenHash, Session, SessionId, StoredRef
 use crate::user::{User, UserId};
 
 /// Stores sessions and the hashes of their refresh tokens (never the tokens).
-#[cfg_attr(test, mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait SessionRepository: Send + Sync {
     /// Inserts a session with its first (current) refresh token.

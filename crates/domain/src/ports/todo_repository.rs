@@ -1,64 +1,76 @@
 //! Persistence of todos.
 //!
-//! Every method a request calls takes a [`SessionCheck`] and proves it in
-//! the same statement as its own work, so an authenticated request costs
-//! one round trip in the usual case; a method whose answer is empty does
-//! not say why (session ended, no such todo, someone else's) and the use
-//! case asks [`TodoRepository::find_by_id`] and the session store when it
-//! needs to know.
+//! A todo is reached through its owner's live session: every method a
+//! request calls takes the caller as a [`LiveSession`] and does its work
+//! only if [`LiveSession::admits`] holds at that moment, atomically with the
+//! work (see [`LiveSession`] for what that means and how a SQL or in-memory
+//! store achieves it). A method whose answer is empty does not say why (the
+//! session is not live, no such todo, someone else's): the use case asks
+//! [`TodoRepository::find_by_id`] and the session store when it needs to
+//! know, which only the rare answers pay for.
 
 use async_trait::async_trait;
 
 use crate::error::RepositoryError;
 use crate::pagination::{Page, PageRequest};
-use crate::session::SessionCheck;
+use crate::session::LiveSession;
 use crate::todo::{NewTodo, Todo, TodoChanges, TodoFilter, TodoId};
 
 /// Stores todos.
-#[cfg_attr(test, mockall::automock)]
+///
+/// Implementations MUST, for every method taking `caller`: check
+/// [`LiveSession::admits`] against the stored user and session atomically
+/// with the work, and do nothing (return `Ok(None)` / `Ok(false)`) when it
+/// fails. Errors are [`RepositoryError::Unavailable`] when the store cannot
+/// be reached and [`RepositoryError::Unexpected`] otherwise; no method of
+/// this port ever returns [`RepositoryError::Conflict`].
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait TodoRepository: Send + Sync {
-    /// Inserts the todo for `check.user` if the check holds; `Ok(None)`
-    /// when it does not, and then nothing was inserted.
+    /// Inserts the todo (for `caller.user`: `todo.user_id` is theirs) with
+    /// a new, never reused id, if the caller's session is live; `Ok(None)`
+    /// when it is not, and then nothing was inserted.
     async fn create(
         &self,
         todo: NewTodo,
-        check: SessionCheck,
+        caller: LiveSession,
     ) -> Result<Option<Todo>, RepositoryError>;
 
     /// Any user's todo, without a session check: only for telling a missing
-    /// todo from someone else's after a checked statement came back empty.
+    /// todo from someone else's after a checked call came back empty.
     async fn find_by_id(&self, id: TodoId) -> Result<Option<Todo>, RepositoryError>;
 
-    /// The todo `id` if it is `check.user`'s and the check holds.
+    /// The todo `id` if it is `caller.user`'s and the caller's session is
+    /// live.
     async fn find_owned(
         &self,
         id: TodoId,
-        check: SessionCheck,
+        caller: LiveSession,
     ) -> Result<Option<Todo>, RepositoryError>;
 
-    /// `check.user`'s todos, newest first (`created_at` then `id`,
-    /// descending), if the check holds; `Ok(None)` when it does not.
+    /// One page of `caller.user`'s todos that match `filter`, newest first
+    /// (`created_at` descending, then `id` descending), with the total of
+    /// every matching todo, if the caller's session is live; `Ok(None)`
+    /// when it is not.
     async fn list_owned(
         &self,
-        check: SessionCheck,
+        caller: LiveSession,
         filter: TodoFilter,
         page: PageRequest,
     ) -> Result<Option<Page<Todo>>, RepositoryError>;
 
-    /// Applies the changes, in one statement, to the todo `id` if
-    /// `check.user` owns it, its `updated_at` is before
-    /// `changes.updated_at` (so `updated_at` only ever moves forward) and
-    /// the check holds; `Ok(None)` when any of these fails, and then nothing
-    /// changed.
+    /// Applies the changes, atomically, to the todo `id` if `caller.user`
+    /// owns it, its `updated_at` is before `changes.updated_at` (so
+    /// `updated_at` only ever moves forward) and the caller's session is
+    /// live; `Ok(None)` when any of these fails, and then nothing changed.
     async fn update(
         &self,
         id: TodoId,
         changes: TodoChanges,
-        check: SessionCheck,
+        caller: LiveSession,
     ) -> Result<Option<Todo>, RepositoryError>;
 
-    /// Deletes the todo `id`, in one statement, if `check.user` owns it and
-    /// the check holds; `Ok(false)` when either fails.
-    async fn delete(&self, id: TodoId, check: SessionCheck) -> Result<bool, RepositoryError>;
+    /// Deletes the todo `id`, atomically, if `caller.user` owns it and the
+    /// caller's session is live; `Ok(false)` when either fails.
+    async fn delete(&self, id: TodoId, caller: LiveSession) -> Result<bool, RepositoryError>;
 }

@@ -68,7 +68,7 @@ pub enum TokenError {
 }
 
 /// Issues and verifies access tokens.
-#[cfg_attr(test, mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait TokenService: Send + Sync {
     /// # Errors
     /// [`TokenError::Unexpected`] when signing fails.

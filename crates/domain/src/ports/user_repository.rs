@@ -14,7 +14,7 @@ use crate::user::{NewUser, User, UserChanges, UserId};
 /// it: `create` and `update` MUST return
 /// [`RepositoryError::Conflict`] naming the field when a write collides,
 /// including when two writes race (no check-then-insert).
-#[cfg_attr(test, mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UserRepository: Send + Sync {
     /// Inserts a user and returns it with its id.

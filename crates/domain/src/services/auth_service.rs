@@ -406,7 +406,7 @@ impl AuthService {
     /// Who a bearer token names, from its signature and claims alone: the
     /// session and user are NOT checked here. Only for a use case that
     /// proves them itself, in the statement that does its work (the todo
-    /// use cases and [`crate::session::SessionCheck`]).
+    /// use cases and [`crate::session::LiveSession`]).
     ///
     /// # Errors
     /// [`AuthenticateError::InvalidToken`] when the token does not verify.

@@ -2,7 +2,7 @@
 //!
 //! The use cases take the caller as a verified access token names them
 //! ([`VerifiedAccess`]) and let the repository prove the session in the
-//! same statement as the work ([`SessionCheck`]): one round trip per
+//! same statement as the work ([`LiveSession`]): one round trip per
 //! request. Only when a statement comes back empty do they ask why (the
 //! session ended: [`TodoError::Unauthenticated`]; no such todo; someone
 //! else's), which costs more queries on those rarer answers.
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::error::RepositoryError;
 use crate::pagination::{Page, PageRequest};
 use crate::ports::{SessionRepository, TodoRepository, VerifiedAccess};
-use crate::session::SessionCheck;
+use crate::session::LiveSession;
 use crate::time;
 use crate::todo::{
     NewTodo, Priority, Todo, TodoChanges, TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle,
@@ -167,7 +167,7 @@ impl TodoService {
     /// session no longer holds, the todo does not exist, or it is someone
     /// else's. `Ok` with the todo when none of these is so (it changed in
     /// between, or only its `updated_at` stood in the way).
-    async fn explain_miss(&self, check: SessionCheck, id: TodoId) -> Result<Todo, TodoError> {
+    async fn explain_miss(&self, check: LiveSession, id: TodoId) -> Result<Todo, TodoError> {
         self.sessions
             .find_authenticated(check.user, check.session, check.at)
             .await?
@@ -186,8 +186,8 @@ impl TodoService {
 }
 
 /// The caller's session, to be proven live now.
-fn check_now(caller: VerifiedAccess) -> SessionCheck {
-    SessionCheck {
+fn check_now(caller: VerifiedAccess) -> LiveSession {
+    LiveSession {
         user: caller.user,
         session: caller.session,
         at: time::now(),

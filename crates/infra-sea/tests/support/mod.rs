@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use domain::ports::{SessionRepository, TodoRepository, UserRepository};
 use domain::{
     ClientInfo, Email, FullName, NewSession, NewTodo, NewUser, PasswordHash, Priority,
-    RefreshTokenHash, Session, SessionCheck, Todo, TodoDescription, TodoTitle, User, UserId,
+    RefreshTokenHash, Session, LiveSession, Todo, TodoDescription, TodoTitle, User, UserId,
     Username,
 };
 use infra_sea::testing::TestDatabase;
@@ -63,15 +63,15 @@ pub fn new_todo(owner: UserId, title: &str) -> NewTodo {
 
 /// A user named `name` with a live session, and the check naming both (as
 /// a verified access token of theirs would), at the current time.
-pub async fn signed_in(db: &TestDatabase, name: &str) -> (User, SessionCheck) {
+pub async fn signed_in(db: &TestDatabase, name: &str) -> (User, LiveSession) {
     let user = create_user(&users(db), name).await;
     let session = create_session(&sessions(db), user.id, name).await;
     (user, check_of(&session))
 }
 
 /// The check a request through `session` makes now.
-pub fn check_of(session: &Session) -> SessionCheck {
-    SessionCheck {
+pub fn check_of(session: &Session) -> LiveSession {
+    LiveSession {
         user: session.user_id,
         session: session.id,
         at: domain::time::now(),
@@ -79,7 +79,7 @@ pub fn check_of(session: &Session) -> SessionCheck {
 }
 
 /// Creates a todo through a session that holds.
-pub async fn create_todo(repo: &SeaTodoRepository, check: SessionCheck, title: &str) -> Todo {
+pub async fn create_todo(repo: &SeaTodoRepository, check: LiveSession, title: &str) -> Todo {
     repo.create(new_todo(check.user, title), check)
         .await
         .expect("create todo")
@@ -88,7 +88,7 @@ pub async fn create_todo(repo: &SeaTodoRepository, check: SessionCheck, title: &
 
 pub async fn create_todo_at(
     repo: &SeaTodoRepository,
-    check: SessionCheck,
+    check: LiveSession,
     title: &str,
     created_at: DateTime<Utc>,
 ) -> Todo {

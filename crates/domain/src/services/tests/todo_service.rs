@@ -9,7 +9,7 @@ use super::{in_an_hour, stored_todo, todo, unavailable, user};
 use crate::pagination::{Page, PageRequest};
 use crate::ports::{MockSessionRepository, MockTodoRepository, VerifiedAccess};
 use crate::services::{TodoError, TodoService};
-use crate::session::{SessionCheck, SessionId};
+use crate::session::{LiveSession, SessionId};
 use crate::time;
 use crate::todo::{
     Priority, Todo, TodoChanges, TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle,
@@ -25,7 +25,7 @@ fn caller() -> VerifiedAccess {
 }
 
 /// Whether a check is the caller's, stamped between `before` and now.
-fn checks_caller(check: &SessionCheck, before: chrono::DateTime<chrono::Utc>) -> bool {
+fn checks_caller(check: &LiveSession, before: chrono::DateTime<chrono::Utc>) -> bool {
     check.user == UserId(2)
         && check.session == SessionId(52)
         && check.at >= before
@@ -310,7 +310,7 @@ async fn get_when_the_store_is_unavailable_is_unavailable() {
 // --- update -----------------------------------------------------------------
 
 /// The `update` calls a repository received: id, changes and check.
-type UpdateCalls = Arc<Mutex<Vec<(TodoId, TodoChanges, SessionCheck)>>>;
+type UpdateCalls = Arc<Mutex<Vec<(TodoId, TodoChanges, LiveSession)>>>;
 
 /// A repository whose `update` answers `answers` in turn (then `None`), and
 /// which records what it was asked for.
