@@ -1,6 +1,7 @@
-//! Building and running the application: connect, migrate, load keys, wire
+//! Building and running the application: load keys, open the storage, wire
 //! adapters into use cases, bind, serve. Tests call [`Application::build`]
-//! with port 0 and talk HTTP to it.
+//! (or [`Application::build_with`] and storage of their own) with port 0 and
+//! talk HTTP to it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,19 +13,14 @@ use actix_web::middleware::{Condition, NormalizePath, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use auth::{BcryptHasher, JwtSettings, JwtTokenService};
-use domain::ports::LoginAttempts;
+use domain::ports::{Clock, Repositories};
 use domain::services::{
     AuthPolicy, AuthPorts, AuthService, SessionService, ThrottlePolicy, TodoService, UserService,
 };
-use infra_sea::{
-    DatabaseSettings, SeaDatabaseProbe, SeaLoginAttempts, SeaSchemaStatus, SeaSessionRepository,
-    SeaTodoRepository, SeaUserRepository,
-};
-use sea_orm::DatabaseConnection;
+use domain::time::SystemClock;
 
 use crate::client_addr::TrustedProxies;
 use crate::config::{Environment, MAX_HEADER_WAIT, Settings};
-use crate::db_pools::DbPools;
 use crate::dto::JwksResponse;
 use crate::error::ApiError;
 use crate::extract::body::BodyLimit;
@@ -37,6 +33,7 @@ use crate::routes::docs::ApiDocs;
 use crate::routes::metrics::MetricsRoute;
 use crate::shutdown::ShutdownSignals;
 use crate::state::AppState;
+use crate::storage::{Adapters, Storage};
 
 /// The request body limit when none is configured (64 KiB).
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -47,75 +44,68 @@ pub struct Application {
     server: Server,
     /// `/metrics` on its own listener (`METRICS_ADDR`), and its port.
     metrics_server: Option<(Server, u16)>,
-    /// Kept to close the pools once the server has drained.
-    pools: DbPools,
+    /// Kept to close it once the server has drained.
+    storage: Arc<dyn Storage>,
 }
 
 impl Application {
-    /// Connects to the database, applies migrations if `AUTO_MIGRATE`, loads
-    /// (in development, creates) the RSA keys and binds the listener.
+    /// Loads (in development, creates) the RSA keys, connects to the
+    /// database the settings name, applies migrations if `AUTO_MIGRATE`,
+    /// and builds the application over it ([`Self::build_with`]) with the
+    /// system clock.
     ///
     /// # Errors
     /// Any start-up failure, with context saying which step failed.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         // Keys first: a missing key is the operator's first problem to hear
         // of, before anything about the database.
-        ensure_keys(settings)?;
-        let tokens = load_tokens(settings)?;
-        if settings.environment == Environment::Production && settings.uses_sqlite() {
-            tracing::warn!(
-                database_url = %settings.database_url,
-                "ENVIRONMENT=production on the embedded SQLite file: one instance only, no \
-                 shared sessions or throttling; set DATABASE_URL to a PostgreSQL database"
-            );
-        }
-        let db = connect(settings).await?;
-        if settings.auto_migrate {
-            // Under the migration lock: instances starting at once on one
-            // database take turns, and the later ones find nothing pending.
-            migration::up_locked(&db, None)
-                .await
-                .context("applying migrations")?;
-        } else {
-            // Read-only: never creates the migrations table, so it cannot
-            // race a migrator creating it (nor needs the DDL privilege); and
-            // a newer build's migrations (a rolling deploy) are no error.
-            let state = migration::schema_state(&db)
-                .await
-                .context("reading migration status")?;
-            if !state.pending.is_empty() {
-                tracing::warn!(
-                    pending = state.pending.len(),
-                    "database has pending migrations; run `api migrate up`"
-                );
-            }
-            if !state.unknown.is_empty() {
-                tracing::info!(
-                    unknown = state.unknown.len(),
-                    "database has migrations this build does not know (a newer build's)"
-                );
-            }
-        }
+        let tokens = keys(settings)?;
+        let storage = crate::sea_storage::open(settings).await?;
+        Self::assemble(
+            settings,
+            tokens,
+            Adapters {
+                storage,
+                clock: Arc::new(SystemClock),
+            },
+        )
+    }
+
+    /// Loads (in development, creates) the RSA keys and binds the listener,
+    /// serving over `adapters`: everything [`Self::build`] does but opening
+    /// the database.
+    ///
+    /// # Errors
+    /// Any start-up failure, with context saying which step failed.
+    pub async fn build_with(settings: &Settings, adapters: Adapters) -> anyhow::Result<Self> {
+        let tokens = keys(settings)?;
+        Self::assemble(settings, tokens, adapters)
+    }
+
+    /// Everything after the keys and the storage: the hasher, the metrics,
+    /// the servers and the signal handlers.
+    fn assemble(
+        settings: &Settings,
+        tokens: JwtTokenService,
+        adapters: Adapters,
+    ) -> anyhow::Result<Self> {
+        let Adapters { storage, clock } = adapters;
         let hasher = BcryptHasher::with_nice(settings.bcrypt_cost, settings.bcrypt_nice)
             .context("setting up bcrypt")?;
-        let pools = if settings.uses_sqlite() {
-            DbPools::shared(db)
-        } else {
-            // The start-up pool has done its work: each worker opens its own.
-            db.close()
-                .await
-                .context("closing the start-up database pool")?;
-            DbPools::per_worker(database_settings(settings), settings.workers)
-        };
         let metrics = if settings.metrics_enabled {
             Some(web::Data::new(
-                Metrics::new(pools.clone()).context("registering the metrics")?,
+                Metrics::new(storage.clone()).context("registering the metrics")?,
             ))
         } else {
             None
         };
-        let wiring = Arc::new(Wiring::new(Arc::new(tokens), Arc::new(hasher), settings)?);
-        let worker_pools = pools.clone();
+        let wiring = Arc::new(Wiring::new(
+            Arc::new(tokens),
+            Arc::new(hasher),
+            clock,
+            settings,
+        )?);
+        let worker_storage = storage.clone();
         let trusted = web::Data::new(TrustedProxies(settings.trusted_proxies.clone()));
         let timeout = RequestTimeout(settings.request_timeout);
         let cors_origins = settings.cors_origins.clone();
@@ -148,12 +138,14 @@ impl Application {
         };
         let body_limit = settings.max_body_bytes;
         let server = HttpServer::new(move || {
-            let (pools, wiring) = (worker_pools.clone(), wiring.clone());
+            let (storage, wiring) = (worker_storage.clone(), wiring.clone());
             App::new()
                 // Run on each worker as it starts, on the worker's runtime.
                 .data_factory(move || {
-                    let (pools, wiring) = (pools.clone(), wiring.clone());
-                    async move { anyhow::Ok(wiring.state(pools.for_this_worker().await?)) }
+                    let (storage, wiring) = (storage.clone(), wiring.clone());
+                    async move {
+                        anyhow::Ok(wiring.state(storage.repositories_for_this_worker().await?))
+                    }
                 })
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(BodyLimit(body_limit))
@@ -191,18 +183,14 @@ impl Application {
         tracing::info!(
             port,
             environment = settings.environment.as_str(),
-            database = if settings.uses_sqlite() {
-                "sqlite"
-            } else {
-                "postgres"
-            },
+            database = storage.kind(),
             "listening"
         );
         Ok(Self {
             port,
             server,
             metrics_server,
-            pools,
+            storage,
         })
     }
 
@@ -247,7 +235,7 @@ impl Application {
         };
         // Closing waits for lent-out connections; after a forced drain none
         // should remain, but it never hangs the exit (a time limit per pool).
-        self.pools.close().await;
+        self.storage.close().await;
         tracing::info!("stopped");
         served
     }
@@ -286,26 +274,10 @@ fn metrics_server(
     Ok((server, port))
 }
 
-/// Opens the database pool described by the settings.
-///
-/// # Errors
-/// When the database cannot be reached.
-pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    infra_sea::connect(&database_settings(settings))
-        .await
-        .context("connecting to the database")
-}
-
-/// The pool the settings describe: `DB_POOL_SIZE` connections at most.
-fn database_settings(settings: &Settings) -> DatabaseSettings {
-    DatabaseSettings {
-        url: settings.database_url.clone(),
-        max_connections: settings.db_pool_size,
-        min_connections: 1,
-        acquire_timeout: settings.db_acquire_timeout,
-        statement_timeout: settings.db_statement_timeout,
-        log_statements: settings.db_echo,
-    }
+/// Checks (outside production, creates) the key pair and loads it.
+fn keys(settings: &Settings) -> anyhow::Result<JwtTokenService> {
+    ensure_keys(settings)?;
+    load_tokens(settings)
 }
 
 /// Loads the signing key, its public key and the retired public keys.
@@ -364,14 +336,14 @@ pub fn auth_policy(settings: &Settings) -> AuthPolicy {
     }
 }
 
-/// What every worker's [`AppState`] is built from, besides its database
-/// pool: made once, at start-up, so that a key set the JWKS cannot describe
-/// stops the start rather than a worker.
+/// What every worker's [`AppState`] is built from, besides its
+/// repositories: made once, at start-up, so that a key set the JWKS cannot
+/// describe stops the start rather than a worker.
 struct Wiring {
     tokens: Arc<JwtTokenService>,
     hasher: Arc<BcryptHasher>,
+    clock: Arc<dyn Clock>,
     policy: AuthPolicy,
-    retention: Duration,
     jwks: web::Bytes,
     environment: Environment,
     health_timeout: Duration,
@@ -383,37 +355,34 @@ impl Wiring {
     fn new(
         tokens: Arc<JwtTokenService>,
         hasher: Arc<BcryptHasher>,
+        clock: Arc<dyn Clock>,
         settings: &Settings,
     ) -> anyhow::Result<Self> {
         // Only the public members the DTO names are ever served.
         let jwks: JwksResponse =
             serde_json::from_value(tokens.jwks()).context("reading the JSON Web Key Set")?;
         let jwks = serde_json::to_vec(&jwks).context("serializing the JSON Web Key Set")?;
-        // Events must outlive the longest window that counts them.
-        let policy = auth_policy(settings);
-        let retention = policy
-            .throttle
-            .failure_window
-            .max(policy.throttle.registration_window)
-            .max(Duration::from_secs(24 * 3600));
         Ok(Self {
             tokens,
             hasher,
-            policy,
-            retention,
+            clock,
+            policy: auth_policy(settings),
             jwks: web::Bytes::from(jwks),
             environment: settings.environment,
             health_timeout: settings.health_timeout,
         })
     }
 
-    /// The use cases over the SeaORM adapters on `db`.
-    fn state(&self, db: DatabaseConnection) -> AppState {
-        let users = Arc::new(SeaUserRepository::new(db.clone()));
-        let sessions = Arc::new(SeaSessionRepository::new(db.clone()));
-        let todos = Arc::new(SeaTodoRepository::new(db.clone()));
-        let attempts: Arc<dyn LoginAttempts> =
-            Arc::new(SeaLoginAttempts::with_retention(db.clone(), self.retention));
+    /// The use cases over one worker's repositories.
+    fn state(&self, repositories: Repositories) -> AppState {
+        let Repositories {
+            users,
+            sessions,
+            todos,
+            attempts,
+            probe,
+            schema,
+        } = repositories;
         let hasher = self.hasher.clone();
         let ports = AuthPorts {
             users: users.clone(),
@@ -434,8 +403,9 @@ impl Wiring {
             ),
             users: UserService::new(users, hasher, sessions.clone()),
             todos: TodoService::new(todos, sessions),
-            probe: Arc::new(SeaDatabaseProbe::new(db.clone())),
-            schema: Arc::new(SeaSchemaStatus::new(db)),
+            probe,
+            schema,
+            clock: self.clock.clone(),
             environment: self.environment,
             health_timeout: self.health_timeout,
             jwks: self.jwks.clone(),

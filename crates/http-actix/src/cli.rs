@@ -15,9 +15,10 @@ use infra_sea::{SeaSessionRepository, SeaUserRepository};
 use migration::SchemaState;
 use sea_orm::DatabaseConnection;
 
-use crate::app::{Application, connect};
+use crate::app::Application;
 use crate::config::{Environment, Settings};
 use crate::config_report::redact_database_url;
+use crate::sea_storage::connect;
 use crate::telemetry;
 use migration::report;
 

@@ -18,9 +18,12 @@ pub mod middleware;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;
+pub mod sea_storage;
 pub mod shutdown;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 
 pub use app::Application;
 pub use config::Settings;
+pub use storage::{Adapters, PoolStats, Storage};

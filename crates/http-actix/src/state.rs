@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web::Bytes;
-use domain::ports::{DatabaseProbe, SchemaStatus};
+use domain::ports::{Clock, DatabaseProbe, SchemaStatus};
 use domain::services::{AuthService, SessionService, TodoService, UserService};
 
 use crate::config::Environment;
@@ -18,6 +18,8 @@ pub struct AppState {
     pub todos: TodoService,
     pub probe: Arc<dyn DatabaseProbe>,
     pub schema: Arc<dyn SchemaStatus>,
+    /// The time the responses tell (`GET /v1/health`'s `timestamp`).
+    pub clock: Arc<dyn Clock>,
     pub environment: Environment,
     pub health_timeout: Duration,
     /// `GET /.well-known/jwks.json`, serialized once at start-up (the keys

@@ -1,16 +1,18 @@
-//! The database pool gauges, read from the pools (every worker's, summed)
+//! The database pool gauges, read from the storage (every worker's pool, summed)
 //! each time the registry is scraped (nothing on the request path keeps them
 //! up to date).
+
+use std::sync::Arc;
 
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{IntGauge, Opts};
 
-use crate::db_pools::DbPools;
+use crate::storage::Storage;
 
 /// `db_pool_size`, `db_pool_in_use`, `db_pool_idle`, `db_pool_max_size`.
 pub(super) struct PoolCollector {
-    pools: DbPools,
+    storage: Arc<dyn Storage>,
     size: IntGauge,
     in_use: IntGauge,
     idle: IntGauge,
@@ -19,7 +21,7 @@ pub(super) struct PoolCollector {
 }
 
 impl PoolCollector {
-    pub(super) fn new(pools: DbPools) -> prometheus::Result<Self> {
+    pub(super) fn new(storage: Arc<dyn Storage>) -> prometheus::Result<Self> {
         let gauge = |name: &str, help: &str| IntGauge::with_opts(Opts::new(name, help));
         let size = gauge(
             "db_pool_size",
@@ -42,7 +44,7 @@ impl PoolCollector {
             .flat_map(|g| g.desc().into_iter().cloned())
             .collect();
         Ok(Self {
-            pools,
+            storage,
             size,
             in_use,
             idle,
@@ -58,7 +60,7 @@ impl Collector for PoolCollector {
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
-        if let Some(stats) = self.pools.stats() {
+        if let Some(stats) = self.storage.pool_stats() {
             self.size.set(i64::from(stats.size));
             self.in_use.set(i64::from(stats.in_use()));
             self.idle.set(i64::from(stats.idle));

@@ -23,6 +23,7 @@
 
 mod db_pool;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::{Method, StatusCode};
@@ -30,7 +31,7 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
 };
 
-use crate::db_pools::DbPools;
+use crate::storage::Storage;
 
 /// The `route` label of requests that matched no route (404s of unknown
 /// paths, `/metrics` when metrics are off).
@@ -60,12 +61,12 @@ pub struct Metrics {
 
 impl Metrics {
     /// Registers every metric in a fresh registry; the pool gauges read
-    /// `pools` whenever the registry is scraped.
+    /// `storage` whenever the registry is scraped.
     ///
     /// # Errors
     /// A metric that Prometheus refuses (a bad name or a duplicate); only a
     /// programming error can cause it.
-    pub fn new(pools: DbPools) -> prometheus::Result<Self> {
+    pub fn new(storage: Arc<dyn Storage>) -> prometheus::Result<Self> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
             Opts::new(
@@ -97,7 +98,7 @@ impl Metrics {
         registry.register(Box::new(throttled.clone()))?;
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(login_failures.clone()))?;
-        registry.register(Box::new(db_pool::PoolCollector::new(pools)?))?;
+        registry.register(Box::new(db_pool::PoolCollector::new(storage)?))?;
         Ok(Self {
             registry,
             requests,

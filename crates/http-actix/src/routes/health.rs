@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use actix_web::{HttpResponse, HttpResponseBuilder, web};
-use chrono::Utc;
 use domain::ports::{DatabaseProbe, SchemaStatus};
 
 use super::Endpoint;
@@ -47,7 +46,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         status: HealthStatus::Healthy,
         version: env!("CARGO_PKG_VERSION"),
         environment: state.environment.as_str(),
-        timestamp: Utc::now(),
+        timestamp: state.clock.now(),
         database: DatabaseHealth {
             status: DatabaseStatus::Connected,
             current_time: None,
