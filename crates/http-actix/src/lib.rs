@@ -1,29 +1,24 @@
-//! The HTTP adapter and composition root: actix-web handlers, extractors,
-//! the error envelope, middleware, configuration and the `api` command line.
-//! This is the only crate where the domain, the SeaORM adapters and the auth
-//! adapters meet.
+//! The HTTP adapter and the composition root, in two parts:
+//!
+//! - [`inbound`]: the HTTP adapter — actix-web handlers, extractors, DTOs,
+//!   the error envelope, middleware, the OpenAPI document, the HTTP metrics
+//!   and the `App` factory. It sees the domain's use cases and ports only,
+//!   never SeaORM nor the configuration.
+//! - [`startup`]: everything that starts the process — configuration, the
+//!   `api` command line, telemetry, listener, shutdown, and
+//!   [`Application`], which takes its driven adapters ([`Adapters`]: a
+//!   [`Storage`] and a clock) and wires them into the use cases and the
+//!   HTTP adapter. [`Application::build`] opens the SeaORM storage the
+//!   settings name; [`Application::build_with`] takes any storage.
+//!
+//! This is the only crate where the domain, the storage adapters and the
+//! auth adapters meet.
 
-pub mod app;
-pub mod cli;
-pub mod client_addr;
-pub mod config;
-pub mod config_report;
-pub mod db_pools;
-pub mod dto;
-pub mod error;
-pub mod extract;
-pub mod listener;
-pub mod metrics;
-pub mod middleware;
-pub mod openapi;
-pub mod request_id;
-pub mod routes;
-pub mod sea_storage;
-pub mod shutdown;
-pub mod state;
-pub mod storage;
-pub mod telemetry;
+pub mod inbound;
+pub mod startup;
 
-pub use app::Application;
-pub use config::Settings;
-pub use storage::{Adapters, PoolStats, Storage};
+pub use inbound::{dto, error, extract, openapi, routes};
+pub use startup::application::Application;
+pub use startup::config::Settings;
+pub use startup::storage::{Adapters, PoolStats, Storage};
+pub use startup::{cli, config, telemetry};

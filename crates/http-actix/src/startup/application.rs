@@ -1,0 +1,413 @@
+//! Building and running the application: load keys, open the storage, wire
+//! adapters into use cases, bind, serve. Tests call [`Application::build`]
+//! (or [`Application::build_with`] and storage of their own) with port 0 and
+//! talk HTTP to it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{HttpServer, web};
+use anyhow::Context;
+use auth::{BcryptHasher, JwtSettings, JwtTokenService};
+use domain::ports::{Clock, Repositories};
+use domain::services::{
+    AuthPolicy, AuthPorts, AuthService, SessionService, ThrottlePolicy, TodoService, UserService,
+};
+use domain::time::SystemClock;
+
+use crate::inbound;
+use crate::inbound::app::ApiConfig;
+use crate::inbound::client_addr::TrustedProxies;
+use crate::inbound::dto::JwksResponse;
+use crate::inbound::metrics::{Metrics, PoolStatsSource};
+use crate::inbound::middleware::RequestTimeout;
+use crate::inbound::routes::docs::ApiDocs;
+use crate::inbound::routes::metrics::MetricsRoute;
+use crate::inbound::state::AppState;
+use crate::startup::config::{Environment, MAX_HEADER_WAIT, Settings};
+use crate::startup::shutdown::ShutdownSignals;
+use crate::startup::storage::{Adapters, Storage};
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    /// `/metrics` on its own listener (`METRICS_ADDR`), and its port.
+    metrics_server: Option<(Server, u16)>,
+    /// Kept to close it once the server has drained.
+    storage: Arc<dyn Storage>,
+}
+
+impl Application {
+    /// Loads (in development, creates) the RSA keys, connects to the
+    /// database the settings name, applies migrations if `AUTO_MIGRATE`,
+    /// and builds the application over it ([`Self::build_with`]) with the
+    /// system clock.
+    ///
+    /// # Errors
+    /// Any start-up failure, with context saying which step failed.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        // Keys first: a missing key is the operator's first problem to hear
+        // of, before anything about the database.
+        let tokens = keys(settings)?;
+        let storage = crate::startup::sea_storage::open(settings).await?;
+        Self::assemble(
+            settings,
+            tokens,
+            Adapters {
+                storage,
+                clock: Arc::new(SystemClock),
+            },
+        )
+    }
+
+    /// Loads (in development, creates) the RSA keys and binds the listener,
+    /// serving over `adapters`: everything [`Self::build`] does but opening
+    /// the database.
+    ///
+    /// # Errors
+    /// Any start-up failure, with context saying which step failed.
+    pub async fn build_with(settings: &Settings, adapters: Adapters) -> anyhow::Result<Self> {
+        let tokens = keys(settings)?;
+        Self::assemble(settings, tokens, adapters)
+    }
+
+    /// Everything after the keys and the storage: the hasher, the metrics,
+    /// the servers and the signal handlers.
+    fn assemble(
+        settings: &Settings,
+        tokens: JwtTokenService,
+        adapters: Adapters,
+    ) -> anyhow::Result<Self> {
+        let Adapters { storage, clock } = adapters;
+        let hasher = BcryptHasher::with_nice(settings.bcrypt_cost, settings.bcrypt_nice)
+            .context("setting up bcrypt")?;
+        let metrics = if settings.metrics_enabled {
+            Some(web::Data::new(
+                Metrics::new(pool_stats(&storage)).context("registering the metrics")?,
+            ))
+        } else {
+            None
+        };
+        let wiring = Arc::new(Wiring::new(
+            Arc::new(tokens),
+            Arc::new(hasher),
+            clock,
+            settings,
+        )?);
+        let shutdown = ShutdownSignals::install().context("installing the signal handlers")?;
+
+        // Swagger UI and ReDoc only with DEBUG=true; the document always.
+        let docs = ApiDocs::new(crate::inbound::openapi::to_json(false)?, settings.debug);
+
+        let listener =
+            crate::startup::listener::bind(&settings.host, settings.port, settings.listen_backlog)?;
+        let port = listener
+            .local_addr()
+            .context("reading the bound address")?
+            .port();
+        // With METRICS_ADDR, `/metrics` is served there and the API's
+        // listener does not know the route; the API still records into them.
+        let metrics_server = match (&metrics, settings.metrics_addr) {
+            (Some(metrics), Some(addr)) => Some(metrics_server(
+                metrics.clone(),
+                addr,
+                settings.listen_backlog,
+                settings.shutdown_timeout,
+            )?),
+            _ => None,
+        };
+        let metrics_route = if metrics_server.is_some() {
+            MetricsRoute::Elsewhere
+        } else {
+            MetricsRoute::Here
+        };
+        let api = ApiConfig {
+            body_limit: settings.max_body_bytes,
+            trusted: web::Data::new(TrustedProxies(settings.trusted_proxies.clone())),
+            timeout: RequestTimeout(settings.request_timeout),
+            cors_origins: settings.cors_origins.clone(),
+            docs,
+            metrics,
+            metrics_route,
+        };
+        let worker_storage = storage.clone();
+        let server =
+            HttpServer::new(move || {
+                let (storage, wiring) = (worker_storage.clone(), wiring.clone());
+                // Run on each worker as it starts, on the worker's runtime.
+                inbound::app::api(api.clone(), move || {
+                    let (storage, wiring) = (storage.clone(), wiring.clone());
+                    async move {
+                        anyhow::Ok(wiring.state(storage.repositories_for_this_worker().await?))
+                    }
+                })
+            })
+            .listen(listener)
+            .context("starting the HTTP server")?
+            .workers(settings.workers)
+            // Slow headers (slowloris) are cut off by actix itself with a bare
+            // 408; a slow body or handler by the request-context middleware.
+            .client_request_timeout(settings.request_timeout.min(MAX_HEADER_WAIT))
+            .shutdown_timeout(settings.shutdown_timeout.as_secs())
+            // SIGTERM and SIGINT both drain (actix alone would force-stop on SIGINT).
+            .shutdown_signal(shutdown.received(settings.shutdown_timeout))
+            .run();
+        tracing::info!(
+            port,
+            environment = settings.environment.as_str(),
+            database = storage.kind(),
+            "listening"
+        );
+        Ok(Self {
+            port,
+            server,
+            metrics_server,
+            storage,
+        })
+    }
+
+    /// The port actually bound (useful with `PORT=0`).
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The port of the metrics listener, when `METRICS_ADDR` is set.
+    #[must_use]
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(_, port)| *port)
+    }
+
+    /// A handle to stop the server (tests stop theirs when dropped); the
+    /// metrics listener stops with it.
+    #[must_use]
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the process receives SIGTERM or SIGINT (or the handle
+    /// stops it): then stops accepting, lets in-flight requests finish within
+    /// `SHUTDOWN_TIMEOUT_SECONDS`, and closes the database pools.
+    ///
+    /// # Errors
+    /// I/O errors of the server.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let served = match self.metrics_server {
+            None => self.server.await,
+            Some((metrics, _)) => {
+                let handle = metrics.handle();
+                let api = async {
+                    let served = self.server.await;
+                    handle.stop(true).await;
+                    served
+                };
+                let (served, metrics_served) = futures_util::future::join(api, metrics).await;
+                served.and(metrics_served)
+            }
+        };
+        // Closing waits for lent-out connections; after a forced drain none
+        // should remain, but it never hangs the exit (a time limit per pool).
+        self.storage.close().await;
+        tracing::info!("stopped");
+        served
+    }
+}
+
+/// `/metrics` alone on `addr`, with one worker: the API's listener does not
+/// serve it then. Stops when the API's server stops (no signals of its own).
+fn metrics_server(
+    metrics: web::Data<Metrics>,
+    addr: std::net::SocketAddr,
+    backlog: u32,
+    shutdown_timeout: Duration,
+) -> anyhow::Result<(Server, u16)> {
+    let listener = crate::startup::listener::listen_on(addr, backlog)
+        .with_context(|| format!("binding METRICS_ADDR {addr}"))?;
+    let port = listener
+        .local_addr()
+        .context("reading the metrics address")?
+        .port();
+    let server = HttpServer::new(move || inbound::app::metrics(metrics.clone()))
+        .listen(listener)
+        .context("starting the metrics server")?
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(shutdown_timeout.as_secs())
+        .run();
+    tracing::info!(%addr, port, "serving /metrics on its own listener");
+    Ok((server, port))
+}
+
+/// Checks (outside production, creates) the key pair and loads it.
+fn keys(settings: &Settings) -> anyhow::Result<JwtTokenService> {
+    ensure_keys(settings)?;
+    load_tokens(settings)
+}
+
+/// Loads the signing key, its public key and the retired public keys.
+///
+/// # Errors
+/// When a key cannot be read or parsed, or the token settings are refused.
+pub fn load_tokens(settings: &Settings) -> anyhow::Result<JwtTokenService> {
+    for (path, name) in [
+        (&settings.jwt_private_key_path, "JWT_PRIVATE_KEY_PATH"),
+        (&settings.jwt_public_key_path, "JWT_PUBLIC_KEY_PATH"),
+    ] {
+        if !path.exists() {
+            let shown = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            let dir = shown.parent().unwrap_or(std::path::Path::new("."));
+            anyhow::bail!(
+                "the JWT key file {} ({name}) does not exist: create a key pair with \
+                 `api keygen --dir {}`, or point {name} at the existing file",
+                shown.display(),
+                dir.display()
+            );
+        }
+    }
+    // A missing directory of retired keys (before any rotation) holds none.
+    JwtTokenService::from_files(
+        &settings.jwt_private_key_path,
+        &settings.jwt_public_key_path,
+        settings
+            .jwt_private_key_password
+            .as_ref()
+            .map(|s| s.expose()),
+        Some(&settings.jwt_verify_keys_dir),
+        JwtSettings {
+            access_token_lifetime: Duration::from_secs(settings.access_token_expire_minutes * 60),
+            leeway_seconds: settings.jwt_leeway_seconds,
+            issuer: settings.jwt_issuer.clone(),
+            audience: settings.jwt_audience.clone(),
+            verified_cache_capacity: settings.jwt_verify_cache_size,
+        },
+    )
+    .context("loading the JWT keys")
+}
+
+/// The sessions and throttling rules the settings describe.
+#[must_use]
+pub fn auth_policy(settings: &Settings) -> AuthPolicy {
+    AuthPolicy {
+        refresh_lifetime: Duration::from_secs(settings.refresh_token_expire_days * 86_400),
+        reuse_grace: Duration::from_secs(settings.refresh_reuse_grace_seconds),
+        throttle: ThrottlePolicy {
+            max_failures_per_account: settings.login_max_failures_per_account,
+            max_failures_per_ip: settings.login_max_failures_per_ip,
+            failure_window: Duration::from_secs(settings.login_failure_window_seconds),
+            max_registrations_per_ip: settings.register_max_per_ip,
+            registration_window: Duration::from_secs(settings.register_window_seconds),
+        },
+    }
+}
+
+/// What every worker's [`AppState`] is built from, besides its
+/// repositories: made once, at start-up, so that a key set the JWKS cannot
+/// describe stops the start rather than a worker.
+struct Wiring {
+    tokens: Arc<JwtTokenService>,
+    hasher: Arc<BcryptHasher>,
+    clock: Arc<dyn Clock>,
+    policy: AuthPolicy,
+    jwks: web::Bytes,
+    environment: Environment,
+    health_timeout: Duration,
+}
+
+impl Wiring {
+    /// # Errors
+    /// When the key set cannot be published (a key the JWKS cannot describe).
+    fn new(
+        tokens: Arc<JwtTokenService>,
+        hasher: Arc<BcryptHasher>,
+        clock: Arc<dyn Clock>,
+        settings: &Settings,
+    ) -> anyhow::Result<Self> {
+        // Only the public members the DTO names are ever served.
+        let jwks: JwksResponse =
+            serde_json::from_value(tokens.jwks()).context("reading the JSON Web Key Set")?;
+        let jwks = serde_json::to_vec(&jwks).context("serializing the JSON Web Key Set")?;
+        Ok(Self {
+            tokens,
+            hasher,
+            clock,
+            policy: auth_policy(settings),
+            jwks: web::Bytes::from(jwks),
+            environment: settings.environment,
+            health_timeout: settings.health_timeout,
+        })
+    }
+
+    /// The use cases over one worker's repositories.
+    fn state(&self, repositories: Repositories) -> AppState {
+        let Repositories {
+            users,
+            sessions,
+            todos,
+            attempts,
+            probe,
+            schema,
+        } = repositories;
+        let hasher = self.hasher.clone();
+        let ports = AuthPorts {
+            users: users.clone(),
+            sessions: sessions.clone(),
+            hasher: hasher.clone(),
+            refresh_tokens: Arc::new(self.tokens.refresh_tokens()),
+            tokens: self.tokens.clone(),
+            attempts: attempts.clone(),
+        };
+        AppState {
+            auth: AuthService::new(ports, self.policy),
+            sessions: SessionService::new(
+                users.clone(),
+                sessions.clone(),
+                hasher.clone(),
+                attempts,
+                self.policy.throttle,
+            ),
+            users: UserService::new(users, hasher, sessions.clone()),
+            todos: TodoService::new(todos, sessions),
+            probe,
+            schema,
+            clock: self.clock.clone(),
+            environment: self.environment,
+            health_timeout: self.health_timeout,
+            jwks: self.jwks.clone(),
+        }
+    }
+}
+
+/// Outside production, a fresh clone has no keys: make a pair, loudly.
+fn ensure_keys(settings: &Settings) -> anyhow::Result<()> {
+    let private = &settings.jwt_private_key_path;
+    let public = &settings.jwt_public_key_path;
+    if private.exists() || public.exists() || settings.environment == Environment::Production {
+        return Ok(());
+    }
+    let dir = private
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if public.parent() != private.parent()
+        || private.file_name() != Some("private_key.pem".as_ref())
+        || public.file_name() != Some("public_key.pem".as_ref())
+    {
+        anyhow::bail!(
+            "JWT keys {} and {} do not exist; create them with `api keygen`",
+            private.display(),
+            public.display()
+        );
+    }
+    let dir_shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    tracing::warn!(dir = %dir_shown.display(), "no JWT keys found: generating a development key pair (never do this in production)");
+    auth::keys::write_keypair(dir, 2048, false).context("generating development JWT keys")?;
+    Ok(())
+}
+
+/// The storage's pool numbers, for the metrics.
+fn pool_stats(storage: &Arc<dyn Storage>) -> PoolStatsSource {
+    let storage = storage.clone();
+    Arc::new(move || storage.pool_stats())
+}
