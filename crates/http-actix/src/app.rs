@@ -12,10 +12,11 @@ use actix_web::middleware::{Condition, NormalizePath, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use auth::{BcryptHasher, JwtSettings, JwtTokenService};
-use domain::ports::LoginAttempts;
+use domain::ports::{Clock, LoginAttempts};
 use domain::services::{
     AuthPolicy, AuthPorts, AuthService, SessionService, ThrottlePolicy, TodoService, UserService,
 };
+use domain::time::SystemClock;
 use infra_sea::{
     DatabaseSettings, SeaDatabaseProbe, SeaLoginAttempts, SeaSchemaStatus, SeaSessionRepository,
     SeaTodoRepository, SeaUserRepository,
@@ -415,6 +416,7 @@ impl Wiring {
         let attempts: Arc<dyn LoginAttempts> =
             Arc::new(SeaLoginAttempts::with_retention(db.clone(), self.retention));
         let hasher = self.hasher.clone();
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let ports = AuthPorts {
             users: users.clone(),
             sessions: sessions.clone(),
@@ -422,6 +424,7 @@ impl Wiring {
             refresh_tokens: Arc::new(self.tokens.refresh_tokens()),
             tokens: self.tokens.clone(),
             attempts: attempts.clone(),
+            clock: clock.clone(),
         };
         AppState {
             auth: AuthService::new(ports, self.policy),
@@ -431,9 +434,10 @@ impl Wiring {
                 hasher.clone(),
                 attempts,
                 self.policy.throttle,
+                clock.clone(),
             ),
-            users: UserService::new(users, hasher, sessions.clone()),
-            todos: TodoService::new(todos, sessions),
+            users: UserService::new(users, hasher, sessions.clone(), clock.clone()),
+            todos: TodoService::new(todos, sessions, clock),
             probe: Arc::new(SeaDatabaseProbe::new(db.clone())),
             schema: Arc::new(SeaSchemaStatus::new(db)),
             environment: self.environment,

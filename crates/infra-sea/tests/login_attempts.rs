@@ -32,7 +32,7 @@ async fn all_recent(repo: &impl LoginAttempts, key: &ThrottleKey, now: DateTime<
 async fn recent_is_newest_first_and_at_most_limit_long() {
     let db = database().await;
     let repo = attempts(&db);
-    let now = domain::time::now();
+    let now = domain::time::SystemClock::now();
     let key = account("alice");
     for minutes in [5, 1, 3, 2, 4] {
         repo.record(std::slice::from_ref(&key), minutes_before(now, minutes))
@@ -61,7 +61,7 @@ async fn recent_is_newest_first_and_at_most_limit_long() {
 async fn recent_counts_only_events_since_the_window_start() {
     let db = database().await;
     let repo = attempts(&db);
-    let now = domain::time::now();
+    let now = domain::time::SystemClock::now();
     let key = ThrottleKey::LoginIp("203.0.113.9".to_owned());
     for minutes in [20, 15, 10] {
         repo.record(std::slice::from_ref(&key), minutes_before(now, minutes))
@@ -83,7 +83,7 @@ async fn recent_counts_only_events_since_the_window_start() {
 async fn keys_are_counted_apart_and_account_names_ignore_case() {
     let db = database().await;
     let repo = attempts(&db);
-    let now = domain::time::now();
+    let now = domain::time::SystemClock::now();
     let ip = "203.0.113.9".to_owned();
     repo.record(&[account("Alice"), ThrottleKey::LoginIp(ip.clone())], now)
         .await
@@ -111,7 +111,7 @@ async fn keys_are_counted_apart_and_account_names_ignore_case() {
 async fn clear_forgets_only_that_key() {
     let db = database().await;
     let repo = attempts(&db);
-    let now = domain::time::now();
+    let now = domain::time::SystemClock::now();
     let ip = ThrottleKey::LoginIp("198.51.100.7".to_owned());
     repo.record(&[account("alice"), ip.clone()], now)
         .await
@@ -131,7 +131,7 @@ async fn clear_forgets_only_that_key() {
 async fn record_prunes_the_recorded_keys_events_older_than_24_hours() {
     let db = database().await;
     let repo = attempts(&db);
-    let now = domain::time::now();
+    let now = domain::time::SystemClock::now();
     let alice = account("alice");
     let bob = account("bob");
     let day = TimeDelta::hours(24);
@@ -182,7 +182,9 @@ async fn recording_no_keys_does_nothing() {
     let db = database().await;
     let repo = attempts(&db);
 
-    repo.record(&[], domain::time::now()).await.unwrap();
+    repo.record(&[], domain::time::SystemClock::now())
+        .await
+        .unwrap();
 
     assert_eq!(
         login_attempt::Entity::find()
@@ -197,7 +199,7 @@ async fn recording_no_keys_does_nothing() {
 async fn an_overlong_key_is_stored_cut_and_still_counted() {
     let db = database().await;
     let repo = attempts(&db);
-    let now = domain::time::now();
+    let now = domain::time::SystemClock::now();
     // Lower-casing 'İ' doubles its length: 320 characters become 640.
     let key = account(&"İ".repeat(320));
 
@@ -218,7 +220,7 @@ async fn an_overlong_key_is_stored_cut_and_still_counted() {
 async fn unicode_account_names_round_trip() {
     let db = database().await;
     let repo = attempts(&db);
-    let now = domain::time::now();
+    let now = domain::time::SystemClock::now();
     let key = account("Zoë👩‍💻'; DROP TABLE login_attempts; --");
 
     repo.record(std::slice::from_ref(&key), now).await.unwrap();
@@ -236,7 +238,7 @@ async fn unicode_account_names_round_trip() {
 async fn concurrent_records_of_one_key_all_count_while_pruning() {
     let db = database().await;
     let repo = attempts(&db);
-    let now = domain::time::now();
+    let now = domain::time::SystemClock::now();
     let key = account("target");
     let ip_of = |i: usize| ThrottleKey::LoginIp(format!("192.0.2.{i}"));
     // Old events that every recorder below will try to prune.

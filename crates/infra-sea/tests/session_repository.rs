@@ -184,7 +184,7 @@ async fn rotating_under_another_session_id_is_false() {
             other.id,
             &token_hash("mine"),
             &token_hash("next"),
-            domain::time::now(),
+            domain::time::SystemClock::now(),
         )
         .await
         .unwrap();
@@ -218,7 +218,7 @@ async fn concurrent_rotations_of_one_token_let_exactly_one_win() {
                         session.id,
                         &token_hash("contested"),
                         &successor,
-                        domain::time::now(),
+                        domain::time::SystemClock::now(),
                     )
                     .await
                     .unwrap();
@@ -256,7 +256,7 @@ async fn revoke_ends_the_users_own_session_but_not_another_users() {
     let alice = create_user(&user_repo, "alice").await;
     let bob = create_user(&user_repo, "bob").await;
     let session = create_session(&repo, alice.id, "alice").await;
-    let now = domain::time::now();
+    let now = domain::time::SystemClock::now();
 
     assert!(!repo.revoke(bob.id, session.id, now).await.unwrap());
     assert!(
@@ -323,7 +323,7 @@ async fn revoke_all_ends_every_live_session_of_the_user_except_the_kept_one() {
     let three = create_session(&repo, alice.id, "three").await;
     let already = create_session(&repo, alice.id, "already").await;
     let bobs = create_session(&repo, bob.id, "bob").await;
-    let now = domain::time::now();
+    let now = domain::time::SystemClock::now();
     assert!(repo.revoke(alice.id, already.id, now).await.unwrap());
 
     let ended = repo.revoke_all(alice.id, Some(kept.id), now).await.unwrap();
@@ -358,7 +358,7 @@ async fn list_active_is_newest_first_and_leaves_out_revoked_and_expired_sessions
     let db = database().await;
     let repo = sessions(&db);
     let alice = create_user(&users(&db), "alice").await;
-    let now = domain::time::now();
+    let now = domain::time::SystemClock::now();
     let at = |minutes_ago: i64| now - TimeDelta::minutes(minutes_ago);
     let oldest = repo
         .create(new_session(alice.id, "oldest", at(30)))
@@ -411,7 +411,7 @@ async fn find_authenticated_returns_the_user_of_a_live_session() {
     let session = create_session(&repo, alice.id, "live").await;
 
     let found = repo
-        .find_authenticated(alice.id, session.id, domain::time::now())
+        .find_authenticated(alice.id, session.id, domain::time::SystemClock::now())
         .await
         .unwrap();
 
@@ -425,7 +425,7 @@ async fn find_authenticated_is_none_for_an_ended_session_or_the_wrong_user() {
     let user_repo = users(&db);
     let alice = create_user(&user_repo, "alice").await;
     let bob = create_user(&user_repo, "bob").await;
-    let now = domain::time::now();
+    let now = domain::time::SystemClock::now();
     let revoked = create_session(&repo, alice.id, "revoked").await;
     repo.revoke(alice.id, revoked.id, now).await.unwrap();
     let expired = repo
@@ -468,7 +468,7 @@ async fn find_authenticated_is_none_once_the_user_is_deactivated_or_deleted() {
     let bob = create_user(&user_repo, "bob").await;
     let alices = create_session(&repo, alice.id, "alice").await;
     let bobs = create_session(&repo, bob.id, "bob").await;
-    let now = domain::time::now();
+    let now = domain::time::SystemClock::now();
 
     user_repo
         .update(
@@ -478,7 +478,7 @@ async fn find_authenticated_is_none_once_the_user_is_deactivated_or_deleted() {
                     is_active: Some(false),
                     ..UserPatch::default()
                 },
-                updated_at: domain::time::after(alice.updated_at),
+                updated_at: domain::time::after(domain::time::SystemClock::now(), alice.updated_at),
             },
         )
         .await
@@ -511,7 +511,7 @@ async fn deleting_a_user_deletes_their_sessions_and_refresh_tokens() {
             alices.id,
             &token_hash("alice-1"),
             &token_hash("alice-2"),
-            domain::time::now()
+            domain::time::SystemClock::now()
         )
         .await
         .unwrap()
@@ -553,7 +553,7 @@ async fn refresh_tokens_hold_only_the_64_character_hashes() {
         session.id,
         &token_hash("first"),
         &token_hash("second"),
-        domain::time::now(),
+        domain::time::SystemClock::now(),
     )
     .await
     .unwrap();
@@ -593,7 +593,7 @@ async fn a_token_in_clear_is_refused_and_the_session_is_not_created() {
         let result = repo
             .create(NewSession {
                 first_token: hash,
-                ..new_session(alice.id, "unused", domain::time::now())
+                ..new_session(alice.id, "unused", domain::time::SystemClock::now())
             })
             .await;
         assert!(
@@ -629,14 +629,14 @@ async fn client_info_round_trips_unicode_and_a_512_character_user_agent() {
     let session = repo
         .create(NewSession {
             client: client.clone(),
-            ..new_session(alice.id, "ua", domain::time::now())
+            ..new_session(alice.id, "ua", domain::time::SystemClock::now())
         })
         .await
         .unwrap();
 
     assert_eq!(session.client, client);
     let listed = repo
-        .list_active(alice.id, domain::time::now())
+        .list_active(alice.id, domain::time::SystemClock::now())
         .await
         .unwrap();
     assert_eq!(listed[0].client, client);
@@ -651,7 +651,7 @@ async fn absent_client_info_is_stored_as_null() {
     let session = repo
         .create(NewSession {
             client: ClientInfo::default(),
-            ..new_session(alice.id, "anon", domain::time::now())
+            ..new_session(alice.id, "anon", domain::time::SystemClock::now())
         })
         .await
         .unwrap();
@@ -676,7 +676,7 @@ async fn an_overlong_client_address_is_cut_to_the_column_width() {
                 user_agent: None,
                 ip: Some("1".repeat(100)),
             },
-            ..new_session(alice.id, "ip", domain::time::now())
+            ..new_session(alice.id, "ip", domain::time::SystemClock::now())
         })
         .await
         .unwrap();

@@ -10,8 +10,8 @@ use sea_orm::{ConnectionTrait, Statement};
 use chrono::TimeDelta;
 use domain::ports::{SessionRepository, TodoRepository, UserRepository};
 use domain::{
-    NewTodo, NewUser, PageRequest, Priority, LiveSession, TodoChanges, TodoDescription,
-    TodoFilter, TodoId, TodoPatch, TodoTitle,
+    LiveSession, NewTodo, NewUser, PageRequest, Priority, TodoChanges, TodoDescription, TodoFilter,
+    TodoId, TodoPatch, TodoTitle,
 };
 use support::{
     check_of, create_session, create_todo, create_todo_at, database, instant, new_todo, sessions,
@@ -145,7 +145,7 @@ async fn list_todos_is_newest_first_and_filters_completed() {
                     is_completed: Some(true),
                     ..TodoPatch::default()
                 },
-                updated_at: domain::time::after(todo.updated_at),
+                updated_at: domain::time::after(domain::time::SystemClock::now(), todo.updated_at),
             },
             alice_in,
         )
@@ -196,7 +196,7 @@ async fn todos_created_at_the_same_instant_are_listed_by_id_descending() {
     let db = database().await;
     let (_, alice_in) = signed_in(&db, "alice").await;
     let repo = todos(&db);
-    let at = domain::time::now();
+    let at = domain::time::SystemClock::now();
     let first = create_todo_at(&repo, alice_in, "first", at).await;
     let second = create_todo_at(&repo, alice_in, "second", at).await;
 
@@ -290,7 +290,7 @@ async fn update_todo_changes_only_the_patched_fields() {
     let repo = todos(&db);
     let todo = create_todo(&repo, alice_in, "old title").await;
     let other = create_todo(&repo, alice_in, "other").await;
-    let later = domain::time::after(todo.updated_at);
+    let later = domain::time::after(domain::time::SystemClock::now(), todo.updated_at);
 
     let updated = repo
         .update(
@@ -336,7 +336,7 @@ async fn update_todo_with_description_set_to_none_clears_it() {
                     description: Some(None),
                     ..TodoPatch::default()
                 },
-                updated_at: domain::time::after(todo.updated_at),
+                updated_at: domain::time::after(domain::time::SystemClock::now(), todo.updated_at),
             },
             alice_in,
         )
@@ -360,7 +360,7 @@ async fn update_of_missing_todo_is_none() {
             is_completed: Some(true),
             ..TodoPatch::default()
         },
-        updated_at: domain::time::now(),
+        updated_at: domain::time::SystemClock::now(),
     };
     assert_eq!(
         todos(&db)
@@ -406,7 +406,10 @@ async fn update_and_delete_by_someone_else_change_nothing() {
     let stolen = repo
         .update(
             todo.id,
-            completing(domain::time::after(todo.updated_at)),
+            completing(domain::time::after(
+                domain::time::SystemClock::now(),
+                todo.updated_at,
+            )),
             mallory_in,
         )
         .await
@@ -424,7 +427,7 @@ async fn update_not_later_than_the_stored_updated_at_changes_nothing() {
     let (_, alice_in) = signed_in(&db, "alice").await;
     let repo = todos(&db);
     let todo = create_todo(&repo, alice_in, "raced").await;
-    let later = domain::time::after(todo.updated_at);
+    let later = domain::time::after(domain::time::SystemClock::now(), todo.updated_at);
     let first = repo
         .update(todo.id, completing(later), alice_in)
         .await
@@ -456,7 +459,7 @@ async fn todo_timestamps_round_trip_to_the_microsecond() {
         instant("2030-06-15T08:30:45.654321Z"),
         instant("2025-01-01T00:00:00Z"),
         instant("2025-01-01T00:00:00.100Z"),
-        domain::time::now(),
+        domain::time::SystemClock::now(),
     ] {
         let todo = create_todo_at(&repo, alice_in, "timed", created_at).await;
         let stored = repo.find_by_id(todo.id).await.unwrap().unwrap();
@@ -478,7 +481,7 @@ async fn failing_checks(
     let revoked = create_session(&sessions, alice.id, "revoked").await;
     assert!(
         sessions
-            .revoke(alice.id, revoked.id, domain::time::now())
+            .revoke(alice.id, revoked.id, domain::time::SystemClock::now())
             .await
             .unwrap()
     );
@@ -551,7 +554,10 @@ async fn checked_statements_do_nothing_unless_the_session_holds() {
                 page.page()
             );
         }
-        let changes = completing(domain::time::after(todo.updated_at));
+        let changes = completing(domain::time::after(
+            domain::time::SystemClock::now(),
+            todo.updated_at,
+        ));
         assert_eq!(
             repo.update(todo.id, changes, check).await.unwrap(),
             None,
@@ -610,7 +616,10 @@ async fn checked_statements_work_through_a_session_that_holds() {
     let updated = repo
         .update(
             todo.id,
-            completing(domain::time::after(todo.updated_at)),
+            completing(domain::time::after(
+                domain::time::SystemClock::now(),
+                todo.updated_at,
+            )),
             alice_in,
         )
         .await

@@ -151,7 +151,7 @@ async fn update_user_writes_only_the_patched_fields_and_updated_at() {
     let repo = users(&db);
     let alice = create_user(&repo, "alice").await;
     let bob = create_user(&repo, "bob").await;
-    let later = domain::time::after(alice.updated_at);
+    let later = domain::time::after(domain::time::SystemClock::now(), alice.updated_at);
 
     let updated = repo
         .update(
@@ -193,7 +193,7 @@ async fn update_user_to_a_taken_email_or_username_is_a_conflict() {
     create_user(&repo, "bob").await;
     let change = |patch| UserChanges {
         patch,
-        updated_at: domain::time::after(alice.updated_at),
+        updated_at: domain::time::after(domain::time::SystemClock::now(), alice.updated_at),
     };
 
     let email = repo
@@ -234,7 +234,7 @@ async fn update_user_may_change_the_case_of_its_own_username() {
                     username: Some(Username::parse("Alice").unwrap()),
                     ..UserPatch::default()
                 },
-                updated_at: domain::time::after(alice.updated_at),
+                updated_at: domain::time::after(domain::time::SystemClock::now(), alice.updated_at),
             },
         )
         .await
@@ -252,7 +252,7 @@ async fn update_of_missing_user_is_none() {
             is_active: Some(false),
             ..UserPatch::default()
         },
-        updated_at: domain::time::now(),
+        updated_at: domain::time::SystemClock::now(),
     };
     assert_eq!(users(&db).update(UserId(999), changes).await.unwrap(), None);
 }
@@ -295,7 +295,7 @@ async fn set_password_of_a_missing_user_is_false() {
         .set_password(
             UserId(4242),
             PasswordHash::new("$2b$12$x"),
-            domain::time::now(),
+            domain::time::SystemClock::now(),
         )
         .await
         .unwrap();
@@ -375,7 +375,7 @@ async fn user_timestamps_round_trip_to_the_microsecond() {
         instant("2024-02-29T23:59:59.123456Z"),
         instant("2025-01-01T00:00:00Z"),
         instant("1999-12-31T12:00:00.000001Z"),
-        domain::time::now(),
+        domain::time::SystemClock::now(),
     ];
 
     let mut seen = HashSet::new();

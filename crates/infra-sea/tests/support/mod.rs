@@ -5,9 +5,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::ports::{SessionRepository, TodoRepository, UserRepository};
 use domain::{
-    ClientInfo, Email, FullName, NewSession, NewTodo, NewUser, PasswordHash, Priority,
-    RefreshTokenHash, Session, LiveSession, Todo, TodoDescription, TodoTitle, User, UserId,
-    Username,
+    ClientInfo, Email, FullName, LiveSession, NewSession, NewTodo, NewUser, PasswordHash, Priority,
+    RefreshTokenHash, Session, Todo, TodoDescription, TodoTitle, User, UserId, Username,
 };
 use infra_sea::testing::TestDatabase;
 use infra_sea::{SeaLoginAttempts, SeaSessionRepository, SeaTodoRepository, SeaUserRepository};
@@ -43,7 +42,7 @@ pub fn new_user(name: &str) -> NewUser {
         ),
         is_active: true,
         is_admin: false,
-        created_at: domain::time::now(),
+        created_at: domain::time::SystemClock::now(),
     }
 }
 
@@ -57,7 +56,7 @@ pub fn new_todo(owner: UserId, title: &str) -> NewTodo {
         description: Some(TodoDescription::parse(format!("about {title}")).unwrap()),
         priority: Priority::Medium,
         user_id: owner,
-        created_at: domain::time::now(),
+        created_at: domain::time::SystemClock::now(),
     }
 }
 
@@ -74,7 +73,7 @@ pub fn check_of(session: &Session) -> LiveSession {
     LiveSession {
         user: session.user_id,
         session: session.id,
-        at: domain::time::now(),
+        at: domain::time::SystemClock::now(),
     }
 }
 
@@ -135,7 +134,11 @@ pub async fn create_session(
     user: UserId,
     first_token: &str,
 ) -> Session {
-    repo.create(new_session(user, first_token, domain::time::now()))
-        .await
-        .expect("create session")
+    repo.create(new_session(
+        user,
+        first_token,
+        domain::time::SystemClock::now(),
+    ))
+    .await
+    .expect("create session")
 }
