@@ -230,7 +230,11 @@ impl fmt::Debug for MemoryStore {
                 .field("todos", &state.todos.len())
                 .field("sessions", &state.sessions.len())
                 .field("refresh_tokens", &state.tokens.len())
-                .field("throttle_keys", &state.attempts.len()),
+                .field("throttle_keys", &state.attempts.len())
+                .field(
+                    "login_attempt_events",
+                    &state.attempts.values().map(Vec::len).sum::<usize>(),
+                ),
             None => out.field("state", &"<locked>"),
         };
         out.field(
