@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::SessionRepository;
 use domain::{
-    NewSession, RefreshTokenHash, RepositoryError, Session, LiveSession, SessionId,
+    LiveSession, NewSession, RefreshTokenHash, RepositoryError, Session, SessionId,
     StoredRefreshToken, User, UserId,
 };
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query, SimpleExpr};

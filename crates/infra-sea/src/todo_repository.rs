@@ -9,8 +9,7 @@
 use async_trait::async_trait;
 use domain::ports::TodoRepository;
 use domain::{
-    NewTodo, Page, PageRequest, RepositoryError, LiveSession, Todo, TodoChanges, TodoFilter,
-    TodoId,
+    LiveSession, NewTodo, Page, PageRequest, RepositoryError, Todo, TodoChanges, TodoFilter, TodoId,
 };
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
