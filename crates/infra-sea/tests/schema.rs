@@ -198,7 +198,7 @@ async fn a_refused_postgres_connection_names_the_server_and_what_to_do_never_the
 #[tokio::test]
 async fn a_missing_postgres_database_or_role_is_named_with_the_next_step() {
     let db = database().await;
-    if db.backend_name() != "postgres" {
+    if db.backend_name() != "PostgreSQL" {
         eprintln!("skipped here: needs PostgreSQL (runs in the PostgreSQL pass of .ci/run)");
         return;
     }
