@@ -137,6 +137,10 @@ pub async fn list_is_ordered_by_id_with_total_and_offset(ports: Repositories) {
     let first = repo.list(PageRequest::new(1, 2).unwrap()).await.unwrap();
     let third = repo.list(PageRequest::new(3, 2).unwrap()).await.unwrap();
     let beyond = repo.list(PageRequest::new(4, 2).unwrap()).await.unwrap();
+    let far = repo
+        .list(PageRequest::new(u64::MAX, 100).unwrap())
+        .await
+        .unwrap();
 
     assert_eq!(ids, sorted, "ids grow in the order of creation");
     assert_eq!(first.total, 5);
@@ -151,6 +155,8 @@ pub async fn list_is_ordered_by_id_with_total_and_offset(ports: Repositories) {
     );
     assert_eq!(beyond.total, 5);
     assert!(beyond.items.is_empty());
+    assert_eq!(far.total, 5);
+    assert!(far.items.is_empty());
     assert_eq!(first.request, PageRequest::new(1, 2).unwrap());
 }
 
