@@ -272,7 +272,7 @@ mod tests {
             password_hash: PasswordHash::new("$2b$12$hash"),
             is_active: true,
             is_admin: false,
-            created_at: domain::time::now(),
+            created_at: domain::time::SystemClock::now(),
         }
     }
 
@@ -310,7 +310,7 @@ mod tests {
         let store = store().with_retention(Duration::from_secs(3600));
         let attempts = store.repositories().attempts;
         let key = ThrottleKey::LoginIp("203.0.113.9".to_owned());
-        let start = domain::time::now();
+        let start = domain::time::SystemClock::now();
         // One event a minute for a day: only the last hour's stay.
         for minute in 0..(24 * 60) {
             attempts

@@ -21,3 +21,9 @@ pub struct Repositories {
     pub probe: Arc<dyn DatabaseProbe>,
     pub schema: Arc<dyn SchemaStatus>,
 }
+
+impl std::fmt::Debug for Repositories {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repositories").finish_non_exhaustive()
+    }
+}
