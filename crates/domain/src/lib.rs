@@ -20,7 +20,7 @@ pub use error::{ConflictField, RepositoryError};
 pub use pagination::{Page, PageRequest};
 pub use password::{Password, PasswordHash};
 pub use session::{
-    ClientInfo, NewSession, RefreshToken, RefreshTokenHash, Session, LiveSession, SessionId,
+    ClientInfo, LiveSession, NewSession, RefreshToken, RefreshTokenHash, Session, SessionId,
     StoredRefreshToken,
 };
 pub use todo::{

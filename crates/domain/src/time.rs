@@ -11,9 +11,19 @@ use crate::ports::Clock;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
+impl SystemClock {
+    /// The system's time now, for code outside the use cases (adapters,
+    /// their tests, the command line); a use case reads the clock it was
+    /// given instead.
+    #[must_use]
+    pub fn now() -> DateTime<Utc> {
+        truncate(Utc::now())
+    }
+}
+
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        truncate(Utc::now())
+        Self::now()
     }
 }
 
@@ -62,19 +72,11 @@ impl Clock for ManualClock {
     }
 }
 
-/// The current time, truncated to microseconds so that what is written is
-/// exactly what is read back from PostgreSQL or SQLite.
+/// The `updated_at` for a change, at `now`, to a row last changed at
+/// `previous`: `now`, but always strictly later than `previous`, even when
+/// the clock has not moved a microsecond or has stepped back.
 #[must_use]
-pub fn now() -> DateTime<Utc> {
-    truncate(Utc::now())
-}
-
-/// The `updated_at` for a change to a row last changed at `previous`: now, but
-/// always strictly later than `previous`, even when the clock has not moved a
-/// microsecond or has stepped back.
-#[must_use]
-pub fn after(previous: DateTime<Utc>) -> DateTime<Utc> {
-    let now = now();
+pub fn after(now: DateTime<Utc>, previous: DateTime<Utc>) -> DateTime<Utc> {
     let floor = previous + TimeDelta::microseconds(1);
     if now > previous { now } else { floor }
 }
@@ -109,12 +111,30 @@ pub fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
 mod tests {
     use super::*;
 
+    fn now() -> DateTime<Utc> {
+        SystemClock.now()
+    }
+
     #[test]
     fn after_is_strictly_later_even_for_a_future_previous() {
-        let future = now() + TimeDelta::hours(1);
-        assert!(after(future) > future);
-        let past = now() - TimeDelta::hours(1);
-        assert!(after(past) > past);
+        let now = now();
+        let future = now + TimeDelta::hours(1);
+        assert_eq!(after(now, future), future + TimeDelta::microseconds(1));
+        assert_eq!(after(now, now), now + TimeDelta::microseconds(1));
+        let past = now - TimeDelta::hours(1);
+        assert_eq!(after(now, past), now);
+    }
+
+    #[test]
+    fn a_manual_clock_stands_still_until_moved() {
+        let start = now();
+        let clock = ManualClock::at(start);
+        assert_eq!(clock.now(), start);
+        clock.advance(std::time::Duration::from_secs(90));
+        assert_eq!(clock.now(), start + TimeDelta::seconds(90));
+        let nanos = DateTime::from_timestamp(1_700_000_000, 123_456_789).unwrap_or_default();
+        clock.set(nanos);
+        assert_eq!(clock.now().timestamp_subsec_nanos(), 123_456_000);
     }
 
     #[test]

@@ -10,6 +10,10 @@
 //!   refresh-token hashes; failed-login counts for throttling).
 //! - [`SeaSchemaStatus`] implements `domain::ports::SchemaStatus` (pending
 //!   migrations, for the readiness check).
+//! - [`repositories`] puts all six on one connection pool, as
+//!   `domain::ports::Repositories`. Their behaviour is the port contract's
+//!   (`crates/port-contract`), run on SQLite and PostgreSQL by
+//!   `tests/contract.rs`.
 //! - Every database error becomes a `domain::RepositoryError` in one place
 //!   (the private `error` module); no `sea_orm::DbErr` leaves this crate.
 //! - [`pool_stats`] reads the connection pool's size, idle and in-use
@@ -35,6 +39,11 @@ mod write_transaction;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+use std::sync::Arc;
+
+use domain::ports::Repositories;
+use sea_orm::DatabaseConnection;
+
 pub use connection::{DatabaseSettings, connect, connect_lazy, run_migrations};
 pub use database_probe::SeaDatabaseProbe;
 pub use login_attempts::SeaLoginAttempts;
@@ -43,3 +52,16 @@ pub use schema_status::SeaSchemaStatus;
 pub use session_repository::SeaSessionRepository;
 pub use todo_repository::SeaTodoRepository;
 pub use user_repository::SeaUserRepository;
+
+/// The six storage ports, all on `db` (the pool is shared, not copied).
+#[must_use]
+pub fn repositories(db: &DatabaseConnection) -> Repositories {
+    Repositories {
+        users: Arc::new(SeaUserRepository::new(db.clone())),
+        sessions: Arc::new(SeaSessionRepository::new(db.clone())),
+        todos: Arc::new(SeaTodoRepository::new(db.clone())),
+        attempts: Arc::new(SeaLoginAttempts::new(db.clone())),
+        probe: Arc::new(SeaDatabaseProbe::new(db.clone())),
+        schema: Arc::new(SeaSchemaStatus::new(db.clone())),
+    }
+}

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::SessionRepository;
 use domain::{
-    NewSession, RefreshTokenHash, RepositoryError, Session, LiveSession, SessionId,
+    LiveSession, NewSession, RefreshTokenHash, RepositoryError, Session, SessionId,
     StoredRefreshToken, User, UserId,
 };
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query, SimpleExpr};
@@ -315,7 +315,7 @@ mod tests {
     #[test]
     fn the_cached_authentication_statement_is_the_built_one() {
         let inputs = [
-            (UserId(3), SessionId(11), domain::time::now()),
+            (UserId(3), SessionId(11), domain::time::SystemClock::now()),
             (UserId(i64::MAX), SessionId(1), chrono::DateTime::UNIX_EPOCH),
         ];
         for (user, session, now) in inputs {
@@ -332,7 +332,7 @@ mod tests {
 
     #[test]
     fn authentication_is_one_join_on_both_primary_keys() {
-        let now = domain::time::now();
+        let now = domain::time::SystemClock::now();
         let sql = authenticated_user(UserId(1), SessionId(2), now)
             .build(DbBackend::Postgres)
             .to_string();

@@ -9,8 +9,7 @@
 use async_trait::async_trait;
 use domain::ports::TodoRepository;
 use domain::{
-    NewTodo, Page, PageRequest, RepositoryError, LiveSession, Todo, TodoChanges, TodoFilter,
-    TodoId,
+    LiveSession, NewTodo, Page, PageRequest, RepositoryError, Todo, TodoChanges, TodoFilter, TodoId,
 };
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
@@ -280,7 +279,12 @@ mod tests {
     #[test]
     fn the_cached_find_owned_statement_is_the_built_one() {
         let inputs = [
-            (TodoId(7), UserId(3), SessionId(11), domain::time::now()),
+            (
+                TodoId(7),
+                UserId(3),
+                SessionId(11),
+                domain::time::SystemClock::now(),
+            ),
             (
                 TodoId(i64::MAX),
                 UserId(1),

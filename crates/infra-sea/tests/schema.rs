@@ -1,4 +1,6 @@
-//! The migrations, the connection settings and the database probe.
+//! The migrations, the connection settings and the schema status against
+//! migrating. (The probe's and the schema status's answers on a migrated
+//! store are the port contract's, `contract.rs`.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -6,9 +8,8 @@ mod support;
 
 use std::time::Duration;
 
-use chrono::Utc;
-use domain::ports::{DatabaseProbe, SchemaStatus, UserRepository};
-use infra_sea::{DatabaseSettings, SeaDatabaseProbe, SeaSchemaStatus, connect, run_migrations};
+use domain::ports::{SchemaStatus, UserRepository};
+use infra_sea::{DatabaseSettings, SeaSchemaStatus, connect, run_migrations};
 use migration::{Migrator, MigratorTrait, SchemaManager};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use support::database;
@@ -70,24 +71,6 @@ async fn down_of_the_sessions_migration_keeps_the_first_schema_and_its_data() {
 
     Migrator::up(conn, None).await.unwrap();
     assert_tables(conn, SESSIONS_SCHEMA, true).await;
-}
-
-#[tokio::test]
-async fn probe_returns_a_time_close_to_now() {
-    let db = database().await;
-    let probe = SeaDatabaseProbe::new(db.connection().clone());
-
-    let before = Utc::now();
-    let server_time = probe.current_time().await.unwrap();
-    let after = Utc::now();
-
-    // SQLite's CURRENT_TIMESTAMP has whole seconds; allow for that and skew.
-    let slack = chrono::TimeDelta::seconds(2);
-    assert!(
-        server_time >= before - slack && server_time <= after + slack,
-        "{server_time} not within [{before}, {after}] ({})",
-        db.backend_name()
-    );
 }
 
 #[tokio::test]
@@ -215,7 +198,7 @@ async fn a_refused_postgres_connection_names_the_server_and_what_to_do_never_the
 #[tokio::test]
 async fn a_missing_postgres_database_or_role_is_named_with_the_next_step() {
     let db = database().await;
-    if db.backend_name() != "postgres" {
+    if db.backend_name() != "PostgreSQL" {
         eprintln!("skipped here: needs PostgreSQL (runs in the PostgreSQL pass of .ci/run)");
         return;
     }

@@ -61,7 +61,7 @@ async fn a_statement_past_the_timeout_is_cancelled_as_unavailable_and_the_pool_r
                     is_completed: Some(true),
                     ..TodoPatch::default()
                 },
-                updated_at: domain::time::after(todo.updated_at),
+                updated_at: domain::time::after(domain::time::SystemClock::now(), todo.updated_at),
             },
             alice_in,
         ),

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use crate::error::{ConflictField, RepositoryError};
 use crate::password::Password;
 use crate::ports::{
-    AccessClaims, HashError, IssuedToken, LoginAttempts, PasswordHasher, RefreshTokens,
+    AccessClaims, Clock, HashError, IssuedToken, LoginAttempts, PasswordHasher, RefreshTokens,
     SessionRepository, ThrottleKey, TokenError, TokenService, UserRepository, VerifiedAccess,
 };
 use crate::services::throttle::{RetryAfter, ThrottlePolicy, blocked};
@@ -183,6 +183,8 @@ pub struct AuthPorts {
     pub tokens: Arc<dyn TokenService>,
     pub refresh_tokens: Arc<dyn RefreshTokens>,
     pub attempts: Arc<dyn LoginAttempts>,
+    /// The time every rule here reads (expiry, grace window, throttling).
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Registration, login, refresh and token authentication.
@@ -209,7 +211,7 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<User, RegisterError> {
         if let Some(ip) = &client.ip {
-            let now = time::now();
+            let now = self.ports.clock.now();
             let key = ThrottleKey::RegisterIp(ip.clone());
             let throttle = &self.policy.throttle;
             let attempts = self.ports.attempts.as_ref();
@@ -231,6 +233,7 @@ impl AuthService {
         insert_user(
             self.ports.users.as_ref(),
             self.ports.hasher.as_ref(),
+            self.ports.clock.as_ref(),
             registration,
             false,
         )
@@ -253,7 +256,7 @@ impl AuthService {
         password: &Password,
         client: &ClientInfo,
     ) -> Result<TokenPair, LoginError> {
-        let now = time::now();
+        let now = self.ports.clock.now();
         let throttle = &self.policy.throttle;
         let attempts = self.ports.attempts.as_ref();
         let ip = client.ip.clone().map(ThrottleKey::LoginIp);
@@ -342,7 +345,7 @@ impl AuthService {
     /// an inactive user; [`RefreshError::Reused`] for a replay after the
     /// grace window, which revokes the whole session first.
     pub async fn refresh(&self, presented: &RefreshToken) -> Result<TokenPair, RefreshError> {
-        let now = time::now();
+        let now = self.ports.clock.now();
         let sessions = self.ports.sessions.as_ref();
         let hash = self.ports.refresh_tokens.hash(presented);
         let Some(mut stored) = sessions.find_refresh_token(&hash).await? else {
@@ -394,7 +397,7 @@ impl AuthService {
         let user = self
             .ports
             .sessions
-            .find_authenticated(access.user, access.session, time::now())
+            .find_authenticated(access.user, access.session, self.ports.clock.now())
             .await?
             .ok_or(AuthenticateError::InvalidToken)?;
         Ok(Authenticated {
@@ -450,6 +453,7 @@ impl AuthService {
 pub(crate) async fn insert_user(
     users: &dyn UserRepository,
     hasher: &dyn PasswordHasher,
+    clock: &dyn Clock,
     registration: Registration,
     is_admin: bool,
 ) -> Result<User, RegisterError> {
@@ -462,7 +466,7 @@ pub(crate) async fn insert_user(
             password_hash,
             is_active: true,
             is_admin,
-            created_at: time::now(),
+            created_at: clock.now(),
         })
         .await?;
     Ok(user)

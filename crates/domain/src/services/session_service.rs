@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::error::RepositoryError;
 use crate::password::Password;
 use crate::ports::{
-    HashError, LoginAttempts, PasswordHasher, SessionRepository, ThrottleKey, UserRepository,
+    Clock, HashError, LoginAttempts, PasswordHasher, SessionRepository, ThrottleKey, UserRepository,
 };
 use crate::services::auth_service::Authenticated;
 use crate::services::throttle::{RetryAfter, ThrottlePolicy, blocked};
@@ -54,6 +54,7 @@ pub struct SessionService {
     hasher: Arc<dyn PasswordHasher>,
     attempts: Arc<dyn LoginAttempts>,
     throttle: ThrottlePolicy,
+    clock: Arc<dyn Clock>,
 }
 
 impl SessionService {
@@ -65,6 +66,7 @@ impl SessionService {
         hasher: Arc<dyn PasswordHasher>,
         attempts: Arc<dyn LoginAttempts>,
         throttle: ThrottlePolicy,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             users,
@@ -72,6 +74,7 @@ impl SessionService {
             hasher,
             attempts,
             throttle,
+            clock,
         }
     }
 
@@ -80,7 +83,7 @@ impl SessionService {
     /// # Errors
     /// Only infrastructure failures.
     pub async fn logout(&self, caller: &Authenticated, all: bool) -> Result<(), SessionError> {
-        let now = time::now();
+        let now = self.clock.now();
         if all {
             self.sessions.revoke_all(caller.user.id, None, now).await?;
         } else {
@@ -98,7 +101,7 @@ impl SessionService {
     pub async fn list(&self, caller: &Authenticated) -> Result<Vec<Session>, SessionError> {
         Ok(self
             .sessions
-            .list_active(caller.user.id, time::now())
+            .list_active(caller.user.id, self.clock.now())
             .await?)
     }
 
@@ -109,7 +112,7 @@ impl SessionService {
     pub async fn end(&self, caller: &Authenticated, id: SessionId) -> Result<(), SessionError> {
         if self
             .sessions
-            .revoke(caller.user.id, id, time::now())
+            .revoke(caller.user.id, id, self.clock.now())
             .await?
         {
             Ok(())
@@ -135,7 +138,7 @@ impl SessionService {
         // The same per-account counter as failed logins: a stolen access
         // token must not buy unlimited guesses at the password.
         let account = ThrottleKey::Account(caller.user.username.as_str().to_lowercase());
-        let started = time::now();
+        let started = self.clock.now();
         if let Some(wait) = blocked(
             self.attempts.as_ref(),
             &account,
@@ -158,7 +161,7 @@ impl SessionService {
             return Err(SessionError::WrongPassword);
         }
         let hash = self.hasher.hash(new).await?;
-        let now = time::after(caller.user.updated_at);
+        let now = time::after(self.clock.now(), caller.user.updated_at);
         if !self.users.set_password(caller.user.id, hash, now).await? {
             return Err(SessionError::NotFound);
         }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::error::RepositoryError;
 use crate::pagination::{Page, PageRequest};
-use crate::ports::{SessionRepository, TodoRepository, VerifiedAccess};
+use crate::ports::{Clock, SessionRepository, TodoRepository, VerifiedAccess};
 use crate::session::LiveSession;
 use crate::time;
 use crate::todo::{
@@ -53,11 +53,29 @@ impl From<RepositoryError> for TodoError {
 pub struct TodoService {
     todos: Arc<dyn TodoRepository>,
     sessions: Arc<dyn SessionRepository>,
+    clock: Arc<dyn Clock>,
 }
 
 impl TodoService {
-    pub fn new(todos: Arc<dyn TodoRepository>, sessions: Arc<dyn SessionRepository>) -> Self {
-        Self { todos, sessions }
+    pub fn new(
+        todos: Arc<dyn TodoRepository>,
+        sessions: Arc<dyn SessionRepository>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            todos,
+            sessions,
+            clock,
+        }
+    }
+
+    /// The caller's session, to be proven live now.
+    fn live(&self, caller: VerifiedAccess) -> LiveSession {
+        LiveSession {
+            user: caller.user,
+            session: caller.session,
+            at: self.clock.now(),
+        }
     }
 
     /// # Errors
@@ -69,7 +87,7 @@ impl TodoService {
         description: Option<TodoDescription>,
         priority: Option<Priority>,
     ) -> Result<Todo, TodoError> {
-        let check = check_now(caller);
+        let check = self.live(caller);
         let todo = NewTodo {
             title,
             description,
@@ -94,7 +112,7 @@ impl TodoService {
         page: PageRequest,
     ) -> Result<Page<Todo>, TodoError> {
         self.todos
-            .list_owned(check_now(caller), filter, page)
+            .list_owned(self.live(caller), filter, page)
             .await?
             .ok_or(TodoError::Unauthenticated)
     }
@@ -103,7 +121,7 @@ impl TodoService {
     /// [`TodoError::Unauthenticated`], [`TodoError::NotFound`], or
     /// [`TodoError::Forbidden`] for someone else's todo.
     pub async fn get(&self, caller: VerifiedAccess, id: TodoId) -> Result<Todo, TodoError> {
-        let check = check_now(caller);
+        let check = self.live(caller);
         if let Some(todo) = self.todos.find_owned(id, check).await? {
             return Ok(todo);
         }
@@ -121,13 +139,13 @@ impl TodoService {
         patch: TodoPatch,
     ) -> Result<Todo, TodoError> {
         // One statement in the usual case: the caller's todo, changed now.
-        let mut updated_at = time::now();
+        let mut updated_at = self.clock.now();
         for _ in 0..UPDATE_ATTEMPTS {
             let changes = TodoChanges {
                 patch: patch.clone(),
                 updated_at,
             };
-            let check = check_now(caller);
+            let check = self.live(caller);
             if let Some(todo) = self.todos.update(id, changes, check).await? {
                 return Ok(todo);
             }
@@ -136,7 +154,7 @@ impl TodoService {
             // (changed within this very microsecond, or the clock stepped
             // back): look, and go past it.
             let current = self.explain_miss(check, id).await?;
-            updated_at = time::after(current.updated_at);
+            updated_at = time::after(self.clock.now(), current.updated_at);
         }
         Err(TodoError::Unavailable(anyhow::anyhow!(
             "todo {} kept changing under {UPDATE_ATTEMPTS} attempts to update it",
@@ -147,7 +165,7 @@ impl TodoService {
     /// # Errors
     /// As [`TodoService::get`].
     pub async fn delete(&self, caller: VerifiedAccess, id: TodoId) -> Result<(), TodoError> {
-        let check = check_now(caller);
+        let check = self.live(caller);
         if self.todos.delete(id, check).await? {
             return Ok(());
         }
@@ -156,7 +174,7 @@ impl TodoService {
         self.explain_miss(check, id).await?;
         // Theirs and present after all: it cannot have appeared in between
         // (ids are never reused), but try once more rather than guess.
-        if self.todos.delete(id, check_now(caller)).await? {
+        if self.todos.delete(id, self.live(caller)).await? {
             Ok(())
         } else {
             Err(TodoError::NotFound)
@@ -182,14 +200,5 @@ impl TodoService {
         } else {
             Err(TodoError::Forbidden)
         }
-    }
-}
-
-/// The caller's session, to be proven live now.
-fn check_now(caller: VerifiedAccess) -> LiveSession {
-    LiveSession {
-        user: caller.user,
-        session: caller.session,
-        at: time::now(),
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::error::{ConflictField, RepositoryError};
 use crate::pagination::{Page, PageRequest};
-use crate::ports::{HashError, PasswordHasher, SessionRepository, UserRepository};
+use crate::ports::{Clock, HashError, PasswordHasher, SessionRepository, UserRepository};
 use crate::services::actor::Actor;
 use crate::services::auth_service::{RegisterError, Registration, insert_user};
 use crate::time;
@@ -78,6 +78,7 @@ pub struct UserService {
     users: Arc<dyn UserRepository>,
     hasher: Arc<dyn PasswordHasher>,
     sessions: Arc<dyn SessionRepository>,
+    clock: Arc<dyn Clock>,
 }
 
 impl UserService {
@@ -85,11 +86,13 @@ impl UserService {
         users: Arc<dyn UserRepository>,
         hasher: Arc<dyn PasswordHasher>,
         sessions: Arc<dyn SessionRepository>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             users,
             hasher,
             sessions,
+            clock,
         }
     }
 
@@ -108,6 +111,7 @@ impl UserService {
         Ok(insert_user(
             self.users.as_ref(),
             self.hasher.as_ref(),
+            self.clock.as_ref(),
             registration,
             is_admin,
         )
@@ -154,7 +158,7 @@ impl UserService {
             .await?
             .ok_or(UserError::NotFound)?;
         let deactivates = patch.is_active == Some(false);
-        let updated_at = time::after(current.updated_at);
+        let updated_at = time::after(self.clock.now(), current.updated_at);
         let changes = UserChanges { patch, updated_at };
         let user = self
             .users
@@ -217,7 +221,7 @@ impl UserService {
                     is_active: Some(true),
                     ..UserPatch::default()
                 },
-                updated_at: time::after(user.updated_at),
+                updated_at: time::after(self.clock.now(), user.updated_at),
             };
             let user = self
                 .users
@@ -229,6 +233,7 @@ impl UserService {
         let user = insert_user(
             self.users.as_ref(),
             self.hasher.as_ref(),
+            self.clock.as_ref(),
             registration,
             true,
         )

@@ -350,6 +350,7 @@ impl Wiring {
             schema,
         } = repositories;
         let hasher = self.hasher.clone();
+        let clock = self.clock.clone();
         let ports = AuthPorts {
             users: users.clone(),
             sessions: sessions.clone(),
@@ -357,6 +358,7 @@ impl Wiring {
             refresh_tokens: Arc::new(self.tokens.refresh_tokens()),
             tokens: self.tokens.clone(),
             attempts: attempts.clone(),
+            clock: clock.clone(),
         };
         AppState {
             auth: AuthService::new(ports, self.policy),
@@ -366,12 +368,13 @@ impl Wiring {
                 hasher.clone(),
                 attempts,
                 self.policy.throttle,
+                clock.clone(),
             ),
-            users: UserService::new(users, hasher, sessions.clone()),
-            todos: TodoService::new(todos, sessions),
+            users: UserService::new(users, hasher, sessions.clone(), clock.clone()),
+            todos: TodoService::new(todos, sessions, clock.clone()),
             probe,
             schema,
-            clock: self.clock.clone(),
+            clock,
             environment: self.environment,
             health_timeout: self.health_timeout,
             jwks: self.jwks.clone(),

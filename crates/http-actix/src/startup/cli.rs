@@ -284,6 +284,7 @@ async fn create_admin(
         Arc::new(SeaUserRepository::new(db.clone())),
         Arc::new(hasher),
         Arc::new(SeaSessionRepository::new(db)),
+        Arc::new(domain::time::SystemClock),
     );
     match service.create_admin(registration).await {
         Ok((user, true)) => println!(

@@ -235,7 +235,7 @@ impl TestApp {
                 is_active,
                 ..UserPatch::default()
             },
-            updated_at: domain::time::now(),
+            updated_at: domain::time::SystemClock::now(),
         };
         repo.update(UserId(id), changes)
             .await

@@ -73,7 +73,7 @@ mod tests {
     use super::*;
 
     fn row(priority: &str) -> Model {
-        let now = domain::time::now();
+        let now = domain::time::SystemClock::now();
         Model {
             id: 7,
             title: "t".to_owned(),

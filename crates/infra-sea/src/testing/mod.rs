@@ -1,5 +1,6 @@
 //! Test support (feature `testing`): a fresh, migrated database per test
-//! ([`TestDatabase::new`]), or a fresh empty one ([`TestDatabase::unmigrated`])
+//! ([`TestDatabase::new`], or [`TestDatabase::sqlite`] for SQLite whatever
+//! the environment), or a fresh empty one ([`TestDatabase::unmigrated`])
 //! for tests of migrating.
 //!
 //! ```no_run
@@ -94,6 +95,16 @@ impl TestDatabase {
         Self::create(Schema::Empty).await
     }
 
+    /// Creates and migrates a new SQLite database in a temporary directory,
+    /// whatever backend this process chose for [`TestDatabase::new`]: for
+    /// tests that run on SQLite always (the port contract runs on both).
+    ///
+    /// # Errors
+    /// When the directory cannot be created or the migrations fail.
+    pub async fn sqlite() -> anyhow::Result<TestDatabase> {
+        Self::new_sqlite(Schema::Migrated).await
+    }
+
     async fn create(schema: Schema) -> anyhow::Result<TestDatabase> {
         match backend::backend().await {
             Backend::Postgres { server_url } => Self::new_postgres(server_url, schema).await,
@@ -112,6 +123,12 @@ impl TestDatabase {
     #[must_use]
     pub fn connection(&self) -> &DatabaseConnection {
         &self.connection
+    }
+
+    /// The six storage ports on this database ([`crate::repositories`]).
+    #[must_use]
+    pub fn repositories(&self) -> domain::ports::Repositories {
+        crate::repositories(&self.connection)
     }
 
     /// `"PostgreSQL"` or `"SQLite"`.

@@ -1,16 +1,22 @@
-//! Fixtures shared by the integration tests.
+//! Fixtures shared by the integration tests of infra-sea's own machinery
+//! (the ports' behaviour is tested by the port contract, `contract.rs`).
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::ports::{SessionRepository, TodoRepository, UserRepository};
 use domain::{
-    ClientInfo, Email, FullName, NewSession, NewTodo, NewUser, PasswordHash, Priority,
-    RefreshTokenHash, Session, LiveSession, Todo, TodoDescription, TodoTitle, User, UserId,
-    Username,
+    ClientInfo, Email, FullName, LiveSession, NewSession, NewTodo, NewUser, PasswordHash, Priority,
+    RefreshTokenHash, Session, Todo, TodoTitle, User, UserId, Username,
 };
 use infra_sea::testing::TestDatabase;
 use infra_sea::{SeaLoginAttempts, SeaSessionRepository, SeaTodoRepository, SeaUserRepository};
+
+/// The instant the tests' times are measured from: 2025-06-01T12:00:00Z.
+pub const BASE: DateTime<Utc> = match DateTime::from_timestamp(1_748_779_200, 0) {
+    Some(t) => t,
+    None => DateTime::<Utc>::UNIX_EPOCH,
+};
 
 pub async fn database() -> TestDatabase {
     TestDatabase::new().await.expect("a fresh test database")
@@ -43,68 +49,12 @@ pub fn new_user(name: &str) -> NewUser {
         ),
         is_active: true,
         is_admin: false,
-        created_at: domain::time::now(),
+        created_at: BASE,
     }
 }
 
 pub async fn create_user(repo: &SeaUserRepository, name: &str) -> User {
     repo.create(new_user(name)).await.expect("create user")
-}
-
-pub fn new_todo(owner: UserId, title: &str) -> NewTodo {
-    NewTodo {
-        title: TodoTitle::parse(title).unwrap(),
-        description: Some(TodoDescription::parse(format!("about {title}")).unwrap()),
-        priority: Priority::Medium,
-        user_id: owner,
-        created_at: domain::time::now(),
-    }
-}
-
-/// A user named `name` with a live session, and the check naming both (as
-/// a verified access token of theirs would), at the current time.
-pub async fn signed_in(db: &TestDatabase, name: &str) -> (User, LiveSession) {
-    let user = create_user(&users(db), name).await;
-    let session = create_session(&sessions(db), user.id, name).await;
-    (user, check_of(&session))
-}
-
-/// The check a request through `session` makes now.
-pub fn check_of(session: &Session) -> LiveSession {
-    LiveSession {
-        user: session.user_id,
-        session: session.id,
-        at: domain::time::now(),
-    }
-}
-
-/// Creates a todo through a session that holds.
-pub async fn create_todo(repo: &SeaTodoRepository, check: LiveSession, title: &str) -> Todo {
-    repo.create(new_todo(check.user, title), check)
-        .await
-        .expect("create todo")
-        .expect("the session holds")
-}
-
-pub async fn create_todo_at(
-    repo: &SeaTodoRepository,
-    check: LiveSession,
-    title: &str,
-    created_at: DateTime<Utc>,
-) -> Todo {
-    let todo = NewTodo {
-        created_at,
-        ..new_todo(check.user, title)
-    };
-    repo.create(todo, check)
-        .await
-        .expect("create todo")
-        .expect("the session holds")
-}
-
-/// A fixed instant on a whole second, for tests that need exact times.
-pub fn instant(rfc3339: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
 }
 
 /// A well-formed refresh-token hash (64 lower-case hex digits), distinct per
@@ -130,12 +80,41 @@ pub fn new_session(user: UserId, first_token: &str, created_at: DateTime<Utc>) -
     }
 }
 
+/// A session of `user` opened at [`BASE`].
 pub async fn create_session(
     repo: &SeaSessionRepository,
     user: UserId,
     first_token: &str,
 ) -> Session {
-    repo.create(new_session(user, first_token, domain::time::now()))
+    repo.create(new_session(user, first_token, BASE))
         .await
         .expect("create session")
+}
+
+/// A user named `name` with a live session, and the caller naming both, at
+/// [`BASE`].
+pub async fn signed_in(db: &TestDatabase, name: &str) -> (User, LiveSession) {
+    let user = create_user(&users(db), name).await;
+    let session = create_session(&sessions(db), user.id, name).await;
+    let caller = LiveSession {
+        user: user.id,
+        session: session.id,
+        at: BASE,
+    };
+    (user, caller)
+}
+
+/// Creates a todo through a live session.
+pub async fn create_todo(repo: &SeaTodoRepository, caller: LiveSession, title: &str) -> Todo {
+    let todo = NewTodo {
+        title: TodoTitle::parse(title).unwrap(),
+        description: None,
+        priority: Priority::Medium,
+        user_id: caller.user,
+        created_at: BASE,
+    };
+    repo.create(todo, caller)
+        .await
+        .expect("create todo")
+        .expect("the session is live")
 }

@@ -18,7 +18,7 @@ use crate::error::RepositoryError;
 use crate::password::{Password, PasswordHash};
 use crate::services::{Actor, Authenticated, Registration};
 use crate::session::{ClientInfo, Session, SessionId};
-use crate::time;
+use crate::time::ManualClock;
 use crate::todo::{NewTodo, Priority, Todo, TodoId, TodoTitle};
 use crate::user::{Email, FullName, NewUser, User, UserId, Username};
 
@@ -36,9 +36,21 @@ pub(super) fn long_ago() -> DateTime<Utc> {
     DateTime::from_timestamp_micros(1_700_000_000_000_000).unwrap()
 }
 
+/// What the test clock shows: a fixed instant, well after [`long_ago`].
+/// Services under test read [`clock`], which stands still there unless a
+/// test moves it, so every time a service stamps is exactly predictable.
+pub(super) fn fixed_now() -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(1_750_000_000_123_456).unwrap()
+}
+
+/// A clock standing at [`fixed_now`], for a service under test.
+pub(super) fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::at(fixed_now()))
+}
+
 /// An instant the clock has not reached yet (a clock that stepped back).
 pub(super) fn in_an_hour() -> DateTime<Utc> {
-    time::now() + TimeDelta::hours(1)
+    fixed_now() + TimeDelta::hours(1)
 }
 
 /// A stored user with a name derived from its id.
@@ -138,7 +150,7 @@ pub(super) fn session(id: i64, owner: i64) -> Session {
         user_id: UserId(owner),
         created_at: long_ago(),
         last_used_at: long_ago(),
-        expires_at: time::now() + TimeDelta::days(1),
+        expires_at: fixed_now() + TimeDelta::days(1),
         revoked_at: None,
         client: client(),
     }

@@ -10,9 +10,9 @@ use crate::password::{Password, PasswordHash};
 use crate::ports::{
     MockLoginAttempts, MockPasswordHasher, MockSessionRepository, MockUserRepository, ThrottleKey,
 };
+use crate::services::tests::{clock, fixed_now};
 use crate::services::{Authenticated, SessionError, SessionService, ThrottlePolicy};
 use crate::session::SessionId;
-use crate::time;
 use crate::user::{User, UserId};
 
 const CURRENT_PASSWORD: &str = super::PASSWORD;
@@ -39,6 +39,7 @@ fn service_with(
         Arc::new(hasher),
         Arc::new(attempts),
         ThrottlePolicy::default(),
+        clock(),
     )
 }
 
@@ -84,15 +85,11 @@ fn caller() -> Authenticated {
 
 #[tokio::test]
 async fn logout_ends_only_the_current_session() {
-    let before = time::now();
     let mut sessions = MockSessionRepository::new();
     sessions
         .expect_revoke()
         .withf(move |user_id, session_id, now| {
-            *user_id == UserId(2)
-                && *session_id == SessionId(9)
-                && *now >= before
-                && *now <= time::now()
+            *user_id == UserId(2) && *session_id == SessionId(9) && *now == fixed_now()
         })
         .times(1)
         .returning(|_, _, _| Ok(true));
@@ -159,11 +156,10 @@ async fn logout_when_the_store_is_unavailable_is_unavailable() {
 
 #[tokio::test]
 async fn listing_sessions_asks_for_the_callers_live_sessions_only() {
-    let before = time::now();
     let mut sessions = MockSessionRepository::new();
     sessions
         .expect_list_active()
-        .withf(move |user_id, now| *user_id == UserId(2) && *now >= before && *now <= time::now())
+        .withf(move |user_id, now| *user_id == UserId(2) && *now == fixed_now())
         .times(1)
         .returning(|_, _| Ok(vec![session(9, 2), session(4, 2)]));
 
@@ -322,7 +318,7 @@ async fn a_throttled_account_cannot_guess_its_current_password() {
         .expect_recent()
         .withf(move |key, _, limit| *key == ThrottleKey::Account(username.clone()) && *limit == 5)
         .times(1)
-        .returning(|_, _, _| Ok(vec![time::now(); 5]));
+        .returning(|_, _, _| Ok(vec![fixed_now(); 5]));
     attempts.expect_record().never();
     let result = service_with(
         no_user_write(),

@@ -8,9 +8,9 @@ use mockall::predicate::{always, eq};
 use super::{in_an_hour, stored_todo, todo, unavailable, user};
 use crate::pagination::{Page, PageRequest};
 use crate::ports::{MockSessionRepository, MockTodoRepository, VerifiedAccess};
+use crate::services::tests::{clock, fixed_now};
 use crate::services::{TodoError, TodoService};
 use crate::session::{LiveSession, SessionId};
-use crate::time;
 use crate::todo::{
     Priority, Todo, TodoChanges, TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle,
 };
@@ -24,16 +24,13 @@ fn caller() -> VerifiedAccess {
     }
 }
 
-/// Whether a check is the caller's, stamped between `before` and now.
-fn checks_caller(check: &LiveSession, before: chrono::DateTime<chrono::Utc>) -> bool {
-    check.user == UserId(2)
-        && check.session == SessionId(52)
-        && check.at >= before
-        && check.at <= time::now()
+/// Whether a check is the caller's, stamped at the test clock's time.
+fn checks_caller(check: &LiveSession) -> bool {
+    check.user == UserId(2) && check.session == SessionId(52) && check.at == fixed_now()
 }
 
 fn service(todos: MockTodoRepository, sessions: MockSessionRepository) -> TodoService {
-    TodoService::new(Arc::new(todos), Arc::new(sessions))
+    TodoService::new(Arc::new(todos), Arc::new(sessions), clock())
 }
 
 /// A session store that must not be asked: the checked statement answered.
@@ -85,12 +82,11 @@ fn completed() -> TodoPatch {
 
 #[tokio::test]
 async fn create_checks_the_callers_session_in_the_insert_and_defaults_priority_to_medium() {
-    let before = time::now();
     let mut todos = MockTodoRepository::new();
     todos
         .expect_create()
         .withf(move |new, check| {
-            checks_caller(check, before)
+            checks_caller(check)
                 && new.user_id == UserId(2)
                 && new.created_at == check.at
                 && new.priority == Priority::Medium
@@ -171,7 +167,6 @@ async fn create_when_the_store_is_unavailable_is_unavailable() {
 
 #[tokio::test]
 async fn list_checks_the_callers_session_and_passes_the_filter_and_the_page_through() {
-    let before = time::now();
     let filter = TodoFilter {
         completed: Some(true),
     };
@@ -179,7 +174,7 @@ async fn list_checks_the_callers_session_and_passes_the_filter_and_the_page_thro
     let mut todos = MockTodoRepository::new();
     todos
         .expect_list_owned()
-        .withf(move |check, f, p| checks_caller(check, before) && *f == filter && *p == page)
+        .withf(move |check, f, p| checks_caller(check) && *f == filter && *p == page)
         .times(1)
         .returning(|_, _, request| {
             Ok(Some(Page {
@@ -221,11 +216,10 @@ async fn list_when_the_session_no_longer_holds_is_unauthenticated() {
 
 #[tokio::test]
 async fn get_of_an_own_todo_is_one_checked_statement() {
-    let before = time::now();
     let mut todos = MockTodoRepository::new();
     todos
         .expect_find_owned()
-        .withf(move |id, check| *id == TodoId(7) && checks_caller(check, before))
+        .withf(move |id, check| *id == TodoId(7) && checks_caller(check))
         .times(1)
         .returning(|_, _| Ok(Some(todo(7, 2))));
     todos.expect_find_by_id().never();
@@ -338,7 +332,6 @@ fn looked_up(todos: &mut MockTodoRepository, id: i64, found: Vec<Option<Todo>>) 
 
 #[tokio::test]
 async fn update_of_an_own_todo_is_one_checked_statement_at_now() {
-    let before = time::now();
     let patch = TodoPatch {
         title: Some(TodoTitle::parse("buy oat milk").unwrap()),
         description: Some(None),
@@ -358,9 +351,9 @@ async fn update_of_an_own_todo_is_one_checked_statement_at_now() {
     assert_eq!(calls.len(), 1);
     let (id, changes, check) = &calls[0];
     assert_eq!(*id, TodoId(7));
-    assert!(checks_caller(check, before), "{check:?}");
+    assert!(checks_caller(check), "{check:?}");
     assert_eq!(changes.patch, patch);
-    assert!(changes.updated_at >= before && changes.updated_at <= time::now());
+    assert!(changes.updated_at == fixed_now());
 }
 
 #[tokio::test]
@@ -492,12 +485,11 @@ async fn update_when_the_store_is_unavailable_is_unavailable() {
 /// A repository whose checked `delete` of todo 7 by the caller answers
 /// `answers` in turn.
 fn deleting(answers: Vec<bool>) -> MockTodoRepository {
-    let before = time::now();
     let answers = Mutex::new(answers.into_iter());
     let mut todos = MockTodoRepository::new();
     todos
         .expect_delete()
-        .withf(move |id, check| *id == TodoId(7) && checks_caller(check, before))
+        .withf(move |id, check| *id == TodoId(7) && checks_caller(check))
         .returning(move |_, _| Ok(answers.lock().unwrap().next().unwrap_or(false)));
     todos.expect_update().never();
     todos

@@ -11,8 +11,8 @@ use crate::error::{ConflictField, RepositoryError};
 use crate::pagination::{Page, PageRequest};
 use crate::password::PasswordHash;
 use crate::ports::{MockPasswordHasher, MockSessionRepository, MockUserRepository};
+use crate::services::tests::{clock, fixed_now};
 use crate::services::{CreateAdminError, UserError, UserService};
-use crate::time;
 use crate::user::{Email, User, UserChanges, UserId, UserPatch, Username};
 
 /// The service with a session store that must never be touched.
@@ -25,7 +25,12 @@ fn service_with_sessions(
     hasher: MockPasswordHasher,
     sessions: MockSessionRepository,
 ) -> UserService {
-    UserService::new(Arc::new(users), Arc::new(hasher), Arc::new(sessions))
+    UserService::new(
+        Arc::new(users),
+        Arc::new(hasher),
+        Arc::new(sessions),
+        clock(),
+    )
 }
 
 /// A session store that must never be called.
@@ -363,7 +368,6 @@ async fn updating_own_email_is_ok_and_moves_updated_at_past_a_future_stored_one(
 
 #[tokio::test]
 async fn updating_own_username_stamps_the_current_time() {
-    let before = time::now();
     let patch = UserPatch {
         username: Some(Username::parse("renamed").unwrap()),
         ..UserPatch::default()
@@ -372,8 +376,7 @@ async fn updating_own_username_stamps_the_current_time() {
     let users = updating(user(2, false, true), move |changes| {
         changes.patch == expected
             && changes.updated_at > long_ago()
-            && changes.updated_at >= before
-            && changes.updated_at <= time::now()
+            && changes.updated_at == fixed_now()
     });
 
     let updated = service(users, idle_hasher())
@@ -419,7 +422,7 @@ async fn admin_may_deactivate_and_promote_another_user() {
 
 #[tokio::test]
 async fn admin_deactivating_a_user_ends_all_of_their_sessions_at_the_update_time() {
-    let before = time::now();
+    let before = fixed_now();
     let written: SharedTime = Arc::default();
     let write = Arc::clone(&written);
     let users = updating(user(3, false, true), move |changes| {

@@ -7,9 +7,9 @@ use mockall::predicate::eq;
 use super::super::{unavailable, user};
 use super::{Ports, idle_hasher};
 use crate::ports::{MockSessionRepository, MockTokenService, TokenError, VerifiedAccess};
+use crate::services::tests::fixed_now;
 use crate::services::{AuthService, AuthenticateError, Authenticated};
 use crate::session::SessionId;
-use crate::time;
 use crate::user::{User, UserId};
 
 /// A bearer token all the way, as the HTTP layer proves it: the signature,
@@ -49,15 +49,11 @@ fn access() -> Result<VerifiedAccess, TokenError> {
 /// A store asked once, at the current time, for user 3 in session 9, and
 /// answering `found`.
 fn checking(found: Option<User>) -> MockSessionRepository {
-    let before = time::now();
     let mut sessions = MockSessionRepository::new();
     sessions
         .expect_find_authenticated()
         .withf(move |user_id, session_id, now| {
-            *user_id == UserId(3)
-                && *session_id == SessionId(9)
-                && *now >= before
-                && *now <= time::now()
+            *user_id == UserId(3) && *session_id == SessionId(9) && *now == fixed_now()
         })
         .times(1)
         .returning(move |_, _, _| Ok(found.clone()));

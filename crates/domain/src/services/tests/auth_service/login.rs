@@ -18,8 +18,8 @@ use crate::ports::{
     MockUserRepository, ThrottleKey, TokenError,
 };
 use crate::services::LoginError;
+use crate::services::tests::fixed_now;
 use crate::session::{ClientInfo, NewSession, RefreshToken, Session, SessionId};
-use crate::time;
 use crate::user::{User, UserId};
 
 const WRONG_PASSWORD: &str = "incorrect horse battery";
@@ -337,7 +337,6 @@ async fn login_when_signing_fails_is_unexpected() {
 
 #[tokio::test]
 async fn successful_login_clears_the_account_and_opens_a_session_for_the_client() {
-    let before = time::now();
     let mut ports = Ports::new();
     ports.policy.refresh_lifetime = Duration::from_secs(7 * 24 * 3600);
     ports.users = finding("User7@Example.com", Some(user(7, false, true)));
@@ -381,8 +380,7 @@ async fn successful_login_clears_the_account_and_opens_a_session_for_the_client(
         .withf(move |new| {
             new.user_id == UserId(7)
                 && new.first_token == hash_of(FRESH)
-                && new.created_at >= before
-                && new.created_at <= time::now()
+                && new.created_at == fixed_now()
                 && new.expires_at == new.created_at + TimeDelta::days(7)
                 && new.client == client()
         })
@@ -424,7 +422,7 @@ async fn successful_login_clears_the_account_and_opens_a_session_for_the_client(
 
 #[tokio::test]
 async fn login_of_a_throttled_account_is_throttled_before_the_password_even_when_it_is_right() {
-    let before = time::now();
+    let before = fixed_now();
     let window = TimeDelta::minutes(15);
     // Five failures (the default limit), the oldest ten minutes ago.
     let oldest = before - TimeDelta::minutes(10);
@@ -444,8 +442,7 @@ async fn login_of_a_throttled_account_is_throttled_before_the_password_even_when
         .withf(move |key, since, limit| {
             *key == ThrottleKey::Account("user1".to_owned())
                 && *limit == 5
-                && *since >= before - window
-                && *since <= time::now() - window
+                && *since == fixed_now() - window
         })
         .times(1)
         .returning(move |_, _, _| Ok(recent.clone()));
@@ -461,18 +458,17 @@ async fn login_of_a_throttled_account_is_throttled_before_the_password_even_when
         .service()
         .login("USER1", &candidate(PASSWORD), &client())
         .await;
-    let after = time::now();
 
     let Err(LoginError::Throttled(wait)) = result else {
         panic!("expected Throttled, got {result:?}");
     };
-    assert_waits_until_the_oldest_leaves(wait, oldest, window, before, after);
+    assert_waits_until_the_oldest_leaves(wait, oldest, window);
     assert_eq!(wait.seconds(), 5 * 60);
 }
 
 #[tokio::test]
 async fn login_from_a_throttled_address_is_throttled_before_the_password() {
-    let before = time::now();
+    let before = fixed_now();
     let window = TimeDelta::minutes(15);
     // Twenty failures (the default limit) from the address, the oldest
     // fourteen minutes ago; the account itself is one short of its limit.
@@ -491,8 +487,7 @@ async fn login_from_a_throttled_address_is_throttled_before_the_password() {
         .withf(move |key, since, limit| {
             *key == ThrottleKey::LoginIp(IP.to_owned())
                 && *limit == 20
-                && *since >= before - window
-                && *since <= time::now() - window
+                && *since == fixed_now() - window
         })
         .times(1)
         .returning(move |_, _, _| Ok(recent.clone()));
@@ -507,12 +502,11 @@ async fn login_from_a_throttled_address_is_throttled_before_the_password() {
         .service()
         .login("user1", &candidate(PASSWORD), &client())
         .await;
-    let after = time::now();
 
     let Err(LoginError::Throttled(wait)) = result else {
         panic!("expected Throttled, got {result:?}");
     };
-    assert_waits_until_the_oldest_leaves(wait, oldest, window, before, after);
+    assert_waits_until_the_oldest_leaves(wait, oldest, window);
     assert_eq!(wait.seconds(), 60);
 }
 
@@ -524,7 +518,6 @@ async fn failed_login_records_the_lower_cased_account_and_the_address() {
         (Some(user(1, false, true)), verifying(WRONG_PASSWORD, false)),
         (None, dummy_once(WRONG_PASSWORD)),
     ] {
-        let before = time::now();
         let mut ports = Ports::new();
         ports.users = finding("User1", found);
         ports.hasher = hasher;
@@ -540,8 +533,7 @@ async fn failed_login_records_the_lower_cased_account_and_the_address() {
                 keys == [
                     ThrottleKey::Account("user1".to_owned()),
                     ThrottleKey::LoginIp(IP.to_owned()),
-                ] && *at >= before
-                    && *at <= time::now()
+                ] && *at == fixed_now()
             })
             .times(1)
             .returning(|_, _| Ok(()));

@@ -20,6 +20,7 @@ use crate::ports::{
 };
 use crate::services::{AuthPolicy, AuthPorts, AuthService, RetryAfter};
 use crate::session::{RefreshToken, RefreshTokenHash};
+use crate::time::ManualClock;
 
 /// The refresh token [`material`] generates at login.
 const FRESH: &str = "fresh-refresh-token";
@@ -33,6 +34,8 @@ struct Ports {
     refresh_tokens: MockRefreshTokens,
     attempts: MockLoginAttempts,
     policy: AuthPolicy,
+    /// Stands at [`super::fixed_now`] unless a test moves it.
+    clock: Arc<ManualClock>,
 }
 
 impl Ports {
@@ -46,6 +49,7 @@ impl Ports {
             refresh_tokens: MockRefreshTokens::new(),
             attempts: MockLoginAttempts::new(),
             policy: AuthPolicy::default(),
+            clock: super::clock(),
         }
     }
 
@@ -58,6 +62,7 @@ impl Ports {
                 tokens: Arc::new(self.tokens),
                 refresh_tokens: Arc::new(self.refresh_tokens),
                 attempts: Arc::new(self.attempts),
+                clock: self.clock,
             },
             self.policy,
         )
@@ -154,19 +159,13 @@ fn events(count: u32, oldest: DateTime<Utc>) -> Vec<DateTime<Utc>> {
         .collect()
 }
 
-/// The wait a throttle computed at some instant in `[before, after]` must be:
-/// until `oldest` leaves `window`.
+/// The wait a throttle computed at the test clock's time must be: until
+/// `oldest` leaves `window`, to the microsecond.
 fn assert_waits_until_the_oldest_leaves(
     wait: RetryAfter,
     oldest: DateTime<Utc>,
     window: TimeDelta,
-    before: DateTime<Utc>,
-    after: DateTime<Utc>,
 ) {
-    let longest = (oldest + window - before).to_std().unwrap();
-    let shortest = (oldest + window - after).to_std().unwrap();
-    assert!(
-        shortest <= wait.0 && wait.0 <= longest,
-        "{wait:?} not in [{shortest:?}, {longest:?}]"
-    );
+    let expected = (oldest + window - super::fixed_now()).to_std().unwrap();
+    assert_eq!(wait.0, expected);
 }

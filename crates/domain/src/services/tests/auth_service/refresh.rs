@@ -11,8 +11,8 @@ use super::super::{SharedTime, long_ago, session, unavailable, user};
 use super::{Ports, hash_of, material, no_issue, signed, signing};
 use crate::ports::MockSessionRepository;
 use crate::services::RefreshError;
+use crate::services::tests::fixed_now;
 use crate::session::{RefreshToken, Session, SessionId, StoredRefreshToken};
-use crate::time;
 use crate::user::UserId;
 
 /// The token the client presents; [`material`] makes its successor
@@ -57,14 +57,10 @@ fn holding(stored: Option<StoredRefreshToken>) -> MockSessionRepository {
 /// Expects the check, at the current time, that user 7 is active and
 /// session 42 live, answering `active`.
 fn expect_authenticated(sessions: &mut MockSessionRepository, active: bool) {
-    let before = time::now();
     sessions
         .expect_find_authenticated()
         .withf(move |user_id, session_id, now| {
-            *user_id == UserId(7)
-                && *session_id == SessionId(42)
-                && *now >= before
-                && *now <= time::now()
+            *user_id == UserId(7) && *session_id == SessionId(42) && *now == fixed_now()
         })
         .times(1)
         .returning(move |_, _, _| Ok(active.then(|| user(7, false, true))));
@@ -98,7 +94,7 @@ async fn refresh_of_a_revoked_or_expired_session_is_invalid_and_writes_nothing()
         ..live()
     };
     let expired = Session {
-        expires_at: time::now() - TimeDelta::seconds(1),
+        expires_at: fixed_now() - TimeDelta::seconds(1),
         ..live()
     };
     for session in [revoked, expired] {
@@ -138,7 +134,6 @@ async fn refresh_for_an_inactive_or_missing_user_is_invalid_and_rotates_nothing(
 
 #[tokio::test]
 async fn refresh_of_the_current_token_rotates_to_its_successor_and_issues_the_pair_now() {
-    let before = time::now();
     let session = live();
     let expires_at = session.expires_at;
     let mut ports = Ports::new();
@@ -153,8 +148,7 @@ async fn refresh_of_the_current_token_rotates_to_its_successor_and_issues_the_pa
             *session_id == SessionId(42)
                 && *spent == hash_of(PRESENTED)
                 && *successor == hash_of(SUCCESSOR)
-                && *now >= before
-                && *now <= time::now()
+                && *now == fixed_now()
         })
         .times(1)
         .returning(move |_, _, _, now| {
@@ -188,7 +182,7 @@ async fn refresh_of_the_current_token_rotates_to_its_successor_and_issues_the_pa
 #[tokio::test]
 async fn refresh_that_loses_the_rotation_race_answers_as_a_replay_within_the_grace_window() {
     // The concurrent winner spent the token a moment ago.
-    let spent_at = time::now();
+    let spent_at = fixed_now();
     let mut ports = Ports::new();
     let mut sequence = Sequence::new();
     ports
@@ -233,7 +227,7 @@ async fn refresh_that_loses_the_rotation_race_answers_as_a_replay_within_the_gra
 
 #[tokio::test]
 async fn replay_within_the_grace_window_answers_the_same_successor_issued_when_it_was_spent() {
-    let spent_at = time::now() - TimeDelta::seconds(3);
+    let spent_at = fixed_now() - TimeDelta::seconds(3);
     let mut ports = Ports::new();
     ports.sessions = holding(Some(spent(live(), spent_at)));
     expect_authenticated(&mut ports.sessions, true);
@@ -304,7 +298,7 @@ async fn replay_within_the_grace_window_answers_the_very_same_pair_as_the_rotati
 
 #[tokio::test]
 async fn replay_after_the_grace_window_revokes_the_session_and_is_reused() {
-    let before = time::now();
+    let before = fixed_now();
     let mut ports = Ports::new();
     // The default grace is 10 s.
     ports.sessions = holding(Some(spent(live(), before - TimeDelta::seconds(11))));
@@ -313,10 +307,7 @@ async fn replay_after_the_grace_window_revokes_the_session_and_is_reused() {
         .sessions
         .expect_revoke()
         .withf(move |user_id, session_id, now| {
-            *user_id == UserId(7)
-                && *session_id == SessionId(42)
-                && *now >= before
-                && *now <= time::now()
+            *user_id == UserId(7) && *session_id == SessionId(42) && *now == fixed_now()
         })
         .times(1)
         .returning(|_, _, _| Ok(true));
@@ -337,7 +328,7 @@ async fn replay_after_the_grace_window_revokes_the_session_and_is_reused() {
 async fn replay_after_a_configured_grace_window_is_reused() {
     let mut ports = Ports::new();
     ports.policy.reuse_grace = std::time::Duration::from_secs(2);
-    ports.sessions = holding(Some(spent(live(), time::now() - TimeDelta::seconds(3))));
+    ports.sessions = holding(Some(spent(live(), fixed_now() - TimeDelta::seconds(3))));
     expect_authenticated(&mut ports.sessions, true);
     ports
         .sessions
@@ -377,6 +368,54 @@ async fn refresh_when_the_store_is_unavailable_is_unavailable() {
 
     assert!(
         matches!(result, Err(RefreshError::Unavailable(_))),
+        "{result:?}"
+    );
+}
+
+/// The grace window closes as the clock moves: a replay of a token spent at
+/// `t` answers its successor while the clock reads up to `t + grace`, and
+/// revokes the session once it reads a microsecond later.
+#[tokio::test]
+async fn the_grace_window_closes_the_moment_the_clock_passes_it() {
+    let spent_at = fixed_now();
+    let mut ports = Ports::new();
+    let clock = Arc::clone(&ports.clock);
+    ports
+        .sessions
+        .expect_find_refresh_token()
+        .with(eq(hash_of(PRESENTED)))
+        .times(2)
+        .returning(move |_| Ok(Some(spent(live(), spent_at))));
+    ports
+        .sessions
+        .expect_find_authenticated()
+        .times(2)
+        .returning(|_, _, _| Ok(Some(user(7, false, true))));
+    ports.sessions.expect_rotate().never();
+    let grace_end = spent_at + TimeDelta::seconds(10);
+    ports
+        .sessions
+        .expect_revoke()
+        .withf(move |user_id, session_id, now| {
+            *user_id == UserId(7)
+                && *session_id == SessionId(42)
+                && *now == grace_end + TimeDelta::microseconds(1)
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(true));
+    ports.refresh_tokens = material();
+    ports.tokens = signing(move |claims| claims.issued_at == spent_at);
+    let service = ports.service();
+
+    // The default grace is 10 s: at its last microsecond, still a retry.
+    clock.advance(std::time::Duration::from_secs(10));
+    let pair = service.refresh(&presented()).await.unwrap();
+    assert_eq!(pair.refresh_token.expose(), SUCCESSOR);
+
+    clock.advance(std::time::Duration::from_micros(1));
+    let result = service.refresh(&presented()).await;
+    assert!(
+        matches!(result, Err(RefreshError::Reused(SessionId(42)))),
         "{result:?}"
     );
 }

@@ -1,0 +1,29 @@
+//! Every storage port together, as one adapter crate provides them.
+
+use std::sync::Arc;
+
+use super::{
+    DatabaseProbe, LoginAttempts, SchemaStatus, SessionRepository, TodoRepository, UserRepository,
+};
+
+/// The storage ports of one store (one database, or one in-memory store):
+/// what a storage adapter crate hands the composition root, and what the
+/// port-contract suite tests. Cheap to clone.
+///
+/// All six MUST share one store: a user deleted through `users` has no
+/// todos left in `todos` and no sessions in `sessions`.
+#[derive(Clone)]
+pub struct Repositories {
+    pub users: Arc<dyn UserRepository>,
+    pub sessions: Arc<dyn SessionRepository>,
+    pub todos: Arc<dyn TodoRepository>,
+    pub attempts: Arc<dyn LoginAttempts>,
+    pub probe: Arc<dyn DatabaseProbe>,
+    pub schema: Arc<dyn SchemaStatus>,
+}
+
+impl std::fmt::Debug for Repositories {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repositories").finish_non_exhaustive()
+    }
+}

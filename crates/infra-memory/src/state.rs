@@ -1,0 +1,183 @@
+//! The one state every port of a [`crate::MemoryStore`] shares, and the
+//! rules of the SQL schema it mirrors (column widths, the token-hash CHECK,
+//! case folding for the unique indexes).
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::anyhow;
+use chrono::{DateTime, TimeDelta, Utc};
+use domain::{LiveSession, RepositoryError, Session, Todo, User};
+
+/// A refresh token as the `refresh_tokens` table keeps it (the hash is the
+/// key). The table's `created_at` is left out: no port reads it.
+#[derive(Clone)]
+pub(crate) struct TokenRow {
+    pub(crate) session_id: i64,
+    pub(crate) spent_at: Option<DateTime<Utc>>,
+}
+
+/// The tables. Rows are kept as the domain types the ports return; the
+/// `next_*` counters are the identity columns (start at 1, never reused,
+/// not consumed by a failed write).
+pub(crate) struct State {
+    pub(crate) users: BTreeMap<i64, User>,
+    pub(crate) next_user: i64,
+    pub(crate) todos: BTreeMap<i64, Todo>,
+    pub(crate) next_todo: i64,
+    pub(crate) sessions: BTreeMap<i64, Session>,
+    pub(crate) next_session: i64,
+    /// By token hash.
+    pub(crate) tokens: HashMap<String, TokenRow>,
+    /// By storage key; each list ascending by time. A key with no event
+    /// left has no entry.
+    pub(crate) attempts: HashMap<String, Vec<DateTime<Utc>>>,
+    pub(crate) retention: TimeDelta,
+}
+
+impl State {
+    pub(crate) fn new(retention: TimeDelta) -> Self {
+        Self {
+            users: BTreeMap::new(),
+            next_user: 1,
+            todos: BTreeMap::new(),
+            next_todo: 1,
+            sessions: BTreeMap::new(),
+            next_session: 1,
+            tokens: HashMap::new(),
+            attempts: HashMap::new(),
+            retention,
+        }
+    }
+
+    /// [`LiveSession::admits`] against the stored user and session (both
+    /// must exist), as the SQL adapters' `EXISTS` in the statement's `WHERE`.
+    pub(crate) fn admits(&self, caller: &LiveSession) -> bool {
+        match (
+            self.users.get(&caller.user.0),
+            self.sessions.get(&caller.session.0),
+        ) {
+            (Some(user), Some(session)) => caller.admits(user, session),
+            _ => false,
+        }
+    }
+
+    /// Events stored, over every key (for tests of the retention).
+    #[cfg(test)]
+    pub(crate) fn attempt_events(&self) -> usize {
+        self.attempts.values().map(Vec::len).sum()
+    }
+}
+
+/// Takes the next value of an identity counter. Call it only once every
+/// check of the write has passed, so a refused write consumes no id.
+pub(crate) fn take_id(counter: &mut i64, table: &'static str) -> Result<i64, RepositoryError> {
+    let id = *counter;
+    *counter = id
+        .checked_add(1)
+        .ok_or_else(|| unexpected(format!("{table}: the identity column is exhausted")))?;
+    Ok(id)
+}
+
+pub(crate) fn unexpected(message: impl Into<String>) -> RepositoryError {
+    RepositoryError::Unexpected(anyhow!("{}", message.into()))
+}
+
+/// What PostgreSQL's `lower()` does to a text (UTF-8 database, libc
+/// `towlower`, as in the PostgreSQL 15 images the tests use): each
+/// character mapped to its simple lower-case form, one character for one
+/// (`İ` becomes `i`, `Σ` always `σ`, `ß` stays). SQLite's built-in `lower()`
+/// folds ASCII only; see the crate docs for why PostgreSQL is mirrored.
+pub(crate) fn fold(text: &str) -> String {
+    // Only U+0130 has a lower-case form longer than one character
+    // ("i\u{307}"); its first character is its simple mapping, 'i'.
+    text.chars()
+        .map(|c| c.to_lowercase().next().unwrap_or(c))
+        .collect()
+}
+
+/// A text bound as a statement parameter: PostgreSQL refuses NUL in text
+/// (an error, not an empty answer).
+pub(crate) fn bindable(value: &str, what: &'static str) -> Result<(), RepositoryError> {
+    if value.contains('\0') {
+        Err(unexpected(format!(
+            "{what}: invalid byte sequence for encoding \"UTF8\": 0x00"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// A text written to a `VARCHAR(max_chars)` column: PostgreSQL refuses a
+/// longer value (counted in characters) rather than cutting it.
+pub(crate) fn fits(
+    value: &str,
+    max_chars: usize,
+    column: &'static str,
+) -> Result<(), RepositoryError> {
+    bindable(value, column)?;
+    if value.chars().count() > max_chars {
+        Err(unexpected(format!(
+            "{column}: value too long for type character varying({max_chars})"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// The CHECK `refresh_tokens_token_hash_is_sha256_hex`: 64 lower-case hex digits.
+pub(crate) fn is_sha256_hex(hash: &str) -> bool {
+    hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Text cut to what a column holds (as infra-sea's `storable`): no NUL, at
+/// most `max_chars` characters.
+pub(crate) fn storable(value: &str, max_chars: usize) -> String {
+    value
+        .chars()
+        .filter(|c| *c != '\0')
+        .take(max_chars)
+        .collect()
+}
+
+/// Where a page starts and how long it is, as `usize`.
+pub(crate) fn window(page: domain::PageRequest) -> (usize, usize) {
+    let offset = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+    let size = usize::try_from(page.page_size()).unwrap_or(usize::MAX);
+    (offset, size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_is_one_character_for_one_like_postgres_lower() {
+        assert_eq!(fold("ALICE@Example.COM"), "alice@example.com");
+        assert_eq!(fold("ÉCOLE"), "école");
+        assert_eq!(fold("İ"), "i");
+        assert_eq!(fold("ΣΑΣ"), "σασ");
+        assert_eq!(fold("Straße"), "straße");
+        assert_eq!(fold("Ǆ"), "ǆ");
+    }
+
+    #[test]
+    fn column_rules() {
+        assert!(fits(&"é".repeat(255), 255, "c").is_ok());
+        assert!(fits(&"é".repeat(256), 255, "c").is_err());
+        assert!(fits("a\0b", 255, "c").is_err());
+        assert!(is_sha256_hex(&"0a".repeat(32)));
+        assert!(!is_sha256_hex(&"0A".repeat(32)));
+        assert!(!is_sha256_hex(&"0a".repeat(31)));
+        assert_eq!(storable("a\0b", 1), "a");
+    }
+
+    #[test]
+    fn ids_count_from_one_and_never_wrap() {
+        let mut next = 1;
+        assert_eq!(take_id(&mut next, "t").ok(), Some(1));
+        assert_eq!(take_id(&mut next, "t").ok(), Some(2));
+        let mut last = i64::MAX;
+        assert!(take_id(&mut last, "t").is_err());
+        assert_eq!(last, i64::MAX);
+    }
+}

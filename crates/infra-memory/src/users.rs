@@ -1,0 +1,205 @@
+//! [`UserRepository`] in memory: the `users` table with its two unique
+//! indexes on `lower(email)` and `lower(username)`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::ports::UserRepository;
+use domain::time::truncate;
+use domain::{
+    ConflictField, NewUser, Page, PageRequest, PasswordHash, RepositoryError, User, UserChanges,
+    UserId,
+};
+
+use crate::MemoryStore;
+use crate::state::{State, bindable, fits, fold, take_id, window};
+
+/// The widths of the `users` columns in PostgreSQL.
+const EMAIL_CHARS: usize = 254;
+const USERNAME_CHARS: usize = 100;
+const FULL_NAME_CHARS: usize = 255;
+const PASSWORD_HASH_CHARS: usize = 255;
+
+pub(crate) struct MemoryUsers(pub(crate) MemoryStore);
+
+/// The column checks PostgreSQL makes on a user row before any index.
+fn check_columns(user: &User) -> Result<(), RepositoryError> {
+    fits(user.email.as_str(), EMAIL_CHARS, "users.email")?;
+    fits(user.username.as_str(), USERNAME_CHARS, "users.username")?;
+    fits(user.full_name.as_str(), FULL_NAME_CHARS, "users.full_name")?;
+    fits(
+        user.password_hash.as_str(),
+        PASSWORD_HASH_CHARS,
+        "users.hashed_password",
+    )
+}
+
+/// The unique indexes, in PostgreSQL's order (creation order: email, then
+/// username): the first that another row (not `row.id`) collides with.
+fn conflict(state: &State, row: &User) -> Option<ConflictField> {
+    let email = fold(row.email.as_str());
+    let username = fold(row.username.as_str());
+    let others = || state.users.values().filter(|other| other.id != row.id);
+    if others().any(|other| fold(other.email.as_str()) == email) {
+        Some(ConflictField::Email)
+    } else if others().any(|other| fold(other.username.as_str()) == username) {
+        Some(ConflictField::Username)
+    } else {
+        None
+    }
+}
+
+/// A row as it would be written: checked columns, then unique indexes.
+fn check_row(state: &State, row: &User) -> Result<(), RepositoryError> {
+    check_columns(row)?;
+    match conflict(state, row) {
+        Some(field) => Err(RepositoryError::Conflict(field)),
+        None => Ok(()),
+    }
+}
+
+#[async_trait]
+impl UserRepository for MemoryUsers {
+    async fn create(&self, new: NewUser) -> Result<User, RepositoryError> {
+        self.0.with_state(|state| {
+            let created_at = truncate(new.created_at);
+            let mut row = User {
+                // Not yet taken: no other row has it, so the checks see
+                // only the others.
+                id: UserId(state.next_user),
+                email: new.email,
+                username: new.username,
+                full_name: new.full_name,
+                password_hash: new.password_hash,
+                is_active: new.is_active,
+                is_admin: new.is_admin,
+                created_at,
+                updated_at: created_at,
+            };
+            check_row(state, &row)?;
+            row.id = UserId(take_id(&mut state.next_user, "users")?);
+            state.users.insert(row.id.0, row.clone());
+            Ok(row)
+        })
+    }
+
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepositoryError> {
+        self.0
+            .with_state(|state| Ok(state.users.get(&id.0).cloned()))
+    }
+
+    async fn find_by_login(&self, login: &str) -> Result<Option<User>, RepositoryError> {
+        self.0.with_state(|state| {
+            bindable(login, "the login name")?;
+            let login = fold(login);
+            // Lowest id first, as the SQL's ORDER BY id (at most one can
+            // match: a username has no '@', an email has one).
+            Ok(state
+                .users
+                .values()
+                .find(|user| {
+                    fold(user.username.as_str()) == login || fold(user.email.as_str()) == login
+                })
+                .cloned())
+        })
+    }
+
+    async fn list(&self, page: PageRequest) -> Result<Page<User>, RepositoryError> {
+        self.0.with_state(|state| {
+            let (offset, size) = window(page);
+            Ok(Page {
+                items: state
+                    .users
+                    .values()
+                    .skip(offset)
+                    .take(size)
+                    .cloned()
+                    .collect(),
+                total: u64::try_from(state.users.len()).unwrap_or(u64::MAX),
+                request: page,
+            })
+        })
+    }
+
+    async fn update(
+        &self,
+        id: UserId,
+        changes: UserChanges,
+    ) -> Result<Option<User>, RepositoryError> {
+        self.0.with_state(|state| {
+            let patch = changes.patch;
+            // Parameters are bound before any row is looked at.
+            for text in [
+                patch.email.as_ref().map(|e| e.as_str()),
+                patch.username.as_ref().map(|u| u.as_str()),
+                patch.full_name.as_ref().map(|n| n.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                bindable(text, "a user field")?;
+            }
+            let Some(stored) = state.users.get(&id.0) else {
+                return Ok(None);
+            };
+            let mut row = stored.clone();
+            if let Some(email) = patch.email {
+                row.email = email;
+            }
+            if let Some(username) = patch.username {
+                row.username = username;
+            }
+            if let Some(full_name) = patch.full_name {
+                row.full_name = full_name;
+            }
+            if let Some(is_active) = patch.is_active {
+                row.is_active = is_active;
+            }
+            if let Some(is_admin) = patch.is_admin {
+                row.is_admin = is_admin;
+            }
+            row.updated_at = truncate(changes.updated_at);
+            check_row(state, &row)?;
+            state.users.insert(id.0, row.clone());
+            Ok(Some(row))
+        })
+    }
+
+    async fn set_password(
+        &self,
+        id: UserId,
+        password_hash: PasswordHash,
+        updated_at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        self.0.with_state(|state| {
+            bindable(password_hash.as_str(), "users.hashed_password")?;
+            let Some(user) = state.users.get_mut(&id.0) else {
+                return Ok(false);
+            };
+            fits(
+                password_hash.as_str(),
+                PASSWORD_HASH_CHARS,
+                "users.hashed_password",
+            )?;
+            user.password_hash = password_hash;
+            user.updated_at = truncate(updated_at);
+            Ok(true)
+        })
+    }
+
+    async fn delete(&self, id: UserId) -> Result<bool, RepositoryError> {
+        self.0.with_state(|state| {
+            if state.users.remove(&id.0).is_none() {
+                return Ok(false);
+            }
+            // ON DELETE CASCADE: todos and sessions, and the sessions'
+            // refresh tokens.
+            state.todos.retain(|_, todo| todo.user_id != id);
+            state.sessions.retain(|_, session| session.user_id != id);
+            let sessions = &state.sessions;
+            state
+                .tokens
+                .retain(|_, token| sessions.contains_key(&token.session_id));
+            Ok(true)
+        })
+    }
+}

@@ -1,0 +1,875 @@
+//! What is particular to the in-memory store: its switches, its lock (one
+//! winner among concurrent rotations), its cascades, its bounded login
+//! log, and the corners where it follows PostgreSQL. The general semantics
+//! of the ports are the port-contract suite's business.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use domain::ports::{Clock, Repositories, ThrottleKey};
+use domain::time::ManualClock;
+use domain::{
+    ClientInfo, ConflictField, Email, FullName, LiveSession, NewSession, NewTodo, NewUser,
+    PageRequest, PasswordHash, Priority, RefreshTokenHash, RepositoryError, Session, SessionId,
+    TodoChanges, TodoFilter, TodoId, TodoPatch, TodoTitle, User, UserChanges, UserId, UserPatch,
+    Username,
+};
+use infra_memory::MemoryStore;
+
+const PASSWORD_HASH: &str = "$2b$12$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWX";
+
+struct Fixture {
+    clock: Arc<ManualClock>,
+    store: MemoryStore,
+    repos: Repositories,
+}
+
+fn fixture() -> Fixture {
+    let clock = Arc::new(ManualClock::at(instant("2026-01-01T12:00:00Z")));
+    let store = MemoryStore::new(clock.clone());
+    let repos = store.repositories();
+    Fixture {
+        clock,
+        store,
+        repos,
+    }
+}
+
+fn instant(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
+}
+
+fn new_user(name: &str, at: DateTime<Utc>) -> NewUser {
+    NewUser {
+        email: Email::parse(format!("{name}@example.com")).unwrap(),
+        username: Username::parse(name).unwrap(),
+        full_name: FullName::parse(format!("{name} Example")).unwrap(),
+        password_hash: PasswordHash::new(PASSWORD_HASH),
+        is_active: true,
+        is_admin: false,
+        created_at: at,
+    }
+}
+
+/// 64 lower-case hex digits, distinct per label (up to 32 bytes).
+fn token_hash(label: &str) -> RefreshTokenHash {
+    let hex: String = label.bytes().map(|b| format!("{b:02x}")).collect();
+    RefreshTokenHash::new(format!("{hex:0>64}"))
+}
+
+fn new_session(user: UserId, first_token: &str, at: DateTime<Utc>) -> NewSession {
+    NewSession {
+        user_id: user,
+        first_token: token_hash(first_token),
+        created_at: at,
+        expires_at: at + TimeDelta::days(30),
+        client: ClientInfo::new(Some("test-agent"), Some("203.0.113.9".to_owned())),
+    }
+}
+
+fn new_todo(owner: UserId, title: &str, at: DateTime<Utc>) -> NewTodo {
+    NewTodo {
+        title: TodoTitle::parse(title).unwrap(),
+        description: None,
+        priority: Priority::Medium,
+        user_id: owner,
+        created_at: at,
+    }
+}
+
+impl Fixture {
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    async fn user(&self, name: &str) -> User {
+        self.repos
+            .users
+            .create(new_user(name, self.now()))
+            .await
+            .unwrap()
+    }
+
+    async fn session(&self, user: UserId, token: &str) -> Session {
+        self.repos
+            .sessions
+            .create(new_session(user, token, self.now()))
+            .await
+            .unwrap()
+    }
+
+    /// A user with a live session, and the caller naming both.
+    async fn signed_in(&self, name: &str) -> (User, Session, LiveSession) {
+        let user = self.user(name).await;
+        let session = self.session(user.id, name).await;
+        let caller = LiveSession {
+            user: user.id,
+            session: session.id,
+            at: self.now(),
+        };
+        (user, session, caller)
+    }
+}
+
+fn is_unavailable<T: std::fmt::Debug>(result: Result<T, RepositoryError>) -> bool {
+    matches!(result, Err(RepositoryError::Unavailable(_)))
+}
+
+fn is_unexpected<T: std::fmt::Debug>(result: Result<T, RepositoryError>) -> bool {
+    matches!(result, Err(RepositoryError::Unexpected(_)))
+}
+
+// --- the switches -------------------------------------------------------------
+
+#[tokio::test]
+async fn while_unavailable_every_method_of_every_port_fails_and_changes_nothing() {
+    let f = fixture();
+    let (alice, session, caller) = f.signed_in("alice").await;
+    let todo = f
+        .repos
+        .todos
+        .create(new_todo(alice.id, "kept", f.now()), caller)
+        .await
+        .unwrap()
+        .unwrap();
+    let key = ThrottleKey::Account("alice".to_owned());
+    f.repos
+        .attempts
+        .record(std::slice::from_ref(&key), f.now())
+        .await
+        .unwrap();
+    let r = &f.repos;
+    let now = f.now();
+    let later = now + TimeDelta::seconds(1);
+
+    f.store.set_unavailable(true);
+
+    // UserRepository
+    assert!(is_unavailable(r.users.create(new_user("bob", now)).await));
+    assert!(is_unavailable(r.users.find_by_id(alice.id).await));
+    assert!(is_unavailable(r.users.find_by_login("alice").await));
+    assert!(is_unavailable(r.users.list(PageRequest::default()).await));
+    let deactivate = UserChanges {
+        patch: UserPatch {
+            is_active: Some(false),
+            ..UserPatch::default()
+        },
+        updated_at: later,
+    };
+    assert!(is_unavailable(
+        r.users.update(alice.id, deactivate.clone()).await
+    ));
+    assert!(is_unavailable(
+        r.users
+            .set_password(alice.id, PasswordHash::new("$2b$12$new"), later)
+            .await
+    ));
+    assert!(is_unavailable(r.users.delete(alice.id).await));
+    // SessionRepository
+    assert!(is_unavailable(
+        r.sessions.create(new_session(alice.id, "other", now)).await
+    ));
+    assert!(is_unavailable(
+        r.sessions.find_refresh_token(&token_hash("alice")).await
+    ));
+    assert!(is_unavailable(
+        r.sessions
+            .rotate(session.id, &token_hash("alice"), &token_hash("next"), later)
+            .await
+    ));
+    assert!(is_unavailable(
+        r.sessions.revoke(alice.id, session.id, later).await
+    ));
+    assert!(is_unavailable(
+        r.sessions.revoke_all(alice.id, None, later).await
+    ));
+    assert!(is_unavailable(r.sessions.list_active(alice.id, now).await));
+    assert!(is_unavailable(
+        r.sessions
+            .find_authenticated(alice.id, session.id, now)
+            .await
+    ));
+    // TodoRepository
+    assert!(is_unavailable(
+        r.todos
+            .create(new_todo(alice.id, "lost", now), caller)
+            .await
+    ));
+    assert!(is_unavailable(r.todos.find_by_id(todo.id).await));
+    assert!(is_unavailable(r.todos.find_owned(todo.id, caller).await));
+    assert!(is_unavailable(
+        r.todos
+            .list_owned(caller, TodoFilter::default(), PageRequest::default())
+            .await
+    ));
+    let complete = TodoChanges {
+        patch: TodoPatch {
+            is_completed: Some(true),
+            ..TodoPatch::default()
+        },
+        updated_at: later,
+    };
+    assert!(is_unavailable(
+        r.todos.update(todo.id, complete.clone(), caller).await
+    ));
+    assert!(is_unavailable(r.todos.delete(todo.id, caller).await));
+    // LoginAttempts
+    assert!(is_unavailable(
+        r.attempts.record(std::slice::from_ref(&key), now).await
+    ));
+    assert!(is_unavailable(
+        r.attempts.recent(&key, now - TimeDelta::hours(1), 10).await
+    ));
+    assert!(is_unavailable(r.attempts.clear(&key).await));
+    // DatabaseProbe, SchemaStatus
+    assert!(is_unavailable(r.probe.current_time().await));
+    assert!(is_unavailable(r.schema.pending_migrations().await));
+
+    f.store.set_unavailable(false);
+
+    // Back up, with everything as it was before the outage.
+    assert_eq!(
+        r.users.find_by_id(alice.id).await.unwrap(),
+        Some(alice.clone())
+    );
+    assert_eq!(r.users.list(PageRequest::default()).await.unwrap().total, 1);
+    assert_eq!(
+        r.sessions
+            .find_refresh_token(&token_hash("alice"))
+            .await
+            .unwrap()
+            .unwrap()
+            .session,
+        session
+    );
+    assert_eq!(
+        r.sessions.list_active(alice.id, now).await.unwrap(),
+        [session]
+    );
+    assert_eq!(r.todos.find_by_id(todo.id).await.unwrap(), Some(todo));
+    assert_eq!(
+        r.attempts
+            .recent(&key, now - TimeDelta::hours(1), 10)
+            .await
+            .unwrap(),
+        [now]
+    );
+    assert_eq!(r.probe.current_time().await.unwrap(), now);
+    assert_eq!(r.schema.pending_migrations().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn schema_status_answers_the_pending_migrations_set() {
+    let f = fixture();
+    assert_eq!(f.repos.schema.pending_migrations().await.unwrap(), 0);
+
+    f.store.set_pending_migrations(2);
+    assert_eq!(f.repos.schema.pending_migrations().await.unwrap(), 2);
+    // Every port handed out, before or after, sees the one setting.
+    let later = f.store.clone().repositories();
+    assert_eq!(later.schema.pending_migrations().await.unwrap(), 2);
+
+    f.store.set_pending_migrations(0);
+    assert_eq!(f.repos.schema.pending_migrations().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_probe_answers_the_stores_clock() {
+    let f = fixture();
+    assert_eq!(
+        f.repos.probe.current_time().await.unwrap(),
+        instant("2026-01-01T12:00:00Z")
+    );
+
+    f.clock.advance(Duration::from_micros(1_500_001));
+
+    assert_eq!(
+        f.repos.probe.current_time().await.unwrap(),
+        instant("2026-01-01T12:00:01.500001Z")
+    );
+}
+
+#[tokio::test]
+async fn clones_and_their_repositories_share_one_state() {
+    let f = fixture();
+    let other = f.store.clone().repositories();
+    let alice = f.user("alice").await;
+
+    assert_eq!(other.users.find_by_id(alice.id).await.unwrap(), Some(alice));
+    f.store.clone().set_unavailable(true);
+    assert!(is_unavailable(other.users.find_by_login("alice").await));
+}
+
+#[tokio::test]
+async fn debug_shows_counts_but_never_a_password_or_token_hash() {
+    let f = fixture();
+    let (alice, _, _) = f.signed_in("alice").await;
+
+    let shown = format!("{:?}", f.store);
+
+    assert!(shown.contains("users: 1"), "{shown}");
+    assert!(!shown.contains(alice.password_hash.as_str()), "{shown}");
+    assert!(!shown.contains("abcdefghij"), "{shown}");
+    assert!(!shown.contains(token_hash("alice").as_str()), "{shown}");
+}
+
+// --- the lock -----------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_concurrent_rotations_of_one_token_exactly_one_wins() {
+    let f = fixture();
+    let alice = f.user("alice").await;
+    let session = f.session(alice.id, "contested").await;
+    const RACERS: usize = 32;
+    let start = Arc::new(tokio::sync::Barrier::new(RACERS));
+    let at = f.now() + TimeDelta::minutes(1);
+
+    let tasks: Vec<_> = (0..RACERS)
+        .map(|i| {
+            let sessions = Arc::clone(&f.repos.sessions);
+            let start = Arc::clone(&start);
+            tokio::spawn(async move {
+                let successor = token_hash(&format!("successor-{i}"));
+                start.wait().await;
+                let won = sessions
+                    .rotate(session.id, &token_hash("contested"), &successor, at)
+                    .await
+                    .unwrap();
+                (won, successor)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    let mut losers = Vec::new();
+    for task in tasks {
+        let (won, successor) = task.await.unwrap();
+        if won {
+            winners.push(successor);
+        } else {
+            losers.push(successor);
+        }
+    }
+
+    assert_eq!(winners.len(), 1, "{} rotations won", winners.len());
+    let sessions = &f.repos.sessions;
+    let current = sessions
+        .find_refresh_token(&winners[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(current.spent_at, None);
+    assert_eq!(current.session.last_used_at, at);
+    let spent = sessions
+        .find_refresh_token(&token_hash("contested"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(spent.spent_at, Some(at));
+    // The losers wrote nothing.
+    for successor in &losers {
+        assert_eq!(sessions.find_refresh_token(successor).await.unwrap(), None);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_concurrent_creates_of_one_username_exactly_one_succeeds() {
+    let f = fixture();
+    let now = f.now();
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let users = Arc::clone(&f.repos.users);
+            let user = NewUser {
+                username: Username::parse(if i % 2 == 0 { "racer" } else { "RACER" }).unwrap(),
+                email: Email::parse(format!("racer{i}@example.com")).unwrap(),
+                ..new_user("racer", now)
+            };
+            tokio::spawn(async move { users.create(user).await })
+        })
+        .collect();
+    let mut created = Vec::new();
+    let mut conflicts = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(user) => created.push(user),
+            Err(RepositoryError::Conflict(ConflictField::Username)) => conflicts += 1,
+            Err(other) => panic!("unexpected outcome: {other:?}"),
+        }
+    }
+
+    assert_eq!((created.len(), conflicts), (1, 19));
+    // The refused creates consumed no id.
+    assert_eq!(created[0].id, UserId(1));
+    assert_eq!(f.user("next").await.id, UserId(2));
+}
+
+// --- the cascade and the ids --------------------------------------------------
+
+#[tokio::test]
+async fn deleting_a_user_takes_their_todos_sessions_and_tokens_and_frees_no_id() {
+    let f = fixture();
+    let (alice, alices, alice_in) = f.signed_in("alice").await;
+    let (bob, bobs, bob_in) = f.signed_in("bob").await;
+    let r = &f.repos;
+    assert!(
+        r.sessions
+            .rotate(
+                alices.id,
+                &token_hash("alice"),
+                &token_hash("alice-2"),
+                f.now()
+            )
+            .await
+            .unwrap()
+    );
+    let second = f.session(alice.id, "alice-other").await;
+    let mut alices_todos = Vec::new();
+    for title in ["one", "two"] {
+        alices_todos.push(
+            r.todos
+                .create(new_todo(alice.id, title, f.now()), alice_in)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    let bobs_todo = r
+        .todos
+        .create(new_todo(bob.id, "bob's", f.now()), bob_in)
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert!(r.users.delete(alice.id).await.unwrap());
+
+    for todo in &alices_todos {
+        assert_eq!(r.todos.find_by_id(todo.id).await.unwrap(), None);
+    }
+    for label in ["alice", "alice-2", "alice-other"] {
+        assert_eq!(
+            r.sessions
+                .find_refresh_token(&token_hash(label))
+                .await
+                .unwrap(),
+            None,
+            "{label}"
+        );
+    }
+    assert!(
+        r.sessions
+            .list_active(alice.id, f.now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        !r.sessions
+            .revoke(alice.id, second.id, f.now())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        r.sessions
+            .revoke_all(alice.id, None, f.now())
+            .await
+            .unwrap(),
+        0
+    );
+    // Bob keeps everything.
+    assert_eq!(
+        r.todos.find_by_id(bobs_todo.id).await.unwrap(),
+        Some(bobs_todo.clone())
+    );
+    assert_eq!(
+        r.sessions
+            .find_refresh_token(&token_hash("bob"))
+            .await
+            .unwrap()
+            .unwrap()
+            .session,
+        bobs
+    );
+    assert_eq!(
+        r.sessions
+            .find_authenticated(bob.id, bobs.id, f.now())
+            .await
+            .unwrap(),
+        Some(bob.clone())
+    );
+
+    // Ids keep growing past the deleted rows, in every table.
+    let carol = f.user("carol").await;
+    assert_eq!(carol.id, UserId(bob.id.0 + 1));
+    let carols = f.session(carol.id, "carol").await;
+    assert_eq!(carols.id, SessionId(second.id.0 + 1));
+    assert!(r.todos.delete(bobs_todo.id, bob_in).await.unwrap());
+    let next = r
+        .todos
+        .create(new_todo(bob.id, "after", f.now()), bob_in)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.id, TodoId(bobs_todo.id.0 + 1));
+    // A recreated alice is a new user with nothing.
+    let alice_again = f.user("alice").await;
+    assert_ne!(alice_again.id, alice.id);
+}
+
+// --- the login log ------------------------------------------------------------
+
+#[tokio::test]
+async fn record_prunes_the_recorded_keys_past_the_retention() {
+    let f = fixture();
+    let store = f.store.clone().with_retention(Duration::from_secs(3600));
+    let attempts = store.repositories().attempts;
+    let alice = ThrottleKey::Account("alice".to_owned());
+    let bob = ThrottleKey::Account("bob".to_owned());
+    let start = f.now();
+    attempts
+        .record(&[alice.clone(), bob.clone()], start)
+        .await
+        .unwrap();
+    f.clock.advance(Duration::from_secs(3600));
+    attempts
+        .record(std::slice::from_ref(&alice), f.now())
+        .await
+        .unwrap();
+    let everything = |key: ThrottleKey| {
+        let attempts = Arc::clone(&attempts);
+        async move {
+            attempts
+                .recent(&key, DateTime::<Utc>::MIN_UTC, u32::MAX)
+                .await
+                .unwrap()
+        }
+    };
+
+    // Exactly one retention old: kept.
+    assert_eq!(everything(alice.clone()).await, [f.now(), start]);
+
+    f.clock.advance(Duration::from_micros(1));
+    attempts
+        .record(std::slice::from_ref(&alice), f.now())
+        .await
+        .unwrap();
+
+    // Older than the retention: gone, for the recorded key only.
+    assert_eq!(
+        everything(alice.clone()).await,
+        [f.now(), start + TimeDelta::hours(1)]
+    );
+    assert_eq!(everything(bob.clone()).await, [start]);
+}
+
+#[tokio::test]
+async fn a_busy_key_keeps_only_one_retention_of_events() {
+    let f = fixture();
+    let store = f.store.clone().with_retention(Duration::from_secs(600));
+    let attempts = store.repositories().attempts;
+    let key = ThrottleKey::LoginIp("198.51.100.7".to_owned());
+
+    // One event a second for two hours.
+    for _ in 0..7200 {
+        attempts
+            .record(std::slice::from_ref(&key), f.now())
+            .await
+            .unwrap();
+        f.clock.advance(Duration::from_secs(1));
+    }
+
+    let kept = attempts
+        .recent(&key, DateTime::<Utc>::MIN_UTC, u32::MAX)
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 601);
+}
+
+#[tokio::test]
+async fn the_default_retention_is_a_day() {
+    let f = fixture();
+    let key = ThrottleKey::RegisterIp("192.0.2.1".to_owned());
+    let attempts = &f.repos.attempts;
+    let start = f.now();
+    attempts
+        .record(std::slice::from_ref(&key), start)
+        .await
+        .unwrap();
+    f.clock.advance(Duration::from_secs(24 * 3600));
+    attempts
+        .record(std::slice::from_ref(&key), f.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        attempts
+            .recent(&key, DateTime::<Utc>::MIN_UTC, 10)
+            .await
+            .unwrap(),
+        [f.now(), start]
+    );
+
+    f.clock.advance(Duration::from_secs(1));
+    attempts
+        .record(std::slice::from_ref(&key), f.now())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        attempts
+            .recent(&key, DateTime::<Utc>::MIN_UTC, 10)
+            .await
+            .unwrap(),
+        [f.now(), start + TimeDelta::hours(24)]
+    );
+}
+
+// --- where PostgreSQL is followed ---------------------------------------------
+
+#[tokio::test]
+async fn a_user_colliding_on_both_email_and_username_is_a_conflict_on_email() {
+    let f = fixture();
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+
+    let both = NewUser {
+        email: Email::parse("ALICE@example.com").unwrap(),
+        username: Username::parse("Alice").unwrap(),
+        ..new_user("x_unused", f.now())
+    };
+    assert!(matches!(
+        f.repos.users.create(both).await,
+        Err(RepositoryError::Conflict(ConflictField::Email))
+    ));
+    let changes = UserChanges {
+        patch: UserPatch {
+            email: Some(Email::parse("Alice@Example.com").unwrap()),
+            username: Some(Username::parse("ALICE").unwrap()),
+            ..UserPatch::default()
+        },
+        updated_at: f.now() + TimeDelta::seconds(1),
+    };
+    assert!(matches!(
+        f.repos.users.update(bob.id, changes).await,
+        Err(RepositoryError::Conflict(ConflictField::Email))
+    ));
+    assert_eq!(f.repos.users.find_by_id(bob.id).await.unwrap(), Some(bob));
+    assert_eq!(
+        f.repos.users.find_by_id(alice.id).await.unwrap(),
+        Some(alice)
+    );
+    assert_eq!(
+        f.repos
+            .users
+            .list(PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        2
+    );
+}
+
+#[tokio::test]
+async fn non_ascii_emails_are_unique_ignoring_case_as_postgres_lower_does() {
+    let f = fixture();
+    let zoe = f
+        .repos
+        .users
+        .create(NewUser {
+            email: Email::from_stored("ÉLODIE@exemple.fr".to_owned()),
+            ..new_user("elodie", f.now())
+        })
+        .await
+        .unwrap();
+
+    let same = NewUser {
+        email: Email::from_stored("élodie@EXEMPLE.fr".to_owned()),
+        ..new_user("other", f.now())
+    };
+    assert!(matches!(
+        f.repos.users.create(same).await,
+        Err(RepositoryError::Conflict(ConflictField::Email))
+    ));
+    assert_eq!(
+        f.repos
+            .users
+            .find_by_login("élodie@exemple.FR")
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(zoe.id)
+    );
+}
+
+#[tokio::test]
+async fn text_postgres_cannot_store_is_refused_and_nothing_is_written() {
+    let f = fixture();
+    let (alice, _, alice_in) = f.signed_in("alice").await;
+    let r = &f.repos;
+
+    let too_long = NewUser {
+        password_hash: PasswordHash::new("x".repeat(256)),
+        ..new_user("bob", f.now())
+    };
+    assert!(is_unexpected(r.users.create(too_long).await));
+    let nul = NewUser {
+        full_name: FullName::from_stored("Bob\0".to_owned()),
+        ..new_user("bob", f.now())
+    };
+    assert!(is_unexpected(r.users.create(nul).await));
+    assert!(is_unexpected(r.users.find_by_login("ali\0ce").await));
+    assert!(is_unexpected(
+        r.users
+            .set_password(alice.id, PasswordHash::new("é".repeat(256)), f.now())
+            .await
+    ));
+    let long_title = NewTodo {
+        title: TodoTitle::from_stored("t".repeat(256)),
+        ..new_todo(alice.id, "x", f.now())
+    };
+    assert!(is_unexpected(r.todos.create(long_title, alice_in).await));
+
+    assert_eq!(r.users.list(PageRequest::default()).await.unwrap().total, 1);
+    assert_eq!(
+        r.users.find_by_id(alice.id).await.unwrap(),
+        Some(alice.clone())
+    );
+    assert_eq!(
+        r.todos
+            .list_owned(alice_in, TodoFilter::default(), PageRequest::default())
+            .await
+            .unwrap()
+            .unwrap()
+            .total,
+        0
+    );
+    // A 255-character hash is fine, and the next user gets the next id.
+    let fits = NewUser {
+        password_hash: PasswordHash::new("é".repeat(255)),
+        ..new_user("bob", f.now())
+    };
+    assert_eq!(
+        r.users.create(fits).await.unwrap().id,
+        UserId(alice.id.0 + 1)
+    );
+}
+
+#[tokio::test]
+async fn a_bad_successor_token_fails_the_rotation_and_spends_nothing() {
+    let f = fixture();
+    let alice = f.user("alice").await;
+    let session = f.session(alice.id, "first").await;
+    let r = &f.repos;
+    let other = f.session(alice.id, "taken").await;
+
+    for successor in [
+        RefreshTokenHash::new("AB".repeat(32)),
+        RefreshTokenHash::new("not a hash".to_owned()),
+        token_hash("taken"),
+        token_hash("first"),
+    ] {
+        assert!(is_unexpected(
+            r.sessions
+                .rotate(session.id, &token_hash("first"), &successor, f.now())
+                .await
+        ));
+    }
+
+    let first = r
+        .sessions
+        .find_refresh_token(&token_hash("first"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((first.spent_at, first.session), (None, session));
+    let taken = r
+        .sessions
+        .find_refresh_token(&token_hash("taken"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.session, other);
+    // A session for a user who does not exist is refused too.
+    assert!(is_unexpected(
+        r.sessions
+            .create(new_session(UserId(999), "ghost", f.now()))
+            .await
+    ));
+    assert_eq!(
+        r.sessions
+            .find_refresh_token(&token_hash("ghost"))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn timestamps_are_kept_to_the_microsecond() {
+    let f = fixture();
+    let precise = instant("2026-03-04T05:06:07.123456789Z");
+    let user = f
+        .repos
+        .users
+        .create(new_user("alice", precise))
+        .await
+        .unwrap();
+
+    assert_eq!(user.created_at, instant("2026-03-04T05:06:07.123456Z"));
+    assert_eq!(
+        f.repos
+            .users
+            .find_by_id(user.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .updated_at,
+        instant("2026-03-04T05:06:07.123456Z")
+    );
+}
+
+#[tokio::test]
+async fn expiry_follows_the_clock_the_caller_reads() {
+    let f = fixture();
+    let (alice, session, _) = f.signed_in("alice").await;
+    let r = &f.repos;
+
+    f.clock.advance(Duration::from_secs(30 * 24 * 3600));
+    let now = f.now();
+    assert_eq!(now, session.expires_at);
+
+    assert_eq!(
+        r.sessions
+            .find_authenticated(alice.id, session.id, now)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        r.sessions
+            .list_active(alice.id, now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let caller = LiveSession {
+        user: alice.id,
+        session: session.id,
+        at: now,
+    };
+    assert_eq!(
+        r.todos
+            .list_owned(caller, TodoFilter::default(), PageRequest::default())
+            .await
+            .unwrap(),
+        None
+    );
+    let just_before = now - TimeDelta::microseconds(1);
+    assert_eq!(
+        r.sessions
+            .find_authenticated(alice.id, session.id, just_before)
+            .await
+            .unwrap(),
+        Some(alice)
+    );
+}
