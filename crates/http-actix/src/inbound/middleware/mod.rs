@@ -220,3 +220,34 @@ fn error_for(status: StatusCode, body_limit: usize) -> ApiError {
         other => ApiError::Status(other),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use actix_web::{App, HttpResponse, test, web};
+
+    use super::*;
+    use crate::inbound::extract::body::BodyLimit;
+
+    /// A bare 413, as actix's own extractors answer one, is enveloped with
+    /// the limit the app is configured with, not the default.
+    #[actix_web::test]
+    async fn an_actix_413_names_the_configured_limit() {
+        let app = test::init_service(
+            App::new()
+                .app_data(BodyLimit(2048))
+                .wrap(actix_web::middleware::from_fn(request_context))
+                .route(
+                    "/",
+                    web::post().to(|| async { HttpResponse::PayloadTooLarge().finish() }),
+                ),
+        )
+        .await;
+        let response =
+            test::call_service(&app, test::TestRequest::post().uri("/").to_request()).await;
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+        assert!(body.contains("limit of 2048 bytes"), "{body}");
+    }
+}
