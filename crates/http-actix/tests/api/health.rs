@@ -63,12 +63,8 @@ async fn ready_is_200_on_a_migrated_database() {
 /// is this test's own database.
 #[tokio::test]
 async fn ready_is_503_with_a_pending_migration_while_live_stays_200() {
-    use migration::MigratorTrait;
-
     let app = TestApp::spawn().await;
-    migration::Migrator::down(app.db.connection(), Some(1))
-        .await
-        .unwrap();
+    app.store.roll_back_last_migration().await;
 
     let response = app.get("/v1/health/ready", None).await;
     assert_common_headers(&response);

@@ -1,13 +1,16 @@
-//! The test application: a real server on a random port over a fresh database.
+//! The test application: a real server on a random port over a fresh store
+//! of the backend `TEST_BACKEND` names (see [`Store`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use domain::ports::UserRepository;
+use async_trait::async_trait;
+use domain::ports::{Repositories, UserRepository};
+use domain::time::SystemClock;
 use domain::{UserChanges, UserId, UserPatch};
-use http_actix::{Application, Settings};
-use infra_sea::SeaUserRepository;
+use http_actix::{Adapters, Application, PoolStats, Settings, Storage};
+use infra_memory::MemoryStore;
 use infra_sea::testing::TestDatabase;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -32,11 +35,110 @@ pub fn private_key_pem() -> Vec<u8> {
 
 pub const PASSWORD: &str = "correct-horse-battery";
 
+/// Which adapters a test application runs on, from `TEST_BACKEND`:
+///
+/// - `memory`: the in-memory adapters of `infra-memory`, handed to
+///   [`Application::build_with`]; no database is opened at all;
+/// - `sqlite`: a fresh SQLite database per test, through the `api`'s own
+///   [`Application::build`];
+/// - `postgres`: a fresh PostgreSQL database per test (`TEST_DATABASE_URL`,
+///   or a container), likewise;
+/// - unset: PostgreSQL when `TEST_DATABASE_URL` names one, else SQLite.
+///
+/// `TEST_BACKEND` wins over `TEST_DATABASE_URL`. Every test of this suite
+/// runs unchanged on each of them.
+#[derive(Clone)]
+pub enum Store {
+    Database(Arc<TestDatabase>),
+    Memory(MemoryStore),
+}
+
+impl Store {
+    /// A fresh, empty store of the chosen backend.
+    pub async fn fresh() -> Self {
+        match std::env::var("TEST_BACKEND").ok().as_deref() {
+            Some("memory") => Self::Memory(MemoryStore::new(Arc::new(SystemClock))),
+            Some("sqlite") => Self::Database(Arc::new(
+                TestDatabase::sqlite()
+                    .await
+                    .expect("an SQLite test database"),
+            )),
+            Some("postgres") => Self::Database(Arc::new(
+                TestDatabase::postgres()
+                    .await
+                    .expect("a PostgreSQL test database (set TEST_DATABASE_URL)"),
+            )),
+            None | Some("") => Self::database().await,
+            Some(other) => panic!("TEST_BACKEND={other}: expected memory, sqlite or postgres"),
+        }
+    }
+
+    /// A fresh database, as `TEST_DATABASE_URL` chooses (for the tests of
+    /// what only a database has: migrations, pools).
+    pub async fn database() -> Self {
+        Self::Database(Arc::new(TestDatabase::new().await.expect("test database")))
+    }
+
+    /// The six storage ports over this store, for reading and arranging
+    /// state behind the API's back.
+    pub fn repositories(&self) -> Repositories {
+        match self {
+            Self::Memory(store) => store.repositories(),
+            Self::Database(db) => db.repositories(),
+        }
+    }
+
+    /// The store's schema loses its newest migration: the readiness check
+    /// then reports one pending (on the memory store, it is told so).
+    pub async fn roll_back_last_migration(&self) {
+        match self {
+            Self::Memory(store) => store.set_pending_migrations(1),
+            Self::Database(db) => {
+                use migration::MigratorTrait;
+                migration::Migrator::down(db.connection(), Some(1))
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    /// The database, for a test that needs one.
+    #[allow(dead_code)] // tests/database.rs
+    pub fn database_handle(&self) -> &Arc<TestDatabase> {
+        match self {
+            Self::Database(db) => db,
+            Self::Memory(_) => panic!("this test needs a database, not TEST_BACKEND=memory"),
+        }
+    }
+}
+
+/// Repositories made beforehand (the memory store's, perhaps with a mock
+/// among them) as the composition root's [`Storage`]: every worker shares
+/// them; there is no pool.
+struct FixedStorage(Repositories);
+
+#[async_trait]
+impl Storage for FixedStorage {
+    async fn repositories_for_this_worker(&self) -> anyhow::Result<Repositories> {
+        Ok(self.0.clone())
+    }
+
+    fn pool_stats(&self) -> Option<PoolStats> {
+        None
+    }
+
+    async fn close(&self) {}
+
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+}
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     /// Shared with the other instances started on it ([`TestApp::spawn_beside`]).
-    pub db: Arc<TestDatabase>,
+    pub store: Store,
     server: actix_web::dev::ServerHandle,
 }
 
@@ -54,23 +156,52 @@ impl TestApp {
 
     /// Starts the app with extra settings (name, value) over the defaults.
     pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
-        let db = TestDatabase::new().await.expect("test database");
-        Self::start(Arc::new(db), overrides).await
+        Self::start(Store::fresh().await, overrides).await
     }
 
-    /// A second instance of the application on this one's database (as two
+    /// The application over exactly these repositories, whatever
+    /// `TEST_BACKEND` says: e.g. a memory store's with one port replaced by
+    /// a mock that fails the way a test needs. `store` is what the helpers
+    /// read and arrange state through.
+    pub async fn spawn_over(store: MemoryStore, repositories: Repositories) -> Self {
+        let adapters = Adapters {
+            storage: Arc::new(FixedStorage(repositories)),
+            clock: Arc::new(SystemClock),
+        };
+        Self::start_with(Store::Memory(store), &[], Some(adapters)).await
+    }
+
+    /// A second instance of the application on this one's store (as two
     /// replicas behind a load balancer), with its own settings.
     pub async fn spawn_beside(&self, overrides: &[(&str, &str)]) -> Self {
-        Self::start(self.db.clone(), overrides).await
+        Self::start(self.store.clone(), overrides).await
     }
 
-    /// An instance of the application on `db` (e.g. a
+    /// An instance of the application on `store` (e.g. a
     /// [`TestDatabase::unmigrated`] one, with `AUTO_MIGRATE=true`).
-    pub async fn spawn_on(db: Arc<TestDatabase>, overrides: &[(&str, &str)]) -> Self {
-        Self::start(db, overrides).await
+    #[allow(dead_code)] // tests/database.rs
+    pub async fn spawn_on(store: Store, overrides: &[(&str, &str)]) -> Self {
+        Self::start(store, overrides).await
     }
 
-    async fn start(db: Arc<TestDatabase>, overrides: &[(&str, &str)]) -> Self {
+    async fn start(store: Store, overrides: &[(&str, &str)]) -> Self {
+        let adapters = match &store {
+            Store::Database(_) => None,
+            Store::Memory(memory) => Some(Adapters {
+                storage: Arc::new(FixedStorage(memory.repositories())),
+                clock: Arc::new(SystemClock),
+            }),
+        };
+        Self::start_with(store, overrides, adapters).await
+    }
+
+    /// `adapters`: `None` for the api's own start-up on the store's
+    /// database ([`Application::build`]).
+    async fn start_with(
+        store: Store,
+        overrides: &[(&str, &str)],
+        adapters: Option<Adapters>,
+    ) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             http_actix::telemetry::init("debug", false);
         }
@@ -93,16 +224,25 @@ impl TestApp {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        env.insert("DATABASE_URL".into(), db.url().to_owned());
+        let database_url = match &store {
+            Store::Database(db) => db.url().to_owned(),
+            // Nothing may connect: a port nothing listens on says so loudly.
+            Store::Memory(_) => "postgres://postgres@127.0.0.1:9/nothing-listens-here".to_owned(),
+        };
+        env.insert("DATABASE_URL".into(), database_url);
         env.insert("JWT_PRIVATE_KEY_PATH".into(), private.display().to_string());
         env.insert("JWT_PUBLIC_KEY_PATH".into(), public.display().to_string());
         for (k, v) in overrides {
             env.insert((*k).to_owned(), (*v).to_owned());
         }
         let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
-        let app = Application::build(&settings)
-            .await
-            .expect("application builds");
+        let app = match adapters {
+            // The api's own start-up: connect, check the schema, SeaORM.
+            None => Application::build(&settings).await,
+            // The same application over the adapters given.
+            Some(adapters) => Application::build_with(&settings, adapters).await,
+        }
+        .expect("application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let server = app.handle();
         tokio::spawn(app.run_until_stopped());
@@ -113,7 +253,7 @@ impl TestApp {
         Self {
             address,
             client,
-            db,
+            store,
             server,
         }
     }
@@ -227,8 +367,7 @@ impl TestApp {
     }
 
     pub async fn set_flags(&self, id: i64, is_admin: Option<bool>, is_active: Option<bool>) {
-        let repo: Arc<dyn UserRepository> =
-            Arc::new(SeaUserRepository::new(self.db.connection().clone()));
+        let repo: Arc<dyn UserRepository> = self.store.repositories().users;
         let changes = UserChanges {
             patch: UserPatch {
                 is_admin,
@@ -341,8 +480,7 @@ impl TestApp {
 
     /// Whether the todo row still exists, read straight from the store.
     pub async fn todo_exists(&self, id: i64) -> bool {
-        use domain::ports::TodoRepository;
-        let repo = infra_sea::SeaTodoRepository::new(self.db.connection().clone());
+        let repo = self.store.repositories().todos;
         repo.find_by_id(domain::TodoId(id)).await.unwrap().is_some()
     }
 }
@@ -446,4 +584,54 @@ pub fn b64url(bytes: &[u8]) -> String {
 /// Seconds since the epoch, now.
 pub fn now_seconds() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// The value of the sample `name` whose labels include all of `labels`
+/// (other labels may be present), from a text exposition.
+pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(parse_line)
+        .find(|(n, l, _)| {
+            n == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|(_, _, value)| value)
+}
+
+/// `name{k="v",...} value` (or `name value`).
+pub fn parse_line(line: &str) -> Option<(String, BTreeMap<String, String>, f64)> {
+    let (series, value) = line.rsplit_once(' ')?;
+    let value: f64 = value.parse().ok()?;
+    let (name, labels) = match series.split_once('{') {
+        Some((name, rest)) => {
+            let body = rest.strip_suffix('}')?;
+            let labels = body
+                .split("\",")
+                .filter(|pair| !pair.is_empty())
+                .filter_map(|pair| {
+                    let (k, v) = pair.split_once('=')?;
+                    Some((k.to_owned(), v.trim_matches('"').to_owned()))
+                })
+                .collect();
+            (name, labels)
+        }
+        None => (series, BTreeMap::new()),
+    };
+    Some((name.to_owned(), labels, value))
+}
+
+/// `GET /metrics`, checked to be the text exposition.
+pub async fn scrape(app: &TestApp) -> String {
+    let response = app.get("/metrics", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = header(&response, "content-type").unwrap();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    assert!(header(&response, "x-request-id").is_some());
+    response.text().await.unwrap()
 }

@@ -1,5 +1,8 @@
 //! Black-box HTTP tests: each test starts the real application on port 0
-//! against its own fresh database and talks HTTP to it.
+//! over its own fresh store and talks HTTP to it. `TEST_BACKEND=memory`,
+//! `sqlite` or `postgres` picks the adapters (see `helpers::Store`); the
+//! same tests run, unchanged, on each. What only a database has
+//! (migrations at start-up, pool gauges) is tested in `tests/database.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -8,6 +11,7 @@ mod helpers;
 mod auth;
 mod concurrency;
 mod envelope;
+mod failures;
 mod hardening;
 mod health;
 mod instances;

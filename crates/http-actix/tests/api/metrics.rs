@@ -1,61 +1,10 @@
 //! `GET /metrics`: Prometheus text after real traffic. Each test application
 //! has its own registry, so the numbers below are exact.
 
-use std::collections::BTreeMap;
-
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, assert_envelope, header, id_of};
-
-/// The value of the sample `name` whose labels include all of `labels`
-/// (other labels may be present), from a text exposition.
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter_map(parse_line)
-        .find(|(n, l, _)| {
-            n == name
-                && labels
-                    .iter()
-                    .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
-        })
-        .map(|(_, _, value)| value)
-}
-
-/// `name{k="v",...} value` (or `name value`).
-fn parse_line(line: &str) -> Option<(String, BTreeMap<String, String>, f64)> {
-    let (series, value) = line.rsplit_once(' ')?;
-    let value: f64 = value.parse().ok()?;
-    let (name, labels) = match series.split_once('{') {
-        Some((name, rest)) => {
-            let body = rest.strip_suffix('}')?;
-            let labels = body
-                .split("\",")
-                .filter(|pair| !pair.is_empty())
-                .filter_map(|pair| {
-                    let (k, v) = pair.split_once('=')?;
-                    Some((k.to_owned(), v.trim_matches('"').to_owned()))
-                })
-                .collect();
-            (name, labels)
-        }
-        None => (series, BTreeMap::new()),
-    };
-    Some((name.to_owned(), labels, value))
-}
-
-async fn scrape(app: &TestApp) -> String {
-    let response = app.get("/metrics", None).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let content_type = header(&response, "content-type").unwrap();
-    assert!(
-        content_type.starts_with("text/plain; version=0.0.4"),
-        "{content_type}"
-    );
-    assert!(header(&response, "x-request-id").is_some());
-    response.text().await.unwrap()
-}
+use crate::helpers::{PASSWORD, TestApp, assert_envelope, id_of, sample, scrape};
 
 #[tokio::test]
 async fn requests_are_counted_by_route_template_never_the_raw_path() {
@@ -151,26 +100,6 @@ async fn failed_logins_are_counted_and_other_401s_are_not() {
         ),
         Some(2.0)
     );
-}
-
-#[tokio::test]
-async fn the_pool_gauges_are_read_at_scrape_time() {
-    let app = TestApp::spawn_with(&[("DB_POOL_SIZE", "3")]).await;
-    // A request that needs the database: on PostgreSQL the worker's pool
-    // opens its first connection lazily.
-    assert_eq!(app.get("/v1/health", None).await.status(), 200);
-    let text = scrape(&app).await;
-    let gauge = |name| sample(&text, name, &[]).unwrap_or_else(|| panic!("{name} in {text}"));
-    let (size, in_use, idle, max) = (
-        gauge("db_pool_size"),
-        gauge("db_pool_in_use"),
-        gauge("db_pool_idle"),
-        gauge("db_pool_max_size"),
-    );
-    assert_eq!(max, 3.0);
-    assert!((1.0..=3.0).contains(&size), "size {size}");
-    assert_eq!(in_use + idle, size);
-    assert!(text.contains("# TYPE db_pool_size gauge"), "{text}");
 }
 
 #[tokio::test]

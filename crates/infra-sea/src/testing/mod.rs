@@ -105,6 +105,25 @@ impl TestDatabase {
         Self::new_sqlite(Schema::Migrated).await
     }
 
+    /// Creates and migrates a new PostgreSQL database on the server this
+    /// process chose (`TEST_DATABASE_URL`, `DATABASE_URL` or a container),
+    /// for tests asked to run on PostgreSQL (`TEST_BACKEND=postgres`).
+    ///
+    /// # Errors
+    /// When no PostgreSQL server is configured or reachable (it never falls
+    /// back to SQLite), or as [`TestDatabase::new`].
+    pub async fn postgres() -> anyhow::Result<TestDatabase> {
+        match backend::backend().await {
+            Backend::Postgres { server_url } => {
+                Self::new_postgres(server_url, Schema::Migrated).await
+            }
+            Backend::Sqlite => anyhow::bail!(
+                "PostgreSQL was asked for, but no server is configured: set TEST_DATABASE_URL \
+                 (e.g. postgres://postgres@127.0.0.1:5432/postgres) or run a Docker engine"
+            ),
+        }
+    }
+
     async fn create(schema: Schema) -> anyhow::Result<TestDatabase> {
         match backend::backend().await {
             Backend::Postgres { server_url } => Self::new_postgres(server_url, schema).await,
