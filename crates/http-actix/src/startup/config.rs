@@ -774,4 +774,55 @@ mod tests {
         assert_eq!(s.login_max_failures_per_account, 0);
         assert_eq!(s.register_max_per_ip, 0);
     }
+
+    #[test]
+    fn problems_come_in_one_fixed_order_whatever_the_group() {
+        // One bad value in every group, in no particular order; the problems
+        // come ENVIRONMENT first, then DATABASE_URL and LOG_LEVEL, then the
+        // other variables in their order, the METRICS_ADDR cross-check last.
+        let err = from(&[
+            ("METRICS_ADDR", "127.0.0.1:9100"),
+            ("METRICS_ENABLED", "false"),
+            ("HEALTH_TIMEOUT_MS", "0"),
+            ("WORKERS", "0"),
+            ("AUTO_MIGRATE", "sometimes"),
+            ("BCRYPT_COST", "3"),
+            ("CORS_ORIGINS", "*"),
+            ("TRUSTED_PROXIES", "proxy.internal, 10.0.0.0/33"),
+            ("REGISTER_WINDOW_SECONDS", "0"),
+            ("JWT_ISSUER", "a\tb"),
+            ("ACCESS_TOKEN_EXPIRE_MINUTES", "soon"),
+            ("LOG_JSON", "maybe"),
+            ("DB_ECHO", "perhaps"),
+            ("DB_POOL_SIZE", "0"),
+            ("PORT", "http"),
+            ("DEBUG", "maybe"),
+            ("LOG_LEVEL", "verbose"),
+            ("DATABASE_URL", "mysql://x"),
+            ("ENVIRONMENT", "staging"),
+        ])
+        .unwrap_err();
+        let expected = [
+            "ENVIRONMENT: expected development, production or test, got \"staging\" (expected one of development, production, test)",
+            "DATABASE_URL: expected a postgres:// or sqlite: URL",
+            "LOG_LEVEL: \"verbose\" is not a level in \"verbose\"; expected trace, debug, info, warn, error or off, or a filter such as info,sqlx=debug",
+            "DEBUG: expected true or false, got \"maybe\"",
+            "PORT: expected a port number from 0 to 65535, got \"http\" (invalid digit found in string)",
+            "DB_POOL_SIZE: expected a whole number from 1 to 1000, got 0",
+            "DB_ECHO: expected true or false, got \"perhaps\"",
+            "LOG_JSON: expected true or false, got \"maybe\"",
+            "ACCESS_TOKEN_EXPIRE_MINUTES: expected a whole number from 1 to 525600, got \"soon\" (invalid digit found in string)",
+            "JWT_ISSUER: expected at most 256 bytes without control characters",
+            "REGISTER_WINDOW_SECONDS: expected a whole number from 1 to 604800, got 0",
+            "TRUSTED_PROXIES: expected comma-separated IP addresses or CIDR ranges, got \"proxy.internal\"",
+            "TRUSTED_PROXIES: expected comma-separated IP addresses or CIDR ranges, got \"10.0.0.0/33\"",
+            "CORS_ORIGINS: expected comma-separated origins such as https://app.example.com (http or https, a lower-case host, an optional port; no path, no *), got \"*\"",
+            "BCRYPT_COST: expected a whole number from 4 to 31, got 3",
+            "AUTO_MIGRATE: expected true or false, got \"sometimes\"",
+            "WORKERS: expected a whole number from 1 to 256, got 0",
+            "HEALTH_TIMEOUT_MS: expected a whole number from 1 to 60000, got 0",
+            "METRICS_ADDR: set, but METRICS_ENABLED=false turns the metrics off; unset one of the two",
+        ];
+        assert_eq!(err.problems, expected);
+    }
 }
