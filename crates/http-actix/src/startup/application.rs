@@ -9,10 +9,10 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 use anyhow::Context;
-use auth::{BcryptHasher, JwtSettings, JwtTokenService};
+use auth::{BcryptHasher, JwtTokenService};
 use domain::ports::{Clock, Repositories};
 use domain::services::{
-    AuthPolicy, AuthPorts, AuthService, SessionService, ThrottlePolicy, TodoService, UserService,
+    AuthPolicy, AuthPorts, AuthService, SessionService, TodoService, UserService,
 };
 use domain::time::SystemClock;
 
@@ -81,9 +81,12 @@ impl Application {
         adapters: Adapters,
     ) -> anyhow::Result<Self> {
         let Adapters { storage, clock } = adapters;
-        let hasher = BcryptHasher::with_nice(settings.bcrypt_cost, settings.bcrypt_nice)
-            .context("setting up bcrypt")?;
-        let metrics = if settings.metrics_enabled {
+        let hasher = BcryptHasher::with_nice(
+            settings.passwords.bcrypt_cost,
+            settings.passwords.bcrypt_nice,
+        )
+        .context("setting up bcrypt")?;
+        let metrics = if settings.metrics.enabled {
             Some(web::Data::new(
                 Metrics::new(pool_stats(&storage)).context("registering the metrics")?,
             ))
@@ -99,22 +102,28 @@ impl Application {
         let shutdown = ShutdownSignals::install().context("installing the signal handlers")?;
 
         // Swagger UI and ReDoc only with DEBUG=true; the document always.
-        let docs = ApiDocs::new(crate::inbound::openapi::to_json(false)?, settings.debug);
+        let docs = ApiDocs::new(
+            crate::inbound::openapi::to_json(false)?,
+            settings.server.debug,
+        );
 
-        let listener =
-            crate::startup::listener::bind(&settings.host, settings.port, settings.listen_backlog)?;
+        let listener = crate::startup::listener::bind(
+            &settings.server.host,
+            settings.server.port,
+            settings.server.listen_backlog,
+        )?;
         let port = listener
             .local_addr()
             .context("reading the bound address")?
             .port();
         // With METRICS_ADDR, `/metrics` is served there and the API's
         // listener does not know the route; the API still records into them.
-        let metrics_server = match (&metrics, settings.metrics_addr) {
+        let metrics_server = match (&metrics, settings.metrics.addr) {
             (Some(metrics), Some(addr)) => Some(metrics_server(
                 metrics.clone(),
                 addr,
-                settings.listen_backlog,
-                settings.shutdown_timeout,
+                settings.server.listen_backlog,
+                settings.server.shutdown_timeout,
             )?),
             _ => None,
         };
@@ -124,10 +133,10 @@ impl Application {
             MetricsRoute::Here
         };
         let api = ApiConfig {
-            body_limit: settings.max_body_bytes,
-            trusted: web::Data::new(TrustedProxies(settings.trusted_proxies.clone())),
-            timeout: RequestTimeout(settings.request_timeout),
-            cors_origins: settings.cors_origins.clone(),
+            body_limit: settings.server.max_body_bytes,
+            trusted: web::Data::new(TrustedProxies(settings.server.trusted_proxies.clone())),
+            timeout: RequestTimeout(settings.server.request_timeout),
+            cors_origins: settings.server.cors_origins.clone(),
             docs,
             metrics,
             metrics_route,
@@ -146,13 +155,13 @@ impl Application {
             })
             .listen(listener)
             .context("starting the HTTP server")?
-            .workers(settings.workers)
+            .workers(settings.server.workers)
             // Slow headers (slowloris) are cut off by actix itself with a bare
             // 408; a slow body or handler by the request-context middleware.
-            .client_request_timeout(settings.request_timeout.min(MAX_HEADER_WAIT))
-            .shutdown_timeout(settings.shutdown_timeout.as_secs())
+            .client_request_timeout(settings.server.request_timeout.min(MAX_HEADER_WAIT))
+            .shutdown_timeout(settings.server.shutdown_timeout.as_secs())
             // SIGTERM and SIGINT both drain (actix alone would force-stop on SIGINT).
-            .shutdown_signal(shutdown.received(settings.shutdown_timeout))
+            .shutdown_signal(shutdown.received(settings.server.shutdown_timeout))
             .run();
         tracing::info!(
             port,
@@ -252,8 +261,8 @@ fn keys(settings: &Settings) -> anyhow::Result<JwtTokenService> {
 /// When a key cannot be read or parsed, or the token settings are refused.
 pub fn load_tokens(settings: &Settings) -> anyhow::Result<JwtTokenService> {
     for (path, name) in [
-        (&settings.jwt_private_key_path, "JWT_PRIVATE_KEY_PATH"),
-        (&settings.jwt_public_key_path, "JWT_PUBLIC_KEY_PATH"),
+        (&settings.tokens.private_key_path, "JWT_PRIVATE_KEY_PATH"),
+        (&settings.tokens.public_key_path, "JWT_PUBLIC_KEY_PATH"),
     ] {
         if !path.exists() {
             let shown = std::path::absolute(path).unwrap_or_else(|_| path.clone());
@@ -268,20 +277,15 @@ pub fn load_tokens(settings: &Settings) -> anyhow::Result<JwtTokenService> {
     }
     // A missing directory of retired keys (before any rotation) holds none.
     JwtTokenService::from_files(
-        &settings.jwt_private_key_path,
-        &settings.jwt_public_key_path,
+        &settings.tokens.private_key_path,
+        &settings.tokens.public_key_path,
         settings
-            .jwt_private_key_password
+            .tokens
+            .private_key_password
             .as_ref()
             .map(|s| s.expose()),
-        Some(&settings.jwt_verify_keys_dir),
-        JwtSettings {
-            access_token_lifetime: Duration::from_secs(settings.access_token_expire_minutes * 60),
-            leeway_seconds: settings.jwt_leeway_seconds,
-            issuer: settings.jwt_issuer.clone(),
-            audience: settings.jwt_audience.clone(),
-            verified_cache_capacity: settings.jwt_verify_cache_size,
-        },
+        Some(&settings.tokens.verify_keys_dir),
+        settings.tokens.jwt_settings(),
     )
     .context("loading the JWT keys")
 }
@@ -290,15 +294,9 @@ pub fn load_tokens(settings: &Settings) -> anyhow::Result<JwtTokenService> {
 #[must_use]
 pub fn auth_policy(settings: &Settings) -> AuthPolicy {
     AuthPolicy {
-        refresh_lifetime: Duration::from_secs(settings.refresh_token_expire_days * 86_400),
-        reuse_grace: Duration::from_secs(settings.refresh_reuse_grace_seconds),
-        throttle: ThrottlePolicy {
-            max_failures_per_account: settings.login_max_failures_per_account,
-            max_failures_per_ip: settings.login_max_failures_per_ip,
-            failure_window: Duration::from_secs(settings.login_failure_window_seconds),
-            max_registrations_per_ip: settings.register_max_per_ip,
-            registration_window: Duration::from_secs(settings.register_window_seconds),
-        },
+        refresh_lifetime: settings.tokens.refresh_lifetime(),
+        reuse_grace: settings.tokens.reuse_grace(),
+        throttle: settings.throttling.policy(),
     }
 }
 
@@ -335,7 +333,7 @@ impl Wiring {
             policy: auth_policy(settings),
             jwks: web::Bytes::from(jwks),
             environment: settings.environment,
-            health_timeout: settings.health_timeout,
+            health_timeout: settings.database.health_timeout,
         })
     }
 
@@ -384,8 +382,8 @@ impl Wiring {
 
 /// Outside production, a fresh clone has no keys: make a pair, loudly.
 fn ensure_keys(settings: &Settings) -> anyhow::Result<()> {
-    let private = &settings.jwt_private_key_path;
-    let public = &settings.jwt_public_key_path;
+    let private = &settings.tokens.private_key_path;
+    let public = &settings.tokens.public_key_path;
     if private.exists() || public.exists() || settings.environment == Environment::Production {
         return Ok(());
     }

@@ -121,7 +121,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return print_openapi();
     }
     let settings = Settings::from_env()?;
-    telemetry::init(&settings.log_level, settings.log_json);
+    telemetry::init(&settings.logging.level, settings.logging.json);
     match command {
         Command::Serve => Application::build(&settings)
             .await?
@@ -242,7 +242,7 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<(
 }
 
 fn confirm_fresh(settings: &Settings, yes: bool, force_production: bool) -> anyhow::Result<()> {
-    let database = redact_database_url(&settings.database_url);
+    let database = redact_database_url(&settings.database.url);
     if !yes {
         bail!(
             "`migrate fresh` drops every table of {database} (all users, todos and sessions) \
@@ -274,12 +274,12 @@ async fn create_admin(
 ) -> anyhow::Result<()> {
     let registration = admin_registration(username, email, full_name)?;
     let db = connect(settings).await?;
-    if settings.auto_migrate {
+    if settings.database.auto_migrate {
         migration::up_locked(&db, None)
             .await
             .context("applying migrations")?;
     }
-    let hasher = BcryptHasher::new(settings.bcrypt_cost)?;
+    let hasher = BcryptHasher::new(settings.passwords.bcrypt_cost)?;
     let service = UserService::new(
         Arc::new(SeaUserRepository::new(db.clone())),
         Arc::new(hasher),

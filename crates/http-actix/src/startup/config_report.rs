@@ -2,7 +2,10 @@
 //! units the variables take, with secrets redacted (the JWT key password,
 //! the password inside `DATABASE_URL`). The output is a valid `.env` file.
 
-use crate::startup::config::{Environment, Settings};
+use crate::startup::config::{
+    DatabaseSettings, Environment, LoggingSettings, MetricsSettings, PasswordSettings,
+    ServerSettings, Settings, ThrottlingSettings, TokenSettings,
+};
 
 /// What a secret prints as.
 pub const REDACTED: &str = "***";
@@ -10,50 +13,70 @@ pub const REDACTED: &str = "***";
 /// One `NAME=value` line per variable, in `.env.example` order.
 #[must_use]
 pub fn render(settings: &Settings) -> String {
-    // Destructured without `..`: a new setting does not compile until it is
-    // reported here too.
+    // Every group destructured without `..`: a new setting does not compile
+    // until it is reported here too.
     let Settings {
-        app_name,
         environment,
-        debug,
-        host,
-        port,
-        database_url,
-        db_pool_size,
-        db_acquire_timeout,
-        db_statement_timeout,
-        db_echo,
-        log_level,
-        log_json,
-        jwt_private_key_path,
-        jwt_public_key_path,
-        jwt_private_key_password,
-        access_token_expire_minutes,
-        jwt_leeway_seconds,
-        jwt_issuer,
-        jwt_audience,
-        jwt_verify_keys_dir,
-        jwt_verify_cache_size,
-        refresh_token_expire_days,
-        refresh_reuse_grace_seconds,
-        login_max_failures_per_account,
-        login_max_failures_per_ip,
-        login_failure_window_seconds,
-        register_max_per_ip,
-        register_window_seconds,
-        trusted_proxies,
-        cors_origins,
-        request_timeout,
-        bcrypt_cost,
-        bcrypt_nice,
-        auto_migrate,
-        max_body_bytes,
-        workers,
-        shutdown_timeout,
-        health_timeout,
-        metrics_enabled,
-        metrics_addr,
-        listen_backlog,
+        server:
+            ServerSettings {
+                app_name,
+                debug,
+                host,
+                port,
+                listen_backlog,
+                workers,
+                max_body_bytes,
+                request_timeout,
+                shutdown_timeout,
+                cors_origins,
+                trusted_proxies,
+            },
+        metrics:
+            MetricsSettings {
+                enabled: metrics_enabled,
+                addr: metrics_addr,
+            },
+        database:
+            DatabaseSettings {
+                url: database_url,
+                pool_size: db_pool_size,
+                acquire_timeout: db_acquire_timeout,
+                statement_timeout: db_statement_timeout,
+                echo: db_echo,
+                auto_migrate,
+                health_timeout,
+            },
+        logging:
+            LoggingSettings {
+                level: log_level,
+                json: log_json,
+            },
+        tokens:
+            TokenSettings {
+                private_key_path: jwt_private_key_path,
+                public_key_path: jwt_public_key_path,
+                private_key_password: jwt_private_key_password,
+                access_token_expire_minutes,
+                leeway_seconds: jwt_leeway_seconds,
+                issuer: jwt_issuer,
+                audience: jwt_audience,
+                verify_keys_dir: jwt_verify_keys_dir,
+                verify_cache_size: jwt_verify_cache_size,
+                refresh_token_expire_days,
+                refresh_reuse_grace_seconds,
+            },
+        passwords: PasswordSettings {
+            bcrypt_cost,
+            bcrypt_nice,
+        },
+        throttling:
+            ThrottlingSettings {
+                login_max_failures_per_account,
+                login_max_failures_per_ip,
+                login_failure_window_seconds,
+                register_max_per_ip,
+                register_window_seconds,
+            },
     } = settings;
     let lines: [(&str, String); 41] = [
         ("APP_NAME", app_name.clone()),
@@ -178,8 +201,8 @@ pub fn check_files(settings: &Settings) -> FileCheck {
     let mut problems = Vec::new();
     let mut notes = Vec::new();
     let keys = [
-        ("JWT_PRIVATE_KEY_PATH", &settings.jwt_private_key_path),
-        ("JWT_PUBLIC_KEY_PATH", &settings.jwt_public_key_path),
+        ("JWT_PRIVATE_KEY_PATH", &settings.tokens.private_key_path),
+        ("JWT_PUBLIC_KEY_PATH", &settings.tokens.public_key_path),
     ];
     let both_missing = keys.iter().all(|(_, path)| !path.exists());
     for (name, path) in keys {
@@ -203,7 +226,7 @@ pub fn check_files(settings: &Settings) -> FileCheck {
             problems.push(format!("{name}: cannot read {}: {error}", shown.display()));
         }
     }
-    let retired = &settings.jwt_verify_keys_dir;
+    let retired = &settings.tokens.verify_keys_dir;
     if retired.exists() && !retired.is_dir() {
         problems.push(format!(
             "JWT_VERIFY_KEYS_DIR: {} is not a directory",
@@ -370,8 +393,8 @@ mod tests {
             ("TRUSTED_PROXIES", lines["TRUSTED_PROXIES"]),
             ("CORS_ORIGINS", lines["CORS_ORIGINS"]),
         ]);
-        assert_eq!(again.trusted_proxies, s.trusted_proxies);
-        assert_eq!(again.cors_origins, s.cors_origins);
+        assert_eq!(again.server.trusted_proxies, s.server.trusted_proxies);
+        assert_eq!(again.server.cors_origins, s.server.cors_origins);
     }
 
     #[test]

@@ -9,8 +9,8 @@ use anyhow::Context;
 use async_trait::async_trait;
 use domain::ports::Repositories;
 use infra_sea::{
-    DatabaseSettings, SeaDatabaseProbe, SeaLoginAttempts, SeaSchemaStatus, SeaSessionRepository,
-    SeaTodoRepository, SeaUserRepository,
+    SeaDatabaseProbe, SeaLoginAttempts, SeaSchemaStatus, SeaSessionRepository, SeaTodoRepository,
+    SeaUserRepository,
 };
 use sea_orm::DatabaseConnection;
 
@@ -25,15 +25,15 @@ use crate::startup::storage::{PoolStats, Storage};
 /// # Errors
 /// When the database cannot be reached or migrated.
 pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Storage>> {
-    if settings.environment == Environment::Production && settings.uses_sqlite() {
+    if settings.environment == Environment::Production && settings.database.uses_sqlite() {
         tracing::warn!(
-            database_url = %settings.database_url,
+            database_url = %settings.database.url,
             "ENVIRONMENT=production on the embedded SQLite file: one instance only, no \
              shared sessions or throttling; set DATABASE_URL to a PostgreSQL database"
         );
     }
     let db = connect(settings).await?;
-    if settings.auto_migrate {
+    if settings.database.auto_migrate {
         // Under the migration lock: instances starting at once on one
         // database take turns, and the later ones find nothing pending.
         migration::up_locked(&db, None)
@@ -59,7 +59,7 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Storage>> {
             );
         }
     }
-    let (pools, kind) = if settings.uses_sqlite() {
+    let (pools, kind) = if settings.database.uses_sqlite() {
         (DbPools::shared(db), "sqlite")
     } else {
         // The start-up pool has done its work: each worker opens its own.
@@ -67,7 +67,7 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Storage>> {
             .await
             .context("closing the start-up database pool")?;
         (
-            DbPools::per_worker(database_settings(settings), settings.workers),
+            DbPools::per_worker(settings.database.pool(), settings.server.workers),
             "postgres",
         )
     };
@@ -83,28 +83,18 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Storage>> {
 /// # Errors
 /// When the database cannot be reached.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    infra_sea::connect(&database_settings(settings))
+    infra_sea::connect(&settings.database.pool())
         .await
         .context("connecting to the database")
-}
-
-/// The pool the settings describe: `DB_POOL_SIZE` connections at most.
-fn database_settings(settings: &Settings) -> DatabaseSettings {
-    DatabaseSettings {
-        url: settings.database_url.clone(),
-        max_connections: settings.db_pool_size,
-        min_connections: 1,
-        acquire_timeout: settings.db_acquire_timeout,
-        statement_timeout: settings.db_statement_timeout,
-        log_statements: settings.db_echo,
-    }
 }
 
 /// How long login and registration events are kept: they must outlive the
 /// longest window that counts them, and a day at least.
 fn attempts_retention(settings: &Settings) -> Duration {
-    Duration::from_secs(settings.login_failure_window_seconds)
-        .max(Duration::from_secs(settings.register_window_seconds))
+    Duration::from_secs(settings.throttling.login_failure_window_seconds)
+        .max(Duration::from_secs(
+            settings.throttling.register_window_seconds,
+        ))
         .max(Duration::from_secs(24 * 3600))
 }
 
