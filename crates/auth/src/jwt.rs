@@ -11,6 +11,11 @@
 //! the header only chooses among the keys configured at start-up (the active
 //! key and the retired ones, by `kid`), and every way a client can get a
 //! token wrong ends in [`TokenError::Invalid`].
+//!
+//! "Now" is the [`Clock`] the service is given ([`JwtTokenService::with_clock`];
+//! the system clock unless told otherwise), never the system time behind its
+//! back: `jsonwebtoken` checks the signature and the names, and the service
+//! checks `exp`, `nbf` and `iat` against the clock itself.
 
 mod claims;
 mod header;
@@ -20,11 +25,13 @@ mod verified_cache;
 
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use domain::ports::{
-    AccessClaims, AccessToken, IssuedToken, TokenError, TokenService, VerifiedAccess,
+    AccessClaims, AccessToken, Clock, IssuedToken, TokenError, TokenService, VerifiedAccess,
 };
+use domain::time::SystemClock;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, Validation};
 
@@ -53,8 +60,9 @@ pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 const ALGORITHM: Algorithm = Algorithm::RS256;
 
 /// Issues and verifies RS256 access tokens. The keys are parsed once, when
-/// the service is built; verification never reads a file or the network.
-/// `Debug` shows no key material.
+/// the service is built; verification never reads a file or the network,
+/// and takes the time from the service's [`Clock`]. `Debug` shows no key
+/// material.
 pub struct JwtTokenService {
     header: Header,
     encoding_key: EncodingKey,
@@ -64,6 +72,7 @@ pub struct JwtTokenService {
     lifetime_seconds: u64,
     refresh_tokens: HmacRefreshTokens,
     verified: VerifiedCache,
+    clock: Arc<dyn Clock>,
 }
 
 impl JwtTokenService {
@@ -141,13 +150,16 @@ impl JwtTokenService {
         let mut validation = Validation::new(ALGORITHM);
         validation.algorithms = vec![ALGORITHM];
         // jsonwebtoken knows only these; `ReceivedClaims` requires the rest
-        // (`iat`, `jti`, `sid`) and refuses ill-typed values.
+        // (`iat`, `jti`, `sid`) and refuses ill-typed values. Required, `exp`
+        // and `nbf` must still be present as numbers...
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         validation.set_issuer(&[&settings.issuer]);
         validation.set_audience(&[&settings.audience]);
-        validation.leeway = settings.leeway_seconds;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
+        // ...but jsonwebtoken would compare them with the system time: the
+        // service compares them with its clock instead (`check_times`).
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.leeway = 0;
         validation.validate_aud = true;
 
         Ok(Self {
@@ -159,7 +171,17 @@ impl JwtTokenService {
             verified: VerifiedCache::new(settings.verified_cache_capacity),
             settings,
             refresh_tokens,
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// The service reading "now" from `clock` when it verifies a token (the
+    /// composition root passes the clock the use cases get; tests a
+    /// `ManualClock`). Without it, the system clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// How long issued tokens live, in seconds.
@@ -223,6 +245,7 @@ impl JwtTokenService {
         let claims = jsonwebtoken::decode::<ReceivedClaims>(token, key, &self.validation)
             .map_err(|err| rejection_reason(err.kind()))?
             .claims;
+        check_times(&claims, now, self.settings.leeway_seconds)?;
         // Checked again though jsonwebtoken did: a mistake in its
         // configuration must not open the door.
         if claims.iss != self.settings.issuer {
@@ -230,9 +253,6 @@ impl JwtTokenService {
         }
         if !claims.aud.names(&self.settings.audience) {
             return Err("unexpected audience");
-        }
-        if claims.iat > now.saturating_add(self.settings.leeway_seconds) {
-            return Err("issued in the future");
         }
         if claims.jti.is_empty() {
             return Err("empty jti");
@@ -293,7 +313,7 @@ impl TokenService for JwtTokenService {
     }
 
     fn verify(&self, token: &str) -> Result<VerifiedAccess, TokenError> {
-        let now = now_seconds()?;
+        let now = seconds_since_epoch(self.clock.now())?;
         self.verify_token(token, now).map_err(|reason| {
             tracing::debug!(reason, "access token rejected");
             TokenError::Invalid
@@ -322,8 +342,26 @@ fn unexpected(message: String) -> TokenError {
     TokenError::Unexpected(anyhow::anyhow!(message))
 }
 
-/// Now, in seconds since the epoch.
-fn now_seconds() -> Result<u64, TokenError> {
-    u64::try_from(chrono::Utc::now().timestamp())
-        .map_err(|_| unexpected("the system clock is before 1970".into()))
+/// The token's times against `now` (whole seconds since the epoch), with
+/// `leeway` seconds of allowance each way, as `jsonwebtoken` would count
+/// them against the system time: `exp` + `leeway` is the last valid second
+/// (the same rule the verified-token memory applies), `nbf` - `leeway` the
+/// first; `iat` may not be later than `now` + `leeway` either.
+fn check_times(claims: &ReceivedClaims, now: u64, leeway: u64) -> Result<(), &'static str> {
+    if claims.exp < now.saturating_sub(leeway) {
+        return Err("expired");
+    }
+    if claims.nbf > now.saturating_add(leeway) {
+        return Err("not yet valid");
+    }
+    if claims.iat > now.saturating_add(leeway) {
+        return Err("issued in the future");
+    }
+    Ok(())
+}
+
+/// `now` in whole seconds since the epoch (a fraction of a second is not
+/// yet the next second, as `jsonwebtoken` counts).
+fn seconds_since_epoch(now: chrono::DateTime<chrono::Utc>) -> Result<u64, TokenError> {
+    u64::try_from(now.timestamp()).map_err(|_| unexpected("the clock is before 1970".into()))
 }

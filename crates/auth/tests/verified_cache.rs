@@ -5,14 +5,16 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use auth::JwtSettings;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use common::{
-    access_claims, assert_invalid_with, b64_json, claims_with, expected_access, now, service_with,
+    access_claims, assert_invalid_with, b64_json, claims_with, expected_access, service_with,
 };
-use domain::ports::{TokenError, TokenService};
+use domain::ports::{Clock, TokenError, TokenService};
+use domain::time::ManualClock;
 use serde_json::json;
 
 fn with_cache(capacity: usize, lifetime: Duration) -> auth::JwtTokenService {
@@ -25,16 +27,18 @@ fn with_cache(capacity: usize, lifetime: Duration) -> auth::JwtTokenService {
 
 #[test]
 fn a_remembered_token_is_refused_once_it_expires() {
-    let service = with_cache(100, Duration::from_secs(1));
-    let issued = service.issue(&access_claims(42, 7, Utc::now())).unwrap();
+    // The clock moves instead of the test sleeping past `exp`.
+    let clock = Arc::new(ManualClock::starting_now());
+    let service = with_cache(100, Duration::from_secs(1)).with_clock(clock.clone());
+    let issued = service.issue(&access_claims(42, 7, clock.now())).unwrap();
     let token = issued.access_token.expose();
     // Twice: the second is answered from memory.
     assert_eq!(service.verify(token).unwrap(), expected_access());
     assert_eq!(service.verify(token).unwrap(), expected_access());
-    let exp = common::part(token, 1)["exp"].as_u64().unwrap();
-    while now() <= exp {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let exp = common::part(token, 1)["exp"].as_i64().unwrap();
+    clock.set(DateTime::from_timestamp(exp, 999_999_000).unwrap());
+    assert_eq!(service.verify(token).unwrap(), expected_access());
+    clock.set(DateTime::from_timestamp(exp + 1, 0).unwrap());
     assert!(matches!(service.verify(token), Err(TokenError::Invalid)));
 }
 

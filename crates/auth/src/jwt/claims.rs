@@ -21,19 +21,16 @@ pub(super) struct IssuedClaims<'a> {
 
 /// What we read back. Every field is required and strictly typed (times are
 /// integers, not strings or floats; `sub` and `sid` are strings): anything
-/// else fails to deserialize. `jsonwebtoken` checks `exp`, `nbf`, `iss` and
-/// `aud` itself; the service checks the rest.
+/// else fails to deserialize. `jsonwebtoken` checks `iss` and `aud` itself;
+/// the service checks the rest, the times against its clock.
 #[derive(Deserialize)]
 pub(super) struct ReceivedClaims {
     pub iss: String,
     pub aud: Audience,
     pub sub: String,
     pub iat: u64,
-    // Read here only so that a missing or ill-typed value fails; its value
-    // was checked by `jsonwebtoken`.
-    #[allow(dead_code)]
     pub nbf: u64,
-    /// Checked by `jsonwebtoken`; kept to bound the verified-token memory.
+    /// Also bounds the verified-token memory.
     pub exp: u64,
     pub jti: String,
     pub sid: String,

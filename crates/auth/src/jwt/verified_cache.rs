@@ -8,10 +8,11 @@
 //! - It is keyed by the SHA-256 of the whole token, so a hit means the very
 //!   same bytes were verified before with the same keys (the key set is fixed
 //!   for the life of the service); a forged or altered token never hits.
-//! - A hit still checks `exp` against the current time, with the same rule
-//!   and leeway as `jsonwebtoken`, so an expired token is refused exactly as
-//!   it would be without the cache. `nbf` and `iat` only become more valid
-//!   as time passes, so their earlier check stands.
+//! - A hit still checks `exp` against the service's clock, with the same
+//!   rule and leeway as a full verification, so an expired token is refused
+//!   exactly as it would be without the cache. `nbf` and `iat` only become
+//!   more valid as time passes, so their earlier check stands (a clock set
+//!   back is the exception: a test's, or an operator's mistake).
 //! - Only the signature check is skipped: the caller still reads the session
 //!   and the user from the database on every request, so a revoked session
 //!   or a deactivated or deleted user is refused at once, on every instance.
@@ -61,7 +62,7 @@ impl VerifiedCache {
 
     /// The access granted by the token of `digest` at `now`, if it was
     /// verified before and has not expired since (`exp` + `leeway` is the
-    /// last valid second, as `jsonwebtoken` counts it).
+    /// last valid second, as a full verification counts it).
     pub(super) fn get(
         &self,
         digest: &TokenDigest,
@@ -108,7 +109,7 @@ mod tests {
     }
 
     #[test]
-    fn the_leeway_extends_expiry_as_jsonwebtoken_does() {
+    fn the_leeway_extends_expiry_as_a_full_verification_does() {
         let cache = VerifiedCache::new(10);
         let digest = cache.digest("a.b.c").unwrap();
         cache.insert(digest, ACCESS, 100);

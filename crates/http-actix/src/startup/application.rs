@@ -94,7 +94,7 @@ impl Application {
             None
         };
         let wiring = Arc::new(Wiring::new(
-            Arc::new(tokens),
+            Arc::new(tokens.with_clock(clock.clone())),
             Arc::new(hasher),
             clock,
             settings,

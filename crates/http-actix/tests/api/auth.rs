@@ -1,12 +1,13 @@
 //! `POST /v1/auth/register` and `POST /v1/auth/login`.
 
+use domain::ports::Clock;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
     PASSWORD, TestApp, assert_common_headers, assert_envelope, assert_no_secrets,
     assert_unauthorized, assert_user_response, header, id_of, invalid_fields, json_of, jwt_parts,
-    now_seconds, public_key_pem, registration,
+    public_key_pem, registration, timestamp,
 };
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -38,6 +39,7 @@ async fn register_is_201_with_the_user() {
     let user = json_of(response, 201).await;
     assert_user_response(&user, "alice");
     assert_eq!(user["created_at"], user["updated_at"]);
+    assert_eq!(timestamp(&user["created_at"]), app.clock().now());
     let keys: Vec<&String> = user.as_object().unwrap().keys().collect();
     for key in [
         "id",
@@ -402,18 +404,14 @@ async fn login_name_matches_case_insensitively() {
 async fn login_token_is_an_rs256_jwt_with_sub_iat_and_exp() {
     let app = TestApp::spawn().await;
     let user = app.register("alice").await;
-    let before = now_seconds();
     let token = app.token_for("alice").await;
-    let after = now_seconds();
     let (header, claims) = jwt_parts(&token);
     assert_eq!(header["alg"], "RS256", "{header}");
     assert_eq!(claims["sub"], id_of(&user).to_string(), "{claims}");
     let iat = claims["iat"].as_i64().expect("iat is a number");
     let exp = claims["exp"].as_i64().expect("exp is a number");
-    assert!(
-        iat >= before - 1 && iat <= after + 1,
-        "iat {iat} not in {before}..{after}"
-    );
+    // The application's clock, in whole seconds.
+    assert_eq!(iat, app.clock().now().timestamp(), "{claims}");
     assert_eq!(exp, iat + 86400, "{claims}");
 }
 

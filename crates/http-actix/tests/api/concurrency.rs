@@ -176,7 +176,8 @@ async fn concurrent_patches_and_deletes_of_one_todo_leave_it_deleted_with_one_wi
 
 #[tokio::test]
 async fn concurrent_patches_of_one_todo_leave_one_whole_body() {
-    let app = patient_app(&[]).await;
+    // On a clock that moves by itself (see `spawn_on_the_system_clock`).
+    let app = TestApp::spawn_on_the_system_clock(&[("DB_ACQUIRE_TIMEOUT_MS", "30000")]).await;
     let (_, token) = app.user("alice").await;
     let priorities = ["low", "medium", "high"];
     for round in 0..ROUNDS {

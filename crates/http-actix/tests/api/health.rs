@@ -1,11 +1,15 @@
 //! `GET /v1/health`, `/v1/health/live` and `/v1/health/ready`.
 
+use std::time::Duration;
+
+use domain::ports::Clock;
+
 use crate::helpers::{TestApp, assert_common_headers, assert_envelope, json_of, timestamp};
 
 #[tokio::test]
 async fn health_is_200_healthy_with_a_connected_database() {
     let app = TestApp::spawn().await;
-    let before = chrono::Utc::now() - chrono::Duration::seconds(5);
+    app.clock().advance(Duration::from_millis(1500));
     let response = app.get("/v1/health", None).await;
     assert_common_headers(&response);
     let body = json_of(response, 200).await;
@@ -15,14 +19,14 @@ async fn health_is_200_healthy_with_a_connected_database() {
         "{body}"
     );
     assert_eq!(body["environment"], "test", "{body}");
+    // The application's clock.
     let at = timestamp(&body["timestamp"]);
-    assert!(
-        at > before && at < chrono::Utc::now() + chrono::Duration::seconds(5),
-        "{body}"
-    );
+    assert_eq!(at, app.clock().now(), "{body}");
     assert_eq!(body["database"]["status"], "connected", "{body}");
     let db_time = timestamp(&body["database"]["current_time"]);
-    // The database's clock is the machine's clock here.
+    // The database's own clock (the machine's; the memory store answers
+    // the application's): near the application's, which started at the
+    // machine's time when the test began.
     assert!((db_time - at).num_seconds().abs() < 60, "{body}");
     assert!(body.get("error").is_none(), "{body}");
 }

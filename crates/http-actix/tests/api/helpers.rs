@@ -1,13 +1,14 @@
 //! The test application: a real server on a random port over a fresh store
-//! of the backend `TEST_BACKEND` names (see [`Store`]).
+//! of the backend `TEST_BACKEND` names (see [`Store`]), on a [`ManualClock`]
+//! the test moves ([`TestApp::clock`]) instead of sleeping.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
-use domain::ports::{Repositories, UserRepository};
-use domain::time::SystemClock;
+use domain::ports::{Clock, Repositories, UserRepository};
+use domain::time::{ManualClock, SystemClock};
 use domain::{UserChanges, UserId, UserPatch};
 use http_actix::{Adapters, Application, PoolStats, Settings, Storage};
 use infra_memory::MemoryStore;
@@ -39,8 +40,9 @@ pub const PASSWORD: &str = "correct-horse-battery";
 ///
 /// - `memory`: the in-memory adapters of `infra-memory`, handed to
 ///   [`Application::build_with`]; no database is opened at all;
-/// - `sqlite`: a fresh SQLite database per test, through the `api`'s own
-///   [`Application::build`];
+/// - `sqlite`: a fresh SQLite database per test, opened by the `api`'s own
+///   start-up (`startup::sea_storage::open`, as [`Application::build`]
+///   does) and handed to [`Application::build_with`] with the test's clock;
 /// - `postgres`: a fresh PostgreSQL database per test (`TEST_DATABASE_URL`,
 ///   or a container), likewise;
 /// - unset: PostgreSQL when `TEST_DATABASE_URL` names one, else SQLite.
@@ -53,11 +55,37 @@ pub enum Store {
     Memory(MemoryStore),
 }
 
+/// What a test application tells the time by.
+#[derive(Clone)]
+enum AppClock {
+    /// The system's time when the application started (truncated to
+    /// microseconds, as the domain keeps times), standing still until the
+    /// test moves it: the clock of every test but a few.
+    Manual(Arc<ManualClock>),
+    /// The system clock, for the tests of real concurrency
+    /// ([`TestApp::spawn_on_the_system_clock`]).
+    System,
+}
+
+impl AppClock {
+    fn manual() -> Self {
+        Self::Manual(Arc::new(ManualClock::starting_now()))
+    }
+
+    fn port(&self) -> Arc<dyn Clock> {
+        match self {
+            Self::Manual(clock) => clock.clone(),
+            Self::System => Arc::new(SystemClock),
+        }
+    }
+}
+
 impl Store {
-    /// A fresh, empty store of the chosen backend.
-    pub async fn fresh() -> Self {
+    /// A fresh, empty store of the chosen backend; a memory store answers
+    /// its "database time" from `clock`.
+    async fn fresh(clock: &AppClock) -> Self {
         match std::env::var("TEST_BACKEND").ok().as_deref() {
-            Some("memory") => Self::Memory(MemoryStore::new(Arc::new(SystemClock))),
+            Some("memory") => Self::Memory(MemoryStore::new(clock.port())),
             Some("sqlite") => Self::Database(Arc::new(
                 TestDatabase::sqlite()
                     .await
@@ -139,6 +167,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Shared with the other instances started on it ([`TestApp::spawn_beside`]).
     pub store: Store,
+    /// See [`TestApp::clock`]. Shared with the instances started beside
+    /// this one.
+    clock: AppClock,
     server: actix_web::dev::ServerHandle,
 }
 
@@ -156,7 +187,32 @@ impl TestApp {
 
     /// Starts the app with extra settings (name, value) over the defaults.
     pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
-        Self::start(Store::fresh().await, overrides).await
+        let clock = AppClock::manual();
+        Self::start(Store::fresh(&clock).await, clock, overrides).await
+    }
+
+    /// As [`Self::spawn_with`], but on the system clock, which moves by
+    /// itself: for the races of many requests at once, where the clock must
+    /// move between the attempts of a use case as a real one does (a todo's
+    /// `updated_at` only ever increases: on a clock standing still, ten
+    /// concurrent PATCHes of one todo contend for each next microsecond and
+    /// some run out of attempts). [`Self::clock`] panics on it.
+    pub async fn spawn_on_the_system_clock(overrides: &[(&str, &str)]) -> Self {
+        let clock = AppClock::System;
+        Self::start(Store::fresh(&clock).await, clock, overrides).await
+    }
+
+    /// The application's clock, on every backend (the SQL adapters take
+    /// "now" from the use cases, never from the database): time passes for
+    /// the application only when the test moves it (`app.clock().advance(..)`).
+    ///
+    /// # Panics
+    /// For an application on the system clock.
+    pub fn clock(&self) -> &ManualClock {
+        match &self.clock {
+            AppClock::Manual(clock) => clock,
+            AppClock::System => panic!("this test application runs on the system clock"),
+        }
     }
 
     /// The application over exactly these repositories, whatever
@@ -164,43 +220,42 @@ impl TestApp {
     /// a mock that fails the way a test needs. `store` is what the helpers
     /// read and arrange state through.
     pub async fn spawn_over(store: MemoryStore, repositories: Repositories) -> Self {
-        let adapters = Adapters {
-            storage: Arc::new(FixedStorage(repositories)),
-            clock: Arc::new(SystemClock),
-        };
-        Self::start_with(Store::Memory(store), &[], Some(adapters)).await
+        let storage: Arc<dyn Storage> = Arc::new(FixedStorage(repositories));
+        Self::start_with(Store::Memory(store), AppClock::manual(), &[], Some(storage)).await
     }
 
     /// A second instance of the application on this one's store (as two
-    /// replicas behind a load balancer), with its own settings.
+    /// replicas behind a load balancer), with its own settings, on the same
+    /// clock.
     pub async fn spawn_beside(&self, overrides: &[(&str, &str)]) -> Self {
-        Self::start(self.store.clone(), overrides).await
+        Self::start(self.store.clone(), self.clock.clone(), overrides).await
     }
 
     /// An instance of the application on `store` (e.g. a
     /// [`TestDatabase::unmigrated`] one, with `AUTO_MIGRATE=true`).
     #[allow(dead_code)] // tests/database.rs
     pub async fn spawn_on(store: Store, overrides: &[(&str, &str)]) -> Self {
-        Self::start(store, overrides).await
+        Self::start(store, AppClock::manual(), overrides).await
     }
 
-    async fn start(store: Store, overrides: &[(&str, &str)]) -> Self {
-        let adapters = match &store {
+    async fn start(store: Store, clock: AppClock, overrides: &[(&str, &str)]) -> Self {
+        let storage = match &store {
             Store::Database(_) => None,
-            Store::Memory(memory) => Some(Adapters {
-                storage: Arc::new(FixedStorage(memory.repositories())),
-                clock: Arc::new(SystemClock),
-            }),
+            Store::Memory(memory) => {
+                Some(Arc::new(FixedStorage(memory.repositories())) as Arc<dyn Storage>)
+            }
         };
-        Self::start_with(store, overrides, adapters).await
+        Self::start_with(store, clock, overrides, storage).await
     }
 
-    /// `adapters`: `None` for the api's own start-up on the store's
-    /// database ([`Application::build`]).
+    /// `storage`: `None` for the api's own storage on the store's database
+    /// (connected, checked and migrated as [`Application::build`] does).
+    /// Either way the application runs on `clock`.
     async fn start_with(
         store: Store,
+        clock: AppClock,
         overrides: &[(&str, &str)],
-        adapters: Option<Adapters>,
+        storage: Option<Arc<dyn Storage>>,
     ) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             http_actix::telemetry::init("debug", false);
@@ -236,13 +291,21 @@ impl TestApp {
             env.insert((*k).to_owned(), (*v).to_owned());
         }
         let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
-        let app = match adapters {
-            // The api's own start-up: connect, check the schema, SeaORM.
-            None => Application::build(&settings).await,
-            // The same application over the adapters given.
-            Some(adapters) => Application::build_with(&settings, adapters).await,
-        }
-        .expect("application builds");
+        let storage = match storage {
+            Some(storage) => storage,
+            // The api's own storage: connect, check (or migrate) the schema,
+            // SeaORM; `Application::build` but for the system clock.
+            None => http_actix::startup::sea_storage::open(&settings)
+                .await
+                .expect("the database opens"),
+        };
+        let adapters = Adapters {
+            storage,
+            clock: clock.port(),
+        };
+        let app = Application::build_with(&settings, adapters)
+            .await
+            .expect("application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let server = app.handle();
         tokio::spawn(app.run_until_stopped());
@@ -254,6 +317,7 @@ impl TestApp {
             address,
             client,
             store,
+            clock,
             server,
         }
     }
@@ -374,7 +438,8 @@ impl TestApp {
                 is_active,
                 ..UserPatch::default()
             },
-            updated_at: domain::time::SystemClock::now(),
+            // The application's time, so that its next change is later.
+            updated_at: self.clock.port().now(),
         };
         repo.update(UserId(id), changes)
             .await
@@ -579,11 +644,6 @@ pub fn jwt_parts(token: &str) -> (Value, Value) {
 pub fn b64url(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Seconds since the epoch, now.
-pub fn now_seconds() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 /// The value of the sample `name` whose labels include all of `labels`

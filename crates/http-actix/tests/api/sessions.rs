@@ -7,9 +7,11 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use domain::ports::Clock;
+
 use crate::helpers::{
     PASSWORD, TestApp, assert_envelope, assert_unauthorized, header, id_of, json_of, jwt_parts,
-    tokens_of,
+    timestamp, tokens_of,
 };
 
 /// A login's body, with `user_agent` as the `User-Agent`.
@@ -96,6 +98,7 @@ async fn refresh_rotates_the_pair_and_spends_the_old_refresh_token() {
     let app = TestApp::spawn_with(&[("REFRESH_REUSE_GRACE_SECONDS", "0")]).await;
     app.register("alice").await;
     let (access, refresh) = app.pair_for("alice").await;
+    app.clock().advance(Duration::from_secs(60));
     let response = app.refresh(&refresh).await;
     assert_eq!(
         header(&response, "cache-control").as_deref(),
@@ -104,10 +107,10 @@ async fn refresh_rotates_the_pair_and_spends_the_old_refresh_token() {
     let body = json_of(response, 200).await;
     assert_eq!(body["token_type"], "bearer");
     assert_eq!(body["expires_in"], 86_400);
-    let remaining = body["refresh_expires_in"].as_u64().unwrap();
-    assert!(
-        (2_591_990..=2_592_000).contains(&remaining),
-        "the session keeps its expiry: {remaining}"
+    assert_eq!(
+        body["refresh_expires_in"],
+        2_592_000 - 60,
+        "the session keeps its expiry"
     );
     let (new_access, new_refresh) = tokens_of(&body);
     assert_ne!(new_access, access);
@@ -118,11 +121,12 @@ async fn refresh_rotates_the_pair_and_spends_the_old_refresh_token() {
     // The old access token lives until it expires; the new one works.
     json_of(app.get("/v1/auth/me", Some(&access)).await, 200).await;
     json_of(app.get("/v1/auth/me", Some(&new_access)).await, 200).await;
-    // The successor refreshes in turn (waiting out the zero grace window, so
-    // that a replay would not be taken for a retry).
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The successor refreshes in turn (past the zero grace window, so that
+    // a replay would not be taken for a retry).
+    app.clock().advance(Duration::from_secs(1));
     let third = json_of(app.refresh(&new_refresh).await, 200).await;
     assert_ne!(tokens_of(&third).1, new_refresh);
+    assert_eq!(third["refresh_expires_in"], 2_592_000 - 61);
 }
 
 #[tokio::test]
@@ -131,6 +135,8 @@ async fn a_replay_within_the_grace_window_answers_the_same_pair() {
     app.register("alice").await;
     let (_, refresh) = app.pair_for("alice").await;
     let first = app.refresh(&refresh).await.text().await.unwrap();
+    // The last instant of the (default, 10 s) grace window.
+    app.clock().advance(Duration::from_secs(10));
     let second = app.refresh(&refresh).await;
     assert_eq!(second.status(), 200);
     let second = second.text().await.unwrap();
@@ -158,7 +164,7 @@ async fn a_replay_after_the_grace_window_revokes_the_whole_session() {
     let (other_access, other_refresh) = app.pair_for("alice").await;
     let body = json_of(app.refresh(&refresh).await, 200).await;
     let (access, successor) = tokens_of(&body);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock().advance(Duration::from_secs(1));
     // The thief (or the victim) replays the spent token.
     assert_unauthorized(app.refresh(&refresh).await).await;
     // The whole family is dead at once: successor and access tokens.
@@ -168,6 +174,22 @@ async fn a_replay_after_the_grace_window_revokes_the_whole_session() {
     // Another session of the same user is untouched.
     json_of(app.get("/v1/auth/me", Some(&other_access)).await, 200).await;
     json_of(app.refresh(&other_refresh).await, 200).await;
+}
+
+#[tokio::test]
+async fn the_grace_window_ends_a_microsecond_after_its_last_second() {
+    let app = TestApp::spawn_with(&[("REFRESH_REUSE_GRACE_SECONDS", "5")]).await;
+    app.register("alice").await;
+    let (_, refresh) = app.pair_for("alice").await;
+    let first = json_of(app.refresh(&refresh).await, 200).await;
+    app.clock().advance(Duration::from_secs(5));
+    let retry = json_of(app.refresh(&refresh).await, 200).await;
+    assert_eq!(retry["refresh_token"], first["refresh_token"]);
+    assert_eq!(retry["access_token"], first["access_token"]);
+    app.clock().advance(Duration::from_micros(1));
+    assert_unauthorized(app.refresh(&refresh).await).await;
+    // The session is revoked: its successor with it.
+    assert_unauthorized(app.refresh(&tokens_of(&first).1).await).await;
 }
 
 #[tokio::test]
@@ -311,17 +333,24 @@ async fn the_session_list_shows_the_callers_live_sessions_and_marks_the_current_
 async fn a_refresh_moves_last_used_at() {
     let app = TestApp::spawn().await;
     app.register("alice").await;
+    let opened = app.clock().now();
     let (access, refresh) = app.pair_for("alice").await;
     let before = sessions(&app, &access).await[0].clone();
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(timestamp(&before["created_at"]), opened);
+    assert_eq!(timestamp(&before["last_used_at"]), opened);
+    assert_eq!(
+        timestamp(&before["expires_at"]),
+        opened + chrono::TimeDelta::days(30)
+    );
+    app.clock().advance(Duration::from_millis(1234));
+    let refreshed = app.clock().now();
     let (new_access, _) = tokens_of(&json_of(app.refresh(&refresh).await, 200).await);
     let after = sessions(&app, &new_access).await[0].clone();
     assert_eq!(after["id"], before["id"]);
     assert_eq!(after["created_at"], before["created_at"]);
-    assert!(
-        crate::helpers::timestamp(&after["last_used_at"])
-            > crate::helpers::timestamp(&before["last_used_at"])
-    );
+    assert_eq!(timestamp(&after["last_used_at"]), refreshed);
+    // A refresh does not extend the session.
+    assert_eq!(after["expires_at"], before["expires_at"]);
 }
 
 #[tokio::test]

@@ -1,6 +1,10 @@
 //! Login and registration throttling: per account, per client address,
 //! `X-Forwarded-For` only from trusted proxies, and counted in the shared
-//! database (so across instances).
+//! database (so across instances). The windows pass by moving the
+//! application's clock: while it stands still, every `Retry-After` is the
+//! whole window.
+
+use std::time::Duration;
 
 use reqwest::{Method, Response};
 use serde_json::json;
@@ -47,7 +51,7 @@ async fn after_five_failures_the_account_is_throttled_even_with_the_right_passwo
         assert_unauthorized(app.login("alice", "wrong-password").await).await;
     }
     let retry_after = assert_throttled(app.login("alice", PASSWORD).await, 900).await;
-    assert!(retry_after > 800, "the window is 15 minutes: {retry_after}");
+    assert_eq!(retry_after, 900, "the window is 15 minutes");
     // The count is per account, whatever the case of the name.
     assert_throttled(app.login("ALICE", PASSWORD).await, 900).await;
     // Other accounts are not affected.
@@ -102,7 +106,36 @@ async fn the_window_and_limit_are_settings() {
     for _ in 0..2 {
         assert_unauthorized(app.login("alice", "wrong-password").await).await;
     }
-    assert_throttled(app.login("alice", PASSWORD).await, 60).await;
+    assert_eq!(
+        assert_throttled(app.login("alice", PASSWORD).await, 60).await,
+        60
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_account_is_admitted_again_once_its_oldest_failure_leaves_the_window() {
+    let app = TestApp::spawn_with(&[
+        ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "2"),
+        ("LOGIN_FAILURE_WINDOW_SECONDS", "60"),
+    ])
+    .await;
+    app.register("alice").await;
+    assert_unauthorized(app.login("alice", "wrong-password").await).await;
+    app.clock().advance(Duration::from_secs(10));
+    assert_unauthorized(app.login("alice", "wrong-password").await).await;
+    // Until the first failure is 60 s old.
+    assert_eq!(
+        assert_throttled(app.login("alice", PASSWORD).await, 60).await,
+        50
+    );
+    app.clock().advance(Duration::from_secs(49));
+    assert_eq!(
+        assert_throttled(app.login("alice", PASSWORD).await, 60).await,
+        1
+    );
+    // A second later only the second failure is in the window: one of two.
+    app.clock().advance(Duration::from_secs(2));
+    json_of(app.login("alice", PASSWORD).await, 200).await;
 }
 
 #[tokio::test]
@@ -127,7 +160,13 @@ async fn twenty_failures_from_one_address_throttle_that_address() {
         assert_unauthorized(app.login(&format!("nobody{i}"), "wrong-password").await).await;
     }
     // Another account, the right password: the address is throttled.
-    assert_throttled(app.login("alice", PASSWORD).await, 900).await;
+    assert_eq!(
+        assert_throttled(app.login("alice", PASSWORD).await, 900).await,
+        900
+    );
+    // Until the window has passed.
+    app.clock().advance(Duration::from_secs(901));
+    json_of(app.login("alice", PASSWORD).await, 200).await;
 }
 
 #[tokio::test]
@@ -181,7 +220,7 @@ async fn registrations_are_limited_per_address() {
         app.register(&format!("user{i}")).await;
     }
     let response = app.register_with(&registration("user3")).await;
-    assert_throttled(response, 3600).await;
+    assert_eq!(assert_throttled(response, 3600).await, 3600);
     // Nothing was created.
     assert_unauthorized(app.login("user3", PASSWORD).await).await;
     let metrics = app.get("/metrics", None).await.text().await.unwrap();
@@ -191,6 +230,9 @@ async fn registrations_are_limited_per_address() {
             .any(|l| l.starts_with("throttled_requests_total{route=\"/v1/auth/register\"} 1")),
         "{metrics}"
     );
+    // An hour later the address may register again.
+    app.clock().advance(Duration::from_secs(3601));
+    app.register("user3").await;
 }
 
 #[tokio::test]
@@ -211,4 +253,8 @@ async fn throttling_is_counted_across_instances() {
     }
     assert_throttled(a.login("alice", PASSWORD).await, 900).await;
     assert_throttled(b.login("alice", PASSWORD).await, 900).await;
+    // The instances share the clock, too: once the window has passed,
+    // both admit the account.
+    a.clock().advance(Duration::from_secs(901));
+    json_of(b.login("alice", PASSWORD).await, 200).await;
 }

@@ -1,14 +1,16 @@
 //! `GET /v1/auth/me` and the bearer token: every forged, broken or stale
 //! token is a 401; genuine tokens carry the claims of the contract.
 
+use std::time::Duration;
+
+use domain::ports::Clock;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
     PASSWORD, TestApp, assert_common_headers, assert_no_secrets, assert_unauthorized,
-    assert_user_response, b64url, id_of, json_of, jwt_parts, now_seconds, private_key_pem,
-    public_key_pem,
+    assert_user_response, b64url, id_of, json_of, jwt_parts, private_key_pem, public_key_pem,
 };
 
 /// A genuine token of a new user `name`: (user, token, header, claims).
@@ -136,7 +138,7 @@ async fn access_tokens_carry_the_contract_claims_and_header() {
     );
     assert_eq!(claims["sub"], id_of(&user).to_string());
     let iat = claims["iat"].as_i64().unwrap();
-    assert!((iat - now_seconds()).abs() < 60, "{claims}");
+    assert_eq!(iat, app.clock().now().timestamp(), "{claims}");
     assert_eq!(claims["nbf"].as_i64(), Some(iat));
     assert_eq!(claims["exp"].as_i64(), Some(iat + 86_400));
     assert!(
@@ -332,7 +334,7 @@ async fn a_token_with_a_tampered_payload_is_401() {
 async fn an_expired_token_is_401() {
     let app = TestApp::spawn().await;
     let (_, _, header, claims) = genuine(&app, "alice").await;
-    let now = now_seconds();
+    let now = app.clock().now().timestamp();
     for (iat, exp) in [
         (now - 2 * 86400, now - 86400),
         (now - 3600, now - 60),
@@ -348,6 +350,47 @@ async fn an_expired_token_is_401() {
 }
 
 #[tokio::test]
+async fn a_genuine_token_is_401_once_the_clock_passes_its_expiry() {
+    let app = TestApp::spawn().await;
+    app.register("alice").await;
+    let (token, refresh) = app.pair_for("alice").await;
+    let exp = jwt_parts(&token).1["exp"].as_i64().unwrap();
+    // Verified (and remembered) now...
+    json_of(app.get("/v1/auth/me", Some(&token)).await, 200).await;
+    // ...still good in the last second of its life...
+    app.clock()
+        .set(chrono::DateTime::from_timestamp(exp, 999_999_000).unwrap());
+    json_of(app.get("/v1/auth/me", Some(&token)).await, 200).await;
+    // ...and refused the second after, from memory or not.
+    app.clock().advance(Duration::from_micros(1));
+    assert_unauthorized(app.get("/v1/auth/me", Some(&token)).await).await;
+    assert_unauthorized(app.get("/v1/auth/me", Some(&token)).await).await;
+    // The token expired, not the session: it refreshes to a working pair.
+    let body = json_of(app.refresh(&refresh).await, 200).await;
+    let fresh = body["access_token"].as_str().unwrap();
+    json_of(app.get("/v1/auth/me", Some(fresh)).await, 200).await;
+}
+
+#[tokio::test]
+async fn a_token_is_401_once_its_session_expires() {
+    let app = TestApp::spawn_with(&[
+        ("REFRESH_TOKEN_EXPIRE_DAYS", "1"),
+        ("ACCESS_TOKEN_EXPIRE_MINUTES", "2880"),
+    ])
+    .await;
+    app.register("alice").await;
+    let (token, refresh) = app.pair_for("alice").await;
+    // The session's last microsecond (it lives while `expires_at` > now).
+    app.clock()
+        .advance(Duration::from_secs(86_400) - Duration::from_micros(1));
+    json_of(app.get("/v1/auth/me", Some(&token)).await, 200).await;
+    // The access token has a day to live, its session none.
+    app.clock().advance(Duration::from_micros(1));
+    assert_unauthorized(app.get("/v1/auth/me", Some(&token)).await).await;
+    assert_unauthorized(app.refresh(&refresh).await).await;
+}
+
+#[tokio::test]
 async fn a_token_without_exp_or_not_yet_valid_is_401() {
     let app = TestApp::spawn().await;
     let (_, _, header, claims) = genuine(&app, "alice").await;
@@ -356,9 +399,14 @@ async fn a_token_without_exp_or_not_yet_valid_is_401() {
     let token = sign_like(&header, &forged, &private_key_pem());
     assert_unauthorized(app.get("/v1/auth/me", Some(&token)).await).await;
     let mut forged = claims.clone();
-    forged["nbf"] = json!(now_seconds() + 600);
+    forged["nbf"] = json!(app.clock().now().timestamp() + 600);
     let token = sign_like(&header, &forged, &private_key_pem());
     assert_unauthorized(app.get("/v1/auth/me", Some(&token)).await).await;
+    // Refused for its `nbf` alone: valid once the clock reaches it.
+    app.clock().advance(Duration::from_secs(599));
+    assert_unauthorized(app.get("/v1/auth/me", Some(&token)).await).await;
+    app.clock().advance(Duration::from_secs(1));
+    json_of(app.get("/v1/auth/me", Some(&token)).await, 200).await;
 }
 
 #[tokio::test]

@@ -1,7 +1,9 @@
 //! `/v1/users`: admin-only create and list; self-or-admin read, update, delete.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
+use domain::ports::Clock;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -255,7 +257,8 @@ async fn anonymous_reading_a_user_is_401() {
 async fn user_updates_own_email_username_and_full_name() {
     let app = TestApp::spawn().await;
     let (alice, token) = app.user("alice").await;
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert_eq!(timestamp(&alice["updated_at"]), app.clock().now());
+    app.clock().advance(Duration::from_secs(90));
     let body =
         json!({"email": "new@example.org", "username": "alice_2", "full_name": "Alice Renamed"});
     let updated = json_of(
@@ -270,8 +273,9 @@ async fn user_updates_own_email_username_and_full_name() {
     assert_eq!(updated["full_name"], "Alice Renamed");
     assert_eq!(updated["is_active"], true);
     assert_eq!(updated["created_at"], alice["created_at"]);
-    assert!(
-        timestamp(&updated["updated_at"]) > timestamp(&alice["updated_at"]),
+    assert_eq!(
+        timestamp(&updated["updated_at"]),
+        app.clock().now(),
         "{updated}"
     );
     assert_no_secrets(&updated);
@@ -322,7 +326,8 @@ async fn updated_at_moves_forward_on_every_user_patch() {
         )
         .await;
         let at = timestamp(&updated["updated_at"]);
-        assert!(at > last, "{at} is not after {last}");
+        // The clock stands still: each change is a microsecond later.
+        assert_eq!(at, last + chrono::TimeDelta::microseconds(1), "{name}");
         last = at;
     }
 }
