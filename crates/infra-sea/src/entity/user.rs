@@ -24,6 +24,12 @@ pub struct Model {
     pub id: i64,
     pub email: String,
     pub username: String,
+    /// `domain::fold_case(email)`: what email uniqueness and lookup compare
+    /// (unique index `users_email_folded_key`). Written with every email.
+    pub email_key: String,
+    /// `domain::fold_case(username)` (unique index
+    /// `users_username_folded_key`). Written with every username.
+    pub username_key: String,
     pub full_name: String,
     pub hashed_password: HashedPassword,
     pub is_active: bool,
