@@ -17,6 +17,13 @@ impl fmt::Debug for HashedPassword {
 }
 
 /// A row of `users`.
+///
+/// The fields are in the table's column order, and must stay so: the key
+/// columns, added by a later migration, come last. With them declared
+/// earlier (after `email`, say), SQLite's `UPDATE ... RETURNING` of a
+/// statement's first execution on a connection read `email_key` as NULL
+/// (sqlx 0.9, SQLite 3.51: "Missing value for column 'email_key'"),
+/// which looks like a nullable column but is the order of the RETURNING list.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -24,18 +31,18 @@ pub struct Model {
     pub id: i64,
     pub email: String,
     pub username: String,
-    /// `domain::fold_case(email)`: what email uniqueness and lookup compare
-    /// (unique index `users_email_folded_key`). Written with every email.
-    pub email_key: String,
-    /// `domain::fold_case(username)` (unique index
-    /// `users_username_folded_key`). Written with every username.
-    pub username_key: String,
     pub full_name: String,
     pub hashed_password: HashedPassword,
     pub is_active: bool,
     pub is_admin: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// `domain::fold_case(email)`: what email uniqueness and lookup compare
+    /// (unique index `users_email_folded_key`). Written with every email.
+    pub email_key: String,
+    /// `domain::fold_case(username)` (unique index
+    /// `users_username_folded_key`). Written with every username.
+    pub username_key: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
