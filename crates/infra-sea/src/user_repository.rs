@@ -7,6 +7,7 @@ use domain::{
     ConflictField, NewUser, Page, PageRequest, PasswordHash, RepositoryError, User, UserChanges,
     UserId, fold_case,
 };
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -162,6 +163,7 @@ impl UserRepository for SeaUserRepository {
             row.email = Set(email.as_str().to_owned());
             row.email_key = Set(key.clone());
         }
+        let username_changes = patch.username.is_some();
         if let Some(username) = patch.username {
             row.username_key = Set(fold_case(username.as_str()));
             row.username = Set(username.as_str().to_owned());
@@ -176,8 +178,22 @@ impl UserRepository for SeaUserRepository {
             row.is_admin = Set(is_admin);
         }
         // One UPDATE ... RETURNING: no row back means no such user.
-        let updated = match user::Entity::update_many()
-            .set(row)
+        // A key column the patch leaves alone is set to itself. On SQLite,
+        // `UPDATE ... RETURNING` read a key column the statement did not set
+        // as NULL on the statement's first execution in a connection (seen
+        // with the bundled SQLite 3.51 under sqlx 0.9, every later execution
+        // fine; the cause is not found). Naming the column in the SET avoids
+        // it, and changes nothing on either backend.
+        let mut update = user::Entity::update_many().set(row);
+        for (unchanged, column) in [
+            (email_key.is_none(), user::Column::EmailKey),
+            (!username_changes, user::Column::UsernameKey),
+        ] {
+            if unchanged {
+                update = update.col_expr(column, Expr::col(column));
+            }
+        }
+        let updated = match update
             .filter(user::Column::Id.eq(id.0))
             .exec_with_returning(&self.db)
             .await

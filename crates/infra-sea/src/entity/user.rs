@@ -18,12 +18,10 @@ impl fmt::Debug for HashedPassword {
 
 /// A row of `users`.
 ///
-/// The fields are in the table's column order, and must stay so: the key
-/// columns, added by a later migration, come last. With them declared
-/// earlier (after `email`, say), SQLite's `UPDATE ... RETURNING` of a
-/// statement's first execution on a connection read `email_key` as NULL
-/// (sqlx 0.9, SQLite 3.51: "Missing value for column 'email_key'"),
-/// which looks like a nullable column but is the order of the RETURNING list.
+/// The fields are in the table's column order: the key columns, added by a
+/// later migration, come last. (SQLite's `UPDATE ... RETURNING` once read a
+/// key column the statement did not set as NULL; see
+/// `SeaUserRepository::update` for what avoids it.)
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
