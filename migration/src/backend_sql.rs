@@ -25,7 +25,7 @@ async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbE
     Ok(())
 }
 
-fn unsupported(backend: DbBackend) -> DbErr {
+pub(crate) fn unsupported(backend: DbBackend) -> DbErr {
     DbErr::Migration(format!(
         "unsupported database backend {backend:?}: this schema supports PostgreSQL and SQLite only"
     ))

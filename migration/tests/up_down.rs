@@ -4,10 +4,12 @@
 //! needs nothing installed; `infra-sea`'s tests run the same cycle on
 //! PostgreSQL through its `TestDatabase`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use migration::{Migrator, MigratorTrait, SchemaManager};
-use sea_orm_migration::sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm_migration::sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, Statement,
+};
 
 async fn fresh_database() -> DatabaseConnection {
     // One connection: every connection to `:memory:` would otherwise see its
@@ -54,7 +56,8 @@ async fn down_of_the_sessions_migration_keeps_the_first_schema() {
     let db = fresh_database().await;
     Migrator::up(&db, None).await.expect("up");
 
-    Migrator::down(&db, Some(1)).await.expect("down one");
+    // The case-folded keys' migration, then the sessions'.
+    Migrator::down(&db, Some(2)).await.expect("down two");
     assert_tables(&db, FIRST_SCHEMA, true).await;
     assert_tables(&db, SESSIONS_SCHEMA, false).await;
 
@@ -73,6 +76,95 @@ async fn the_migrations_are_listed_oldest_first() {
         [
             "m20250101_000001_create_users_and_todos",
             "m20250201_000002_sessions_and_login_attempts",
+            "m20250301_000003_case_folded_user_keys",
         ]
+    );
+}
+
+async fn insert_user(db: &DatabaseConnection, email: &str, username: &str) {
+    db.execute_unprepared(&format!(
+        "INSERT INTO users (email, username, full_name, hashed_password, created_at, updated_at)
+         VALUES ('{email}', '{username}', 'Someone', 'x',
+                 '2025-01-01T00:00:00+00:00', '2025-01-01T00:00:00+00:00')"
+    ))
+    .await
+    .expect("insert a user");
+}
+
+async fn keys(db: &DatabaseConnection) -> Vec<(String, String)> {
+    db.query_all_raw(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT email_key, username_key FROM users ORDER BY id",
+    ))
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| {
+        (
+            row.try_get("", "email_key").unwrap(),
+            row.try_get("", "username_key").unwrap(),
+        )
+    })
+    .collect()
+}
+
+#[tokio::test]
+async fn the_keys_migration_fills_in_domain_fold_case_of_every_row() {
+    let db = fresh_database().await;
+    Migrator::up(&db, Some(2))
+        .await
+        .expect("up to the sessions");
+    insert_user(&db, "Émile@Example.ORG", "Emile_1").await;
+    insert_user(&db, "bob@example.com", "bob").await;
+
+    Migrator::up(&db, None).await.expect("the keys");
+
+    assert_eq!(
+        keys(&db).await,
+        [
+            ("émile@example.org".to_owned(), "emile_1".to_owned()),
+            ("bob@example.com".to_owned(), "bob".to_owned()),
+        ]
+    );
+    // Down and up again keep the rows and their keys.
+    Migrator::down(&db, Some(1)).await.expect("down the keys");
+    Migrator::up(&db, None).await.expect("up the keys again");
+    assert_eq!(keys(&db).await.len(), 2);
+}
+
+/// SQLite's `lower()` folds ASCII only, so its old index let `É...` and
+/// `é...` both in: the migration says so rather than fail on its index.
+#[tokio::test]
+async fn the_keys_migration_refuses_two_users_who_are_one_ignoring_case() {
+    let db = fresh_database().await;
+    Migrator::up(&db, Some(2))
+        .await
+        .expect("up to the sessions");
+    insert_user(&db, "Émile@example.org", "emile").await;
+    insert_user(&db, "bob@example.com", "bob").await;
+    insert_user(&db, "émile@example.org", "emile_2").await;
+
+    let err = Migrator::up(&db, None).await.unwrap_err();
+
+    let DbErr::Migration(message) = &err else {
+        panic!("not a migration error: {err:?}");
+    };
+    assert!(
+        message.contains("users 1, 3 have the same email ignoring case"),
+        "{message}"
+    );
+    assert!(message.contains("run the migration again"), "{message}");
+    assert!(!message.contains("UNIQUE constraint"), "{message}");
+    // Nothing of it applied.
+    let pending = Migrator::get_pending_migrations(&db).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert!(
+        db.query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT email_key FROM users",
+        ))
+        .await
+        .is_err(),
+        "the key column was left behind"
     );
 }

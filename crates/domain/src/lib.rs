@@ -26,4 +26,6 @@ pub use session::{
 pub use todo::{
     NewTodo, Priority, Todo, TodoChanges, TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle,
 };
-pub use user::{Email, FullName, NewUser, User, UserChanges, UserId, UserPatch, Username};
+pub use user::{
+    Email, FullName, NewUser, User, UserChanges, UserId, UserPatch, Username, fold_case,
+};

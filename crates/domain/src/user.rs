@@ -10,7 +10,7 @@ use crate::text::{InvalidValue, check_text};
 pub struct UserId(pub i64);
 
 /// A syntactically valid e-mail address, kept as the client wrote it.
-/// Uniqueness is case-insensitive (enforced by the store).
+/// Uniqueness is case-insensitive, by [`fold_case`] (enforced by the store).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -23,6 +23,30 @@ pub struct Username(String);
 pub struct FullName(String);
 
 pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// The case-insensitive key of a login name (an email or a username): the
+/// one definition of "the same, ignoring case" for users.
+///
+/// Two emails (or two usernames) are the same user's exactly when their
+/// keys are equal; `UserRepository::find_by_login` matches a login name by
+/// its key. Every adapter MUST use this function, never its store's own
+/// folding: SQLite's `lower()` folds ASCII only, and PostgreSQL's depends on
+/// the database's `LC_CTYPE` (a `C`-locale database folds ASCII only too), so
+/// `Émile@example.org` and `émile@example.org` would be one user on one
+/// backend and two on another. SQL stores keep the key in a column of its
+/// own, written by the application and unique-indexed.
+///
+/// The key is the full Unicode lower case of the text ([`str::to_lowercase`]):
+/// `É` → `é`, `İ` → `i̇` (two characters), and a word-final capital sigma
+/// becomes `ς` (`ΟΔΟΣ` → `οδος`). It is lower-casing, not full case
+/// folding: `ß` and `ss` stay different. Folding a key again changes nothing.
+///
+/// Changing this function changes every stored key: it needs a migration
+/// that recomputes them (as `m20250301_000003_case_folded_user_keys` did).
+#[must_use]
+pub fn fold_case(login: &str) -> String {
+    login.to_lowercase()
+}
 
 impl Email {
     /// # Errors
@@ -193,6 +217,38 @@ mod tests {
         assert!(Username::parse("a".repeat(100)).is_ok());
         for bad in ["bob smith", "bob-smith", "bob@x", "bøb", "bob\0"] {
             assert!(Username::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn fold_case_is_unicode_lower_case() {
+        assert_eq!(fold_case("ALICE@Example.COM"), "alice@example.com");
+        assert_eq!(fold_case("Alice_99"), "alice_99");
+        assert_eq!(fold_case("Émile@Example.org"), "émile@example.org");
+        assert_eq!(fold_case("ÉMILE@ÉCOLE.FR"), fold_case("émile@école.fr"));
+        assert_eq!(fold_case("ZOË"), "zoë");
+        assert_eq!(fold_case("Ǆ"), "ǆ");
+        // Full mappings, not one character for one.
+        assert_eq!(fold_case("İ"), "i\u{307}");
+        assert_eq!(fold_case("ΟΔΟΣ"), "οδος");
+        // Lower-casing, not case folding.
+        assert_eq!(fold_case("STRASSE"), "strasse");
+        assert_ne!(fold_case("Straße"), fold_case("STRASSE"));
+        assert_eq!(fold_case(""), "");
+    }
+
+    #[test]
+    fn fold_case_is_idempotent() {
+        for text in [
+            "Émile@Example.org",
+            "İstanbul",
+            "ΟΔΟΣ",
+            "Ǆemal",
+            "ǅ",
+            "Straße",
+        ] {
+            let key = fold_case(text);
+            assert_eq!(fold_case(&key), key, "{text:?}");
         }
     }
 

@@ -49,16 +49,11 @@
 //! # Where it mirrors PostgreSQL rather than SQLite
 //!
 //! The two SQL backends differ in a few corners; the memory store follows
-//! PostgreSQL, the production backend:
+//! PostgreSQL, the production backend. (Case-insensitive uniqueness is no
+//! longer such a corner: every adapter compares [`domain::fold_case`] keys,
+//! and a row colliding on both email and username is a conflict on
+//! [`ConflictField::Email`] everywhere, as the port says.)
 //!
-//! - A new or changed user whose email *and* username both collide is a
-//!   conflict on [`ConflictField::Email`]: PostgreSQL checks the unique
-//!   indexes in creation order (email first), SQLite in reverse order and
-//!   reports the username.
-//! - Case-insensitive means PostgreSQL's `lower()` in a UTF-8 database:
-//!   every character to its simple lower case (`É` = `é`); SQLite's
-//!   `lower()` folds ASCII only. Usernames are ASCII, so this matters for
-//!   non-ASCII emails only.
 //! - What PostgreSQL refuses is refused, with [`RepositoryError::Unexpected`]:
 //!   NUL in any text, and text longer than its `VARCHAR` column (email 254,
 //!   username 100, full name 255, password hash 255, todo title 255

@@ -20,11 +20,6 @@ const IP_CHARS: usize = 64;
 
 pub(crate) struct MemorySessions(pub(crate) MemoryStore);
 
-/// Neither revoked nor expired at `now`.
-fn live_at(session: &Session, now: DateTime<Utc>) -> bool {
-    session.revoked_at.is_none() && session.expires_at > now
-}
-
 /// A new row of `refresh_tokens`: the hash passes the table's CHECK and is
 /// not already a key.
 fn check_new_token(state: &State, hash: &RefreshTokenHash) -> Result<(), RepositoryError> {
@@ -149,7 +144,7 @@ impl SessionRepository for MemorySessions {
         let now = truncate(now);
         self.0
             .with_state(|state| match state.sessions.get_mut(&session.0) {
-                Some(row) if row.user_id == user && live_at(row, now) => {
+                Some(row) if row.user_id == user && row.is_active(now) => {
                     row.revoked_at = Some(now);
                     Ok(true)
                 }
@@ -167,7 +162,7 @@ impl SessionRepository for MemorySessions {
         self.0.with_state(|state| {
             let mut ended: u64 = 0;
             for row in state.sessions.values_mut() {
-                if row.user_id == user && live_at(row, now) && Some(row.id) != keep {
+                if row.user_id == user && row.is_active(now) && Some(row.id) != keep {
                     row.revoked_at = Some(now);
                     ended = ended.saturating_add(1);
                 }
@@ -186,7 +181,7 @@ impl SessionRepository for MemorySessions {
             let mut active: Vec<Session> = state
                 .sessions
                 .values()
-                .filter(|row| row.user_id == user && live_at(row, now))
+                .filter(|row| row.user_id == user && row.is_active(now))
                 .cloned()
                 .collect();
             // ORDER BY created_at DESC, id DESC.

@@ -1,6 +1,5 @@
 //! The one state every port of a [`crate::MemoryStore`] shares, and the
-//! rules of the SQL schema it mirrors (column widths, the token-hash CHECK,
-//! case folding for the unique indexes).
+//! rules of the SQL schema it mirrors (column widths, the token-hash CHECK).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -82,19 +81,6 @@ pub(crate) fn unexpected(message: impl Into<String>) -> RepositoryError {
     RepositoryError::Unexpected(anyhow!("{}", message.into()))
 }
 
-/// What PostgreSQL's `lower()` does to a text (UTF-8 database, libc
-/// `towlower`, as in the PostgreSQL 15 images the tests use): each
-/// character mapped to its simple lower-case form, one character for one
-/// (`İ` becomes `i`, `Σ` always `σ`, `ß` stays). SQLite's built-in `lower()`
-/// folds ASCII only; see the crate docs for why PostgreSQL is mirrored.
-pub(crate) fn fold(text: &str) -> String {
-    // Only U+0130 has a lower-case form longer than one character
-    // ("i\u{307}"); its first character is its simple mapping, 'i'.
-    text.chars()
-        .map(|c| c.to_lowercase().next().unwrap_or(c))
-        .collect()
-}
-
 /// A text bound as a statement parameter: PostgreSQL refuses NUL in text
 /// (an error, not an empty answer).
 pub(crate) fn bindable(value: &str, what: &'static str) -> Result<(), RepositoryError> {
@@ -149,16 +135,6 @@ pub(crate) fn window(page: domain::PageRequest) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fold_is_one_character_for_one_like_postgres_lower() {
-        assert_eq!(fold("ALICE@Example.COM"), "alice@example.com");
-        assert_eq!(fold("ÉCOLE"), "école");
-        assert_eq!(fold("İ"), "i");
-        assert_eq!(fold("ΣΑΣ"), "σασ");
-        assert_eq!(fold("Straße"), "straße");
-        assert_eq!(fold("Ǆ"), "ǆ");
-    }
 
     #[test]
     fn column_rules() {

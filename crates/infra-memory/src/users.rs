@@ -1,5 +1,7 @@
 //! [`UserRepository`] in memory: the `users` table with its two unique
-//! indexes on `lower(email)` and `lower(username)`.
+//! indexes on the case-folded keys of email and username
+//! ([`domain::fold_case`], as the SQL adapters' `email_key` and
+//! `username_key`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -7,11 +9,11 @@ use domain::ports::UserRepository;
 use domain::time::truncate;
 use domain::{
     ConflictField, NewUser, Page, PageRequest, PasswordHash, RepositoryError, User, UserChanges,
-    UserId,
+    UserId, fold_case,
 };
 
 use crate::MemoryStore;
-use crate::state::{State, bindable, fits, fold, take_id, window};
+use crate::state::{State, bindable, fits, take_id, window};
 
 /// The widths of the `users` columns in PostgreSQL.
 const EMAIL_CHARS: usize = 254;
@@ -33,15 +35,16 @@ fn check_columns(user: &User) -> Result<(), RepositoryError> {
     )
 }
 
-/// The unique indexes, in PostgreSQL's order (creation order: email, then
-/// username): the first that another row (not `row.id`) collides with.
+/// The unique indexes: the first that another row (not `row.id`) collides
+/// with, email before username (the port's rule for a row colliding on
+/// both).
 fn conflict(state: &State, row: &User) -> Option<ConflictField> {
-    let email = fold(row.email.as_str());
-    let username = fold(row.username.as_str());
+    let email = fold_case(row.email.as_str());
+    let username = fold_case(row.username.as_str());
     let others = || state.users.values().filter(|other| other.id != row.id);
-    if others().any(|other| fold(other.email.as_str()) == email) {
+    if others().any(|other| fold_case(other.email.as_str()) == email) {
         Some(ConflictField::Email)
-    } else if others().any(|other| fold(other.username.as_str()) == username) {
+    } else if others().any(|other| fold_case(other.username.as_str()) == username) {
         Some(ConflictField::Username)
     } else {
         None
@@ -90,14 +93,15 @@ impl UserRepository for MemoryUsers {
     async fn find_by_login(&self, login: &str) -> Result<Option<User>, RepositoryError> {
         self.0.with_state(|state| {
             bindable(login, "the login name")?;
-            let login = fold(login);
+            let login = fold_case(login);
             // Lowest id first, as the SQL's ORDER BY id (at most one can
             // match: a username has no '@', an email has one).
             Ok(state
                 .users
                 .values()
                 .find(|user| {
-                    fold(user.username.as_str()) == login || fold(user.email.as_str()) == login
+                    fold_case(user.username.as_str()) == login
+                        || fold_case(user.email.as_str()) == login
                 })
                 .cloned())
         })

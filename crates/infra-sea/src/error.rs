@@ -1,8 +1,9 @@
 //! The one place where SeaORM's [`DbErr`] becomes the domain's
 //! [`RepositoryError`]; nothing outside this crate ever sees a `DbErr`.
 //!
-//! - A unique violation of `users_email_lower_key` or
-//!   `users_username_lower_key` (the migration's index names) is a
+//! - A unique violation of `users_email_folded_key` or
+//!   `users_username_folded_key` (the unique indexes on the case-folded
+//!   `email_key` and `username_key`, migration m20250301_000003) is a
 //!   [`RepositoryError::Conflict`] naming the field.
 //! - Not getting a connection in time, a closed pool, a broken connection, a
 //!   server shutting down or refusing connections, or SQLite staying locked
@@ -14,10 +15,15 @@ use domain::{ConflictField, RepositoryError};
 use sea_orm::sqlx;
 use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
-/// The unique index behind case-insensitive email uniqueness.
-pub(crate) const EMAIL_INDEX: &str = "users_email_lower_key";
+/// The unique index behind case-insensitive email uniqueness, as
+/// PostgreSQL names it in a violation.
+const EMAIL_INDEX: &str = "users_email_folded_key";
+/// The same index as SQLite names it: by its column (SQLite names the index
+/// only for an index on an expression).
+const EMAIL_INDEX_COLUMN: &str = "users.email_key";
 /// The unique index behind case-insensitive username uniqueness.
-pub(crate) const USERNAME_INDEX: &str = "users_username_lower_key";
+const USERNAME_INDEX: &str = "users_username_folded_key";
+const USERNAME_INDEX_COLUMN: &str = "users.username_key";
 
 /// A `map_err` adapter: `.map_err(db_error("inserting a user"))`.
 pub(crate) fn db_error(context: &'static str) -> impl FnOnce(DbErr) -> RepositoryError {
@@ -38,12 +44,12 @@ pub(crate) fn to_repository_error(err: DbErr, context: &'static str) -> Reposito
     }
 }
 
-/// PostgreSQL says `... violates unique constraint "users_email_lower_key"`,
-/// SQLite says `UNIQUE constraint failed: index 'users_email_lower_key'`.
+/// PostgreSQL says `... violates unique constraint "users_email_folded_key"`,
+/// SQLite says `UNIQUE constraint failed: users.email_key`.
 fn conflict_field(message: &str) -> Option<ConflictField> {
-    if message.contains(EMAIL_INDEX) {
+    if message.contains(EMAIL_INDEX) || message.contains(EMAIL_INDEX_COLUMN) {
         Some(ConflictField::Email)
-    } else if message.contains(USERNAME_INDEX) {
+    } else if message.contains(USERNAME_INDEX) || message.contains(USERNAME_INDEX_COLUMN) {
         Some(ConflictField::Username)
     } else {
         None
@@ -107,15 +113,30 @@ mod tests {
     fn index_names_decide_the_conflicting_field() {
         assert_eq!(
             conflict_field(
-                r#"duplicate key value violates unique constraint "users_email_lower_key""#
+                r#"duplicate key value violates unique constraint "users_email_folded_key""#
             ),
             Some(ConflictField::Email)
         );
         assert_eq!(
-            conflict_field("UNIQUE constraint failed: index 'users_username_lower_key'"),
+            conflict_field(
+                r#"duplicate key value violates unique constraint "users_username_folded_key""#
+            ),
+            Some(ConflictField::Username)
+        );
+        assert_eq!(
+            conflict_field("UNIQUE constraint failed: users.email_key"),
+            Some(ConflictField::Email)
+        );
+        assert_eq!(
+            conflict_field("UNIQUE constraint failed: users.username_key"),
             Some(ConflictField::Username)
         );
         assert_eq!(conflict_field("UNIQUE constraint failed: todos.id"), None);
+        // The indexes the keys replaced are no conflict of this schema.
+        assert_eq!(
+            conflict_field("UNIQUE constraint failed: index 'users_email_lower_key'"),
+            None
+        );
     }
 
     #[test]

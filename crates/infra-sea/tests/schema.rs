@@ -63,14 +63,161 @@ async fn down_of_the_sessions_migration_keeps_the_first_schema_and_its_data() {
     let alice = support::create_user(&support::users(&db), "alice").await;
     support::create_session(&support::sessions(&db), alice.id, "first").await;
 
-    Migrator::down(conn, Some(1)).await.unwrap();
+    // The case-folded keys' migration, then the sessions'.
+    Migrator::down(conn, Some(2)).await.unwrap();
     assert_tables(conn, FIRST_SCHEMA, true).await;
     assert_tables(conn, SESSIONS_SCHEMA, false).await;
-    let users = support::users(&db);
-    assert_eq!(users.find_by_id(alice.id).await.unwrap(), Some(alice));
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT email, username FROM users",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.try_get::<String>("", "email").unwrap(),
+        alice.email.as_str()
+    );
 
     Migrator::up(conn, None).await.unwrap();
     assert_tables(conn, SESSIONS_SCHEMA, true).await;
+    let users = support::users(&db);
+    assert_eq!(users.find_by_id(alice.id).await.unwrap(), Some(alice));
+}
+
+/// Inserts users as the schema before the case-folded keys had them.
+async fn insert_users_without_keys(db: &DatabaseConnection, emails_and_usernames: &[(&str, &str)]) {
+    for (email, username) in emails_and_usernames {
+        db.execute_unprepared(&format!(
+            "INSERT INTO users (email, username, full_name, hashed_password, created_at, updated_at)
+             VALUES ('{email}', '{username}', 'Someone', 'x',
+                     '2025-01-01T00:00:00+00:00', '2025-01-01T00:00:00+00:00')"
+        ))
+        .await
+        .unwrap();
+    }
+}
+
+const KEYS_MIGRATION: &str = "m20250301_000003_case_folded_user_keys";
+
+#[tokio::test]
+async fn the_keys_migration_fills_in_the_keys_of_the_users_already_there() {
+    let db = database().await;
+    let conn = db.connection();
+    Migrator::down(conn, Some(1)).await.unwrap();
+    insert_users_without_keys(
+        conn,
+        &[
+            ("Émile.Zoë@Example.org", "Emile"),
+            ("bob@example.com", "BOB"),
+        ],
+    )
+    .await;
+
+    Migrator::up(conn, None).await.unwrap();
+
+    let users = support::users(&db);
+    for (login, username) in [
+        ("émile.zoë@example.org", "Emile"),
+        ("ÉMILE.ZOË@EXAMPLE.ORG", "Emile"),
+        ("emile", "Emile"),
+        ("Bob", "BOB"),
+    ] {
+        let found = users.find_by_login(login).await.unwrap();
+        assert_eq!(
+            found.map(|u| u.username.as_str().to_owned()).as_deref(),
+            Some(username),
+            "{login}"
+        );
+    }
+    // And the new indexes hold them unique.
+    let taken = users
+        .create(domain::NewUser {
+            email: domain::Email::parse("ÉMILE.zoë@example.org").unwrap(),
+            ..support::new_user("someone")
+        })
+        .await;
+    assert!(
+        matches!(
+            taken,
+            Err(domain::RepositoryError::Conflict(
+                domain::ConflictField::Email
+            ))
+        ),
+        "{taken:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_keys_migration_refuses_users_that_are_one_ignoring_case_and_changes_nothing() {
+    let db = database().await;
+    let conn = db.connection();
+    Migrator::down(conn, Some(1)).await.unwrap();
+    // Different under every `lower()` (PostgreSQL's makes `İ` an `i`, SQLite's
+    // leaves it), one under `fold_case` (`i̇` both).
+    insert_users_without_keys(
+        conn,
+        &[
+            ("İnci@example.org", "inci"),
+            ("bob@example.com", "bob"),
+            ("i\u{307}nci@example.org", "inci_2"),
+        ],
+    )
+    .await;
+
+    let err = Migrator::up(conn, None).await.unwrap_err();
+
+    let message = err.to_string();
+    assert!(message.contains(KEYS_MIGRATION), "{message}");
+    assert!(
+        message.contains("users 1, 3 have the same email ignoring case"),
+        "{message}"
+    );
+    assert!(message.contains("run the migration again"), "{message}");
+    assert!(!message.contains("nci@"), "no addresses in logs: {message}");
+    // Nothing was applied: the migration is still pending, the rows as they were.
+    let status = SeaSchemaStatus::new(conn.clone());
+    assert_eq!(status.pending_migrations().await.unwrap(), 1);
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT * FROM users ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(rows[0].try_get::<String>("", "email_key").is_err());
+
+    // Once the operator has told the two apart, it applies.
+    conn.execute_unprepared("UPDATE users SET email = 'inci.2@example.org' WHERE id = 3")
+        .await
+        .unwrap();
+    Migrator::up(conn, None).await.unwrap();
+    assert_eq!(status.pending_migrations().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_keys_migration_goes_down_to_the_lower_indexes() {
+    let db = database().await;
+    let conn = db.connection();
+    let users = support::users(&db);
+    support::create_user(&users, "alice").await;
+
+    Migrator::down(conn, Some(1)).await.unwrap();
+
+    // The lower() index is back.
+    let err = conn
+        .execute_unprepared(
+            "INSERT INTO users (email, username, full_name, hashed_password, created_at, updated_at)
+             VALUES ('ALICE@example.com', 'other', 'x', 'x',
+                     '2025-01-01T00:00:00+00:00', '2025-01-01T00:00:00+00:00')",
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("users_email_lower_key"), "{err}");
+    Migrator::up(conn, None).await.unwrap();
+    assert!(users.find_by_login("Alice").await.unwrap().is_some());
 }
 
 #[tokio::test]

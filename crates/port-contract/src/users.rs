@@ -1,6 +1,7 @@
 //! [`domain::ports::UserRepository`]: uniqueness of email and username
-//! (case-insensitively, also under races), lookup by login, listing,
-//! updates, and deleting a user with everything that is theirs.
+//! (case-insensitively by [`domain::fold_case`], non-ASCII too, also under
+//! races; Email when both collide), lookup by login, listing, updates, and
+//! deleting a user with everything that is theirs.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -88,6 +89,122 @@ pub async fn username_is_unique_case_insensitively(ports: Repositories) {
             .is_none(),
         "the refused user was stored"
     );
+}
+
+/// A user whose email is `email`, named `name` otherwise.
+fn with_email(name: &str, email: &str) -> NewUser {
+    NewUser {
+        email: Email::parse(email).unwrap(),
+        ..new_user(name)
+    }
+}
+
+/// `updated_at` one step after the user's.
+fn change(user: &User, patch: UserPatch) -> UserChanges {
+    UserChanges {
+        patch,
+        updated_at: after(user.updated_at),
+    }
+}
+
+pub async fn a_non_ascii_email_differing_only_in_case_is_a_conflict_on_create_and_update(
+    ports: Repositories,
+) {
+    let repo = &ports.users;
+    let emile = repo
+        .create(with_email("emile", "Émile@example.org"))
+        .await
+        .unwrap();
+    let bob = create_user(&ports, "bob").await;
+
+    for email in ["émile@example.org", "ÉMILE@EXAMPLE.ORG"] {
+        assert_eq!(
+            conflict_on(repo.create(with_email("other", email)).await),
+            ConflictField::Email,
+            "create with {email:?}"
+        );
+        let patch = UserPatch {
+            email: Some(Email::parse(email).unwrap()),
+            ..UserPatch::default()
+        };
+        assert_eq!(
+            conflict_on(repo.update(bob.id, change(&bob, patch)).await),
+            ConflictField::Email,
+            "update to {email:?}"
+        );
+    }
+
+    assert_eq!(repo.find_by_id(bob.id).await.unwrap(), Some(bob));
+    assert_eq!(repo.find_by_id(emile.id).await.unwrap(), Some(emile));
+    assert_eq!(repo.find_by_login("other").await.unwrap(), None);
+    assert_eq!(repo.list(PageRequest::default()).await.unwrap().total, 2);
+}
+
+pub async fn find_by_login_matches_a_non_ascii_email_in_any_case(ports: Repositories) {
+    let repo = &ports.users;
+    let emile = repo
+        .create(with_email("emile", "Émile.Zoë@example.org"))
+        .await
+        .unwrap();
+    let other = repo
+        .create(with_email("other", "emile.zoe@example.org"))
+        .await
+        .unwrap();
+
+    for login in [
+        "Émile.Zoë@example.org",
+        "émile.zoë@example.org",
+        "ÉMILE.ZOË@EXAMPLE.ORG",
+        "éMILE.zOË@Example.Org",
+    ] {
+        let found = repo.find_by_login(login).await.unwrap();
+        assert_eq!(found.map(|u| u.id), Some(emile.id), "login {login:?}");
+    }
+    // Accents are not case: the unaccented address is another user's.
+    let found = repo.find_by_login("EMILE.ZOE@example.org").await.unwrap();
+    assert_eq!(found.map(|u| u.id), Some(other.id));
+}
+
+pub async fn a_user_colliding_on_both_email_and_username_is_a_conflict_on_email(
+    ports: Repositories,
+) {
+    let repo = &ports.users;
+    let alice = create_user(&ports, "alice").await;
+    let bob = create_user(&ports, "bob").await;
+    let carol = create_user(&ports, "carol").await;
+    let both = |email: &str, username: &str| UserPatch {
+        email: Some(Email::parse(email).unwrap()),
+        username: Some(Username::parse(username).unwrap()),
+        ..UserPatch::default()
+    };
+
+    // Both fields of one other row, then the email of one and the username
+    // of another.
+    for (email, username) in [("ALICE@example.com", "Alice"), ("Alice@Example.com", "BOB")] {
+        let new = NewUser {
+            email: Email::parse(email).unwrap(),
+            username: Username::parse(username).unwrap(),
+            ..new_user("x_unused")
+        };
+        assert_eq!(
+            conflict_on(repo.create(new).await),
+            ConflictField::Email,
+            "create with {email:?} and {username:?}"
+        );
+        assert_eq!(
+            conflict_on(
+                repo.update(carol.id, change(&carol, both(email, username)))
+                    .await
+            ),
+            ConflictField::Email,
+            "update to {email:?} and {username:?}"
+        );
+    }
+
+    for user in [alice, bob, carol] {
+        assert_eq!(repo.find_by_id(user.id).await.unwrap(), Some(user));
+    }
+    assert_eq!(repo.list(PageRequest::default()).await.unwrap().total, 3);
 }
 
 pub async fn find_by_id_of_a_missing_user_is_none(ports: Repositories) {

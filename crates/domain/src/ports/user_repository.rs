@@ -14,6 +14,20 @@ use crate::user::{NewUser, User, UserChanges, UserId};
 /// it: `create` and `update` MUST return
 /// [`RepositoryError::Conflict`] naming the field when a write collides,
 /// including when two writes race (no check-then-insert).
+///
+/// "Case-insensitively" means by the keys of
+/// [`fold_case`](crate::user::fold_case), and nothing else: two emails
+/// collide exactly when their `fold_case` keys are equal
+/// (`Émile@example.org` and `émile@example.org` do, on every backend),
+/// likewise two usernames, and [`UserRepository::find_by_login`] compares
+/// `fold_case(login)` with the keys of both. An adapter MUST NOT use its
+/// store's own case folding (SQL `lower()` folds ASCII only on SQLite and
+/// in a `C`-locale PostgreSQL database).
+///
+/// A write that collides on **both** email and username (with one other
+/// row or with two) is a conflict on
+/// [`ConflictField::Email`](crate::ConflictField::Email), on every backend,
+/// whichever unique index the store happens to check first.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UserRepository: Send + Sync {
@@ -22,7 +36,9 @@ pub trait UserRepository: Send + Sync {
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepositoryError>;
 
-    /// The user whose username or email equals `login`, case-insensitively.
+    /// The user whose username or email equals `login`, case-insensitively:
+    /// whose email's or username's [`fold_case`](crate::user::fold_case)
+    /// key is `fold_case(login)`.
     async fn find_by_login(&self, login: &str) -> Result<Option<User>, RepositoryError>;
 
     /// Users ordered by id.

@@ -17,6 +17,11 @@ impl fmt::Debug for HashedPassword {
 }
 
 /// A row of `users`.
+///
+/// The fields are in the table's column order: the key columns, added by a
+/// later migration, come last. (SQLite's `UPDATE ... RETURNING` once read a
+/// key column the statement did not set as NULL; see
+/// `SeaUserRepository::update` for what avoids it.)
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -30,6 +35,12 @@ pub struct Model {
     pub is_admin: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// `domain::fold_case(email)`: what email uniqueness and lookup compare
+    /// (unique index `users_email_folded_key`). Written with every email.
+    pub email_key: String,
+    /// `domain::fold_case(username)` (unique index
+    /// `users_username_folded_key`). Written with every username.
+    pub username_key: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
