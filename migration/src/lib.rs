@@ -16,6 +16,7 @@ pub mod lock;
 mod m20250101_000001_create_users_and_todos;
 mod m20250201_000002_sessions_and_login_attempts;
 mod m20250301_000003_case_folded_user_keys;
+mod m20250401_000004_row_counts;
 pub mod report;
 
 pub use applied::{SchemaState, schema_state};
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000001_create_users_and_todos::Migration),
             Box::new(m20250201_000002_sessions_and_login_attempts::Migration),
             Box::new(m20250301_000003_case_folded_user_keys::Migration),
+            Box::new(m20250401_000004_row_counts::Migration),
         ]
     }
 }

@@ -162,8 +162,9 @@ async fn locked_up_by_steps_then_down_fresh_and_status() {
     up_locked(&db, None).await.unwrap();
     assert!(has_table(&db, "sessions").await);
 
-    // The case-folded keys, then the sessions.
-    down_locked(&db, Some(2)).await.unwrap();
+    // Down to the first migration: every later one is undone.
+    let later = u32::try_from(migration::Migrator::migrations().len() - 1).unwrap();
+    down_locked(&db, Some(later)).await.unwrap();
     assert!(has_table(&db, "users").await);
     assert!(!has_table(&db, "sessions").await);
 

@@ -27,6 +27,18 @@ async fn has_table(db: &DatabaseConnection, table: &str) -> bool {
 
 const FIRST_SCHEMA: &[&str] = &["users", "todos"];
 const SESSIONS_SCHEMA: &[&str] = &["sessions", "refresh_tokens", "login_attempts"];
+const COUNTS_SCHEMA: &[&str] = &["todo_counts", "user_count"];
+
+/// How many steps `down` takes from the newest migration to undo `name` and
+/// every migration after it.
+fn steps_to_undo(name: &str) -> u32 {
+    let migrations = Migrator::migrations();
+    let position = migrations
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("{name} is not listed"));
+    u32::try_from(migrations.len() - position).unwrap()
+}
 
 async fn assert_tables(db: &DatabaseConnection, tables: &[&str], present: bool) {
     for table in tables {
@@ -41,14 +53,17 @@ async fn up_down_up_on_a_fresh_database() {
     Migrator::up(&db, None).await.expect("first up");
     assert_tables(&db, FIRST_SCHEMA, true).await;
     assert_tables(&db, SESSIONS_SCHEMA, true).await;
+    assert_tables(&db, COUNTS_SCHEMA, true).await;
 
     Migrator::down(&db, None).await.expect("down");
     assert_tables(&db, FIRST_SCHEMA, false).await;
     assert_tables(&db, SESSIONS_SCHEMA, false).await;
+    assert_tables(&db, COUNTS_SCHEMA, false).await;
 
     Migrator::up(&db, None).await.expect("second up");
     assert_tables(&db, FIRST_SCHEMA, true).await;
     assert_tables(&db, SESSIONS_SCHEMA, true).await;
+    assert_tables(&db, COUNTS_SCHEMA, true).await;
 }
 
 #[tokio::test]
@@ -56,8 +71,10 @@ async fn down_of_the_sessions_migration_keeps_the_first_schema() {
     let db = fresh_database().await;
     Migrator::up(&db, None).await.expect("up");
 
-    // The case-folded keys' migration, then the sessions'.
-    Migrator::down(&db, Some(2)).await.expect("down two");
+    let steps = steps_to_undo("m20250201_000002_sessions_and_login_attempts");
+    Migrator::down(&db, Some(steps))
+        .await
+        .expect("down to the first schema");
     assert_tables(&db, FIRST_SCHEMA, true).await;
     assert_tables(&db, SESSIONS_SCHEMA, false).await;
 
@@ -77,6 +94,7 @@ async fn the_migrations_are_listed_oldest_first() {
             "m20250101_000001_create_users_and_todos",
             "m20250201_000002_sessions_and_login_attempts",
             "m20250301_000003_case_folded_user_keys",
+            "m20250401_000004_row_counts",
         ]
     );
 }
@@ -127,7 +145,9 @@ async fn the_keys_migration_fills_in_domain_fold_case_of_every_row() {
         ]
     );
     // Down and up again keep the rows and their keys.
-    Migrator::down(&db, Some(1)).await.expect("down the keys");
+    Migrator::down(&db, Some(steps_to_undo("m20250301_000003_case_folded_user_keys")))
+        .await
+        .expect("down the keys");
     Migrator::up(&db, None).await.expect("up the keys again");
     assert_eq!(keys(&db).await.len(), 2);
 }
@@ -157,7 +177,11 @@ async fn the_keys_migration_refuses_two_users_who_are_one_ignoring_case() {
     assert!(!message.contains("UNIQUE constraint"), "{message}");
     // Nothing of it applied.
     let pending = Migrator::get_pending_migrations(&db).await.unwrap();
-    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        pending.first().map(|m| m.name().to_owned()).as_deref(),
+        Some("m20250301_000003_case_folded_user_keys"),
+        "the keys' migration is the first pending"
+    );
     assert!(
         db.query_all_raw(Statement::from_string(
             db.get_database_backend(),
@@ -167,4 +191,18 @@ async fn the_keys_migration_refuses_two_users_who_are_one_ignoring_case() {
         .is_err(),
         "the key column was left behind"
     );
+#[tokio::test]
+async fn down_of_the_counters_migration_keeps_the_rest() {
+    let db = fresh_database().await;
+    Migrator::up(&db, None).await.expect("up");
+
+    Migrator::down(&db, Some(steps_to_undo("m20250401_000004_row_counts")))
+        .await
+        .expect("down the counters");
+    assert_tables(&db, COUNTS_SCHEMA, false).await;
+    assert_tables(&db, FIRST_SCHEMA, true).await;
+    assert_tables(&db, SESSIONS_SCHEMA, true).await;
+
+    Migrator::up(&db, None).await.expect("up again");
+    assert_tables(&db, COUNTS_SCHEMA, true).await;
 }

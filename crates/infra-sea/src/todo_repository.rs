@@ -9,27 +9,28 @@
 use async_trait::async_trait;
 use domain::ports::TodoRepository;
 use domain::{
-    LiveSession, NewTodo, Page, PageRequest, RepositoryError, Todo, TodoChanges, TodoFilter, TodoId,
+    LiveSession, NewTodo, Page, PageRequest, RepositoryError, Todo, TodoChanges, TodoFilter,
+    TodoId, UserId,
 };
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
-    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QueryResult,
-    QuerySelect, QueryTrait, Select, Statement, Value,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait,
+    Select, Statement, Value,
 };
 
 use crate::cached_sql::CachedSql;
-use crate::entity::todo;
+use crate::entity::{todo, todo_count};
 use crate::error::db_error;
 use crate::session_repository::{session_holds, session_holds_values};
 
-/// The alias of the window count in the list query.
+/// The alias of the matching todos' total in the list query.
 const TOTAL_COLUMN: &str = "total_count";
 
 /// The alias of a session check selected on its own.
 const HOLDS_COLUMN: &str = "session_holds";
 
-/// A row of the list query: the todo and the count of every matching row.
+/// A row of the list query: the todo and the total of every matching row.
 struct CountedRow {
     todo: todo::Model,
     total: i64,
@@ -42,6 +43,30 @@ impl FromQueryResult for CountedRow {
             total: row.try_get(prefix, TOTAL_COLUMN)?,
         })
     }
+}
+
+/// How many of `user`'s todos match `filter`, read from the counters the
+/// database keeps (`todo_counts`, one row by primary key): the cost of a
+/// list's `total` does not grow with the number of todos. A user without a
+/// counter row has no todos (`COALESCE` to 0 around this).
+fn matching_total(user: UserId, filter: TodoFilter) -> SelectStatement {
+    let total = match filter.completed {
+        None => Expr::col(todo_count::Column::Total),
+        Some(true) => Expr::col(todo_count::Column::Completed),
+        Some(false) => {
+            Expr::col(todo_count::Column::Total).sub(Expr::col(todo_count::Column::Completed))
+        }
+    };
+    Query::select()
+        .expr(total)
+        .from(todo_count::Entity)
+        .and_where(todo_count::Column::UserId.eq(user.0))
+        .to_owned()
+}
+
+/// [`matching_total`] as a value: 0 when the user has no counter row.
+fn matching_total_expr(user: UserId, filter: TodoFilter) -> Expr {
+    Func::coalesce([Expr::from(matching_total(user, filter)), Expr::val(0_i64)]).into()
 }
 
 /// `id` if `check`'s user owns it and `check` holds: the statement behind
@@ -162,14 +187,14 @@ impl TodoRepository for SeaTodoRepository {
         if let Some(completed) = filter.completed {
             query = query.filter(todo::Column::IsCompleted.eq(completed));
         }
-        // One round trip: the page and, on every row, the count of all the
-        // matching rows (a window over the whole filtered set), if the
-        // session holds.
-        // Matches the index todos_user_created_idx (user_id, created_at DESC, id DESC).
+        // One round trip: the page and, on every row, the total of the
+        // matching todos from the user's counters, if the session holds.
+        // Matches the index todos_user_created_idx (user_id, created_at
+        // DESC, id DESC), or todos_user_completed_created_idx with a filter:
+        // the page costs its own rows (and the rows OFFSET skips).
         let rows = query
-            .clone()
             .filter(session_holds(check))
-            .column_as(Expr::cust("COUNT(*) OVER ()"), TOTAL_COLUMN)
+            .column_as(matching_total_expr(check.user, filter), TOTAL_COLUMN)
             .order_by_desc(todo::Column::CreatedAt)
             .order_by_desc(todo::Column::Id)
             .offset(page.offset())
@@ -182,12 +207,10 @@ impl TodoRepository for SeaTodoRepository {
             Some(row) => u64::try_from(row.total).unwrap_or_default(),
             // No rows: the session ended, or there is nothing on this page.
             None if !self.holds(check).await? => return Ok(None),
-            // An empty first page has nothing to count; past the end, count.
+            // An empty first page has nothing to count; past the end, read
+            // the counter.
             None if page.offset() == 0 => 0,
-            None => query
-                .count(&self.db)
-                .await
-                .map_err(db_error("counting a user's todos"))?,
+            None => self.matching_total(check.user, filter).await?,
         };
         let items = rows
             .into_iter()
@@ -266,6 +289,29 @@ impl SeaTodoRepository {
                 .map_err(db_error("checking a session")),
             None => Ok(false),
         }
+    }
+
+    /// The list total on its own (for an empty page past the end).
+    async fn matching_total(
+        &self,
+        user: UserId,
+        filter: TodoFilter,
+    ) -> Result<u64, RepositoryError> {
+        let query = Query::select()
+            .expr_as(matching_total_expr(user, filter), TOTAL_COLUMN)
+            .to_owned();
+        let row = self
+            .db
+            .query_one(&query)
+            .await
+            .map_err(db_error("reading a user's todo counters"))?;
+        let total = match row {
+            Some(row) => row
+                .try_get::<i64>("", TOTAL_COLUMN)
+                .map_err(db_error("reading a user's todo counters"))?,
+            None => 0,
+        };
+        Ok(u64::try_from(total).unwrap_or_default())
     }
 }
 

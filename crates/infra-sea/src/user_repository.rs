@@ -9,11 +9,12 @@ use domain::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use crate::entity::user::{self, HashedPassword};
+use crate::entity::user_count;
 use crate::error::db_error;
 
 /// Users in the `users` table. Uniqueness of email and username (ignoring
@@ -130,10 +131,16 @@ impl UserRepository for SeaUserRepository {
     }
 
     async fn list(&self, page: PageRequest) -> Result<Page<User>, RepositoryError> {
-        let total = user::Entity::find()
-            .count(&self.db)
+        // The number of users, from the counter the database keeps
+        // (`user_count`, one row): it does not grow with the table.
+        let total = user_count::Entity::find()
+            .select_only()
+            .column(user_count::Column::Total)
+            .into_tuple::<i64>()
+            .one(&self.db)
             .await
-            .map_err(db_error("counting users"))?;
+            .map_err(db_error("reading the user counter"))?
+            .map_or(0, |total| u64::try_from(total).unwrap_or_default());
         let rows = user::Entity::find()
             .order_by_asc(user::Column::Id)
             .offset(page.offset())

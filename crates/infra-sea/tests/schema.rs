@@ -63,8 +63,14 @@ async fn down_of_the_sessions_migration_keeps_the_first_schema_and_its_data() {
     let alice = support::create_user(&support::users(&db), "alice").await;
     support::create_session(&support::sessions(&db), alice.id, "first").await;
 
-    // The case-folded keys' migration, then the sessions'.
-    Migrator::down(conn, Some(2)).await.unwrap();
+    // Undo the sessions migration and every one after it.
+    let migrations = Migrator::migrations();
+    let sessions = migrations
+        .iter()
+        .position(|m| m.name() == "m20250201_000002_sessions_and_login_attempts")
+        .unwrap();
+    let steps = u32::try_from(migrations.len() - sessions).unwrap();
+    Migrator::down(conn, Some(steps)).await.unwrap();
     assert_tables(conn, FIRST_SCHEMA, true).await;
     assert_tables(conn, SESSIONS_SCHEMA, false).await;
     let row = conn
@@ -101,11 +107,24 @@ async fn insert_users_without_keys(db: &DatabaseConnection, emails_and_usernames
 
 const KEYS_MIGRATION: &str = "m20250301_000003_case_folded_user_keys";
 
+/// How many steps `down` takes from the newest migration to undo `name` and
+/// every migration after it.
+fn steps_to_undo(name: &str) -> u32 {
+    let migrations = Migrator::migrations();
+    let position = migrations
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("{name} is not listed"));
+    u32::try_from(migrations.len() - position).unwrap()
+}
+
 #[tokio::test]
 async fn the_keys_migration_fills_in_the_keys_of_the_users_already_there() {
     let db = database().await;
     let conn = db.connection();
-    Migrator::down(conn, Some(1)).await.unwrap();
+    Migrator::down(conn, Some(steps_to_undo(KEYS_MIGRATION)))
+        .await
+        .unwrap();
     insert_users_without_keys(
         conn,
         &[
@@ -153,7 +172,9 @@ async fn the_keys_migration_fills_in_the_keys_of_the_users_already_there() {
 async fn the_keys_migration_refuses_users_that_are_one_ignoring_case_and_changes_nothing() {
     let db = database().await;
     let conn = db.connection();
-    Migrator::down(conn, Some(1)).await.unwrap();
+    Migrator::down(conn, Some(steps_to_undo(KEYS_MIGRATION)))
+        .await
+        .unwrap();
     // Different under every `lower()` (PostgreSQL's makes `İ` an `i`, SQLite's
     // leaves it), one under `fold_case` (`i̇` both).
     insert_users_without_keys(
@@ -178,7 +199,10 @@ async fn the_keys_migration_refuses_users_that_are_one_ignoring_case_and_changes
     assert!(!message.contains("nci@"), "no addresses in logs: {message}");
     // Nothing was applied: the migration is still pending, the rows as they were.
     let status = SeaSchemaStatus::new(conn.clone());
-    assert_eq!(status.pending_migrations().await.unwrap(), 1);
+    assert_eq!(
+        status.pending_migrations().await.unwrap(),
+        usize::try_from(steps_to_undo(KEYS_MIGRATION)).unwrap()
+    );
     let rows = conn
         .query_all_raw(Statement::from_string(
             conn.get_database_backend(),
@@ -204,7 +228,9 @@ async fn the_keys_migration_goes_down_to_the_lower_indexes() {
     let users = support::users(&db);
     support::create_user(&users, "alice").await;
 
-    Migrator::down(conn, Some(1)).await.unwrap();
+    Migrator::down(conn, Some(steps_to_undo(KEYS_MIGRATION)))
+        .await
+        .unwrap();
 
     // The lower() index is back.
     let err = conn

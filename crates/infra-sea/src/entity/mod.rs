@@ -5,4 +5,6 @@ pub mod login_attempt;
 pub mod refresh_token;
 pub mod session;
 pub mod todo;
+pub mod todo_count;
 pub mod user;
+pub mod user_count;
