@@ -145,9 +145,12 @@ async fn the_keys_migration_fills_in_domain_fold_case_of_every_row() {
         ]
     );
     // Down and up again keep the rows and their keys.
-    Migrator::down(&db, Some(steps_to_undo("m20250301_000003_case_folded_user_keys")))
-        .await
-        .expect("down the keys");
+    Migrator::down(
+        &db,
+        Some(steps_to_undo("m20250301_000003_case_folded_user_keys")),
+    )
+    .await
+    .expect("down the keys");
     Migrator::up(&db, None).await.expect("up the keys again");
     assert_eq!(keys(&db).await.len(), 2);
 }
@@ -191,6 +194,8 @@ async fn the_keys_migration_refuses_two_users_who_are_one_ignoring_case() {
         .is_err(),
         "the key column was left behind"
     );
+}
+
 #[tokio::test]
 async fn down_of_the_counters_migration_keeps_the_rest() {
     let db = fresh_database().await;

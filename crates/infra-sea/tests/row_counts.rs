@@ -5,7 +5,7 @@
 //! the configured test database (PostgreSQL with `TEST_DATABASE_URL`), and
 //! on SQLite always.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

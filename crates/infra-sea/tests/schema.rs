@@ -2,7 +2,7 @@
 //! migrating. (The probe's and the schema status's answers on a migrated
 //! store are the port contract's, `contract.rs`.)
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
