@@ -238,6 +238,22 @@ impl TestApp {
         Self::start(store, AppClock::manual(), overrides).await
     }
 
+    /// `count` instances of the application on `store`, started at once,
+    /// on one clock (as replicas on one host are): a token one issues is
+    /// not "issued in the future" for another.
+    #[allow(dead_code)] // tests/database.rs
+    pub async fn spawn_many_on(
+        store: Store,
+        count: usize,
+        overrides: &[(&str, &str)],
+    ) -> Vec<Self> {
+        let clock = AppClock::manual();
+        futures_util::future::join_all(
+            (0..count).map(|_| Self::start(store.clone(), clock.clone(), overrides)),
+        )
+        .await
+    }
+
     async fn start(store: Store, clock: AppClock, overrides: &[(&str, &str)]) -> Self {
         let storage = match &store {
             Store::Database(_) => None,

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use futures_util::future::join_all;
 use infra_sea::testing::TestDatabase;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -38,7 +37,7 @@ async fn recorded_versions(db: &DatabaseConnection) -> Vec<(String, i64)> {
 /// Without the lock this fails on PostgreSQL: two migrators both find the
 /// first migration pending and the loser's `CREATE TABLE` (or the concurrent
 /// `CREATE TABLE IF NOT EXISTS seaql_migrations`) errors, so its
-/// `Application::build` fails.
+/// start-up (`startup::sea_storage::open`) fails.
 #[tokio::test]
 async fn instances_started_at_once_on_an_unmigrated_database_all_come_up_and_migrate_once() {
     let db = Arc::new(
@@ -46,9 +45,10 @@ async fn instances_started_at_once_on_an_unmigrated_database_all_come_up_and_mig
             .await
             .expect("an empty test database"),
     );
-    let apps = join_all(
-        (0..STARTING_AT_ONCE)
-            .map(|_| TestApp::spawn_on(Store::Database(db.clone()), &[("AUTO_MIGRATE", "true")])),
+    let apps = TestApp::spawn_many_on(
+        Store::Database(db.clone()),
+        STARTING_AT_ONCE,
+        &[("AUTO_MIGRATE", "true")],
     )
     .await;
 
