@@ -25,6 +25,10 @@
 //! - SQLite: row-level triggers (the only kind it has). One writer at a time
 //!   holds the database, so the backfill cannot race a write.
 //!
+//! The functions are `CREATE OR REPLACE`: `migrate fresh` drops every
+//! table but leaves functions behind, and the next `up` must not fail on
+//! them.
+//!
 //! CHECK constraints make a counter that would go wrong (negative, more
 //! completed than total) fail the write, instead of answering a wrong total.
 //!
@@ -58,7 +62,7 @@ const POSTGRES_UP: &[&str] = &[
         GROUP BY u.id",
     "INSERT INTO user_count (only_row, total) SELECT TRUE, count(*) FROM users",
     // A new user gets a counter row (at zero) and counts as one more user.
-    "CREATE FUNCTION row_counts_after_user_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+    "CREATE OR REPLACE FUNCTION row_counts_after_user_insert() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         INSERT INTO todo_counts (user_id, total, completed) SELECT id, 0, 0 FROM new_rows;
         UPDATE user_count SET total = total + (SELECT count(*) FROM new_rows);
@@ -69,7 +73,7 @@ const POSTGRES_UP: &[&str] = &[
         REFERENCING NEW TABLE AS new_rows
         FOR EACH STATEMENT EXECUTE FUNCTION row_counts_after_user_insert()",
     // A deleted user's counter row goes by its foreign key's cascade.
-    "CREATE FUNCTION row_counts_after_user_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+    "CREATE OR REPLACE FUNCTION row_counts_after_user_delete() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         UPDATE user_count SET total = total - (SELECT count(*) FROM old_rows);
         RETURN NULL;
@@ -79,7 +83,7 @@ const POSTGRES_UP: &[&str] = &[
         REFERENCING OLD TABLE AS old_rows
         FOR EACH STATEMENT EXECUTE FUNCTION row_counts_after_user_delete()",
     // Adds each user's new todos to their counter.
-    "CREATE FUNCTION todo_counts_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+    "CREATE OR REPLACE FUNCTION todo_counts_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         UPDATE todo_counts AS c
             SET total = c.total + d.total, completed = c.completed + d.completed
@@ -95,7 +99,7 @@ const POSTGRES_UP: &[&str] = &[
     // Takes each user's deleted todos off their counter. When the user
     // itself is being deleted, its counter row may be gone already: nothing
     // to update then.
-    "CREATE FUNCTION todo_counts_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+    "CREATE OR REPLACE FUNCTION todo_counts_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         UPDATE todo_counts AS c
             SET total = c.total - d.total, completed = c.completed - d.completed
@@ -112,7 +116,7 @@ const POSTGRES_UP: &[&str] = &[
     // leaves one counter and joins another; a todo completed (or reopened)
     // moves `completed` only. An update of neither column (a title, say)
     // changes no counter and writes nothing.
-    "CREATE FUNCTION todo_counts_after_update() RETURNS trigger LANGUAGE plpgsql AS $$
+    "CREATE OR REPLACE FUNCTION todo_counts_after_update() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         UPDATE todo_counts AS c
             SET total = c.total + d.total, completed = c.completed + d.completed
