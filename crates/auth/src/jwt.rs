@@ -44,6 +44,7 @@ pub use settings::{
 use self::claims::{IssuedClaims, ReceivedClaims, parse_session, parse_user};
 use self::key_set::{KeySet, load_retired_keys};
 use self::verified_cache::VerifiedCache;
+use crate::cursors::HmacCursorSeal;
 use crate::keys::{
     PrivateKey, PublicKey, ensure_pair_matches, load_private_key_pem, load_public_key_pem,
     parse_private_key_pem, parse_public_key_pem, thumbprint,
@@ -71,6 +72,7 @@ pub struct JwtTokenService {
     settings: JwtSettings,
     lifetime_seconds: u64,
     refresh_tokens: HmacRefreshTokens,
+    cursor_seal: HmacCursorSeal,
     verified: VerifiedCache,
     clock: Arc<dyn Clock>,
 }
@@ -142,6 +144,7 @@ impl JwtTokenService {
 
         let keys = KeySet::new(public, retired)?;
         let refresh_tokens = HmacRefreshTokens::from_private_key(private)?;
+        let cursor_seal = HmacCursorSeal::from_private_key(private)?;
 
         let mut header = Header::new(ALGORITHM);
         header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
@@ -171,6 +174,7 @@ impl JwtTokenService {
             verified: VerifiedCache::new(settings.verified_cache_capacity),
             settings,
             refresh_tokens,
+            cursor_seal,
             clock: Arc::new(SystemClock),
         })
     }
@@ -216,6 +220,13 @@ impl JwtTokenService {
     #[must_use]
     pub fn refresh_tokens(&self) -> HmacRefreshTokens {
         self.refresh_tokens.clone()
+    }
+
+    /// The list-cursor seal keyed from this service's signing key (see
+    /// [`HmacCursorSeal`]).
+    #[must_use]
+    pub fn cursor_seal(&self) -> HmacCursorSeal {
+        self.cursor_seal.clone()
     }
 
     /// The access a token grants at `now`, or why it grants none: from the

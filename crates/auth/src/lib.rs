@@ -2,14 +2,18 @@
 //! the domain's `TokenService` port, with a JWKS of its keys), refresh-token
 //! material keyed from the signing key ([`HmacRefreshTokens`], the
 //! `RefreshTokens` port), bcrypt password hashing ([`BcryptHasher`], the
-//! `PasswordHasher` port), plus the RSA key material the tokens are signed
+//! `PasswordHasher` port), list cursors sealed with a key derived the same
+//! way ([`HmacCursorSeal`], the `CursorSeal` port), plus the RSA key material the tokens are signed
 //! with ([`keys`]: generation, loading, rotation, thumbprints).
 
+pub mod cursors;
+mod derived_keys;
 pub mod jwt;
 pub mod keys;
 pub mod password;
 pub mod refresh_tokens;
 
+pub use cursors::HmacCursorSeal;
 pub use jwt::{JwtSettings, JwtTokenService};
 pub use keys::{
     KeyPairPem, KeyPaths, KeygenError, generate_keypair, rotate_keypair, thumbprint, write_keypair,

@@ -24,13 +24,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::ports::RefreshTokens;
 use domain::{RefreshToken, RefreshTokenHash};
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::derived_keys::{HmacSha256, derived_mac};
 use crate::keys::PrivateKey;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// The HMAC key is HMAC-SHA256 under this label of the private key's PKCS#8
 /// DER: a fresh, single-purpose key, never the RSA key itself.
@@ -57,15 +56,8 @@ impl HmacRefreshTokens {
     /// When the private key cannot be encoded as PKCS#8 (it always can once
     /// loaded).
     pub fn from_private_key(private: &PrivateKey) -> anyhow::Result<Self> {
-        let der = private
-            .to_pkcs8_der()
-            .context("encoding the private key to derive the refresh-token key failed")?;
-        let mut derive = HmacSha256::new_from_slice(KEY_DERIVATION_LABEL)
-            .context("keying the refresh-token key derivation failed")?;
-        derive.update(der.as_bytes());
-        let key = zeroize::Zeroizing::new(<[u8; 32]>::from(derive.finalize().into_bytes()));
-        let mac = HmacSha256::new_from_slice(key.as_slice())
-            .context("keying the refresh-token HMAC failed")?;
+        let mac = derived_mac(private, KEY_DERIVATION_LABEL)
+            .context("deriving the refresh-token key failed")?;
         Ok(Self { mac })
     }
 

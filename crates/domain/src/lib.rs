@@ -17,7 +17,10 @@ pub mod todo;
 pub mod user;
 
 pub use error::{ConflictField, RepositoryError};
-pub use pagination::{Page, PageRequest};
+pub use pagination::{
+    CursorError, CursorList, ListCursor, ListRequest, Listed, Page, PageRequest, TodoPosition,
+    Window,
+};
 pub use password::{Password, PasswordHash};
 pub use session::{
     ClientInfo, LiveSession, NewSession, RefreshToken, RefreshTokenHash, Session, SessionId,

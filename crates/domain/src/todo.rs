@@ -113,6 +113,17 @@ pub struct Todo {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Todo {
+    /// Where the todo stands in a todo list.
+    #[must_use]
+    pub fn position(&self) -> crate::pagination::TodoPosition {
+        crate::pagination::TodoPosition {
+            created_at: self.created_at,
+            id: self.id,
+        }
+    }
+}
+
 /// A todo to be inserted; the store assigns the id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTodo {

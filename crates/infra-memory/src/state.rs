@@ -125,11 +125,11 @@ pub(crate) fn storable(value: &str, max_chars: usize) -> String {
         .collect()
 }
 
-/// Where a page starts and how long it is, as `usize`.
-pub(crate) fn window(page: domain::PageRequest) -> (usize, usize) {
+/// Where a page starts and how many rows to read for it, as `usize`.
+pub(crate) fn rows_to_read(page: domain::PageRequest) -> (usize, usize) {
     let offset = usize::try_from(page.offset()).unwrap_or(usize::MAX);
-    let size = usize::try_from(page.page_size()).unwrap_or(usize::MAX);
-    (offset, size)
+    let read = usize::try_from(page.rows_to_read()).unwrap_or(usize::MAX);
+    (offset, read)
 }
 
 #[cfg(test)]

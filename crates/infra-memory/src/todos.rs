@@ -6,11 +6,12 @@ use async_trait::async_trait;
 use domain::ports::TodoRepository;
 use domain::time::truncate;
 use domain::{
-    LiveSession, NewTodo, Page, PageRequest, RepositoryError, Todo, TodoChanges, TodoFilter, TodoId,
+    LiveSession, NewTodo, Page, RepositoryError, Todo, TodoChanges, TodoFilter, TodoId,
+    TodoPosition, Window,
 };
 
 use crate::MemoryStore;
-use crate::state::{bindable, fits, take_id, unexpected, window};
+use crate::state::{bindable, fits, rows_to_read, take_id, unexpected};
 
 /// The width of `todos.title` in PostgreSQL.
 const TITLE_CHARS: usize = 255;
@@ -92,7 +93,7 @@ impl TodoRepository for MemoryTodos {
         &self,
         caller: LiveSession,
         filter: TodoFilter,
-        page: PageRequest,
+        window: Window<TodoPosition>,
     ) -> Result<Option<Page<Todo>>, RepositoryError> {
         let caller = bound(caller);
         self.0.with_state(|state| {
@@ -111,17 +112,24 @@ impl TodoRepository for MemoryTodos {
                 .collect();
             // ORDER BY created_at DESC, id DESC.
             matching.sort_by_key(|t| std::cmp::Reverse((t.created_at, t.id)));
-            let (offset, size) = window(page);
-            Ok(Some(Page {
-                total: u64::try_from(matching.len()).unwrap_or(u64::MAX),
-                items: matching
+            let total = u64::try_from(matching.len()).unwrap_or(u64::MAX);
+            let (offset, read) = rows_to_read(window.page);
+            let rows: Vec<Todo> = match window.after {
+                // Below the position in that order.
+                Some(after) => matching
                     .into_iter()
-                    .skip(offset)
-                    .take(size)
+                    .filter(|t| (t.created_at, t.id) < (after.created_at, after.id))
+                    .take(read)
                     .cloned()
                     .collect(),
-                request: page,
-            }))
+                None => matching
+                    .into_iter()
+                    .skip(offset)
+                    .take(read)
+                    .cloned()
+                    .collect(),
+            };
+            Ok(Some(Page::from_rows(rows, total, window.page)))
         })
     }
 

@@ -3,17 +3,19 @@
 //! ([`domain::fold_case`], as the SQL adapters' `email_key` and
 //! `username_key`).
 
+use std::ops::Bound;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::UserRepository;
 use domain::time::truncate;
 use domain::{
-    ConflictField, NewUser, Page, PageRequest, PasswordHash, RepositoryError, User, UserChanges,
-    UserId, fold_case,
+    ConflictField, NewUser, Page, PasswordHash, RepositoryError, User, UserChanges, UserId, Window,
+    fold_case,
 };
 
 use crate::MemoryStore;
-use crate::state::{State, bindable, fits, take_id, window};
+use crate::state::{State, bindable, fits, rows_to_read, take_id};
 
 /// The widths of the `users` columns in PostgreSQL.
 const EMAIL_CHARS: usize = 254;
@@ -107,20 +109,27 @@ impl UserRepository for MemoryUsers {
         })
     }
 
-    async fn list(&self, page: PageRequest) -> Result<Page<User>, RepositoryError> {
+    async fn list(&self, window: Window<UserId>) -> Result<Page<User>, RepositoryError> {
         self.0.with_state(|state| {
-            let (offset, size) = window(page);
-            Ok(Page {
-                items: state
+            let (offset, read) = rows_to_read(window.page);
+            let rows = match window.after {
+                Some(after) => state
+                    .users
+                    .range((Bound::Excluded(after.0), Bound::Unbounded))
+                    .map(|(_, user)| user)
+                    .take(read)
+                    .cloned()
+                    .collect(),
+                None => state
                     .users
                     .values()
                     .skip(offset)
-                    .take(size)
+                    .take(read)
                     .cloned()
                     .collect(),
-                total: u64::try_from(state.users.len()).unwrap_or(u64::MAX),
-                request: page,
-            })
+            };
+            let total = u64::try_from(state.users.len()).unwrap_or(u64::MAX);
+            Ok(Page::from_rows(rows, total, window.page))
         })
     }
 

@@ -153,7 +153,9 @@ async fn while_unavailable_every_method_of_every_port_fails_and_changes_nothing(
     assert!(is_unavailable(r.users.create(new_user("bob", now)).await));
     assert!(is_unavailable(r.users.find_by_id(alice.id).await));
     assert!(is_unavailable(r.users.find_by_login("alice").await));
-    assert!(is_unavailable(r.users.list(PageRequest::default()).await));
+    assert!(is_unavailable(
+        r.users.list(PageRequest::default().into()).await
+    ));
     let deactivate = UserChanges {
         patch: UserPatch {
             is_active: Some(false),
@@ -204,7 +206,7 @@ async fn while_unavailable_every_method_of_every_port_fails_and_changes_nothing(
     assert!(is_unavailable(r.todos.find_owned(todo.id, caller).await));
     assert!(is_unavailable(
         r.todos
-            .list_owned(caller, TodoFilter::default(), PageRequest::default())
+            .list_owned(caller, TodoFilter::default(), PageRequest::default().into())
             .await
     ));
     let complete = TodoChanges {
@@ -237,7 +239,14 @@ async fn while_unavailable_every_method_of_every_port_fails_and_changes_nothing(
         r.users.find_by_id(alice.id).await.unwrap(),
         Some(alice.clone())
     );
-    assert_eq!(r.users.list(PageRequest::default()).await.unwrap().total, 1);
+    assert_eq!(
+        r.users
+            .list(PageRequest::default().into())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
     assert_eq!(
         r.sessions
             .find_refresh_token(&token_hash("alice"))
@@ -580,14 +589,25 @@ async fn text_postgres_cannot_store_is_refused_and_nothing_is_written() {
     };
     assert!(is_unexpected(r.todos.create(long_title, alice_in).await));
 
-    assert_eq!(r.users.list(PageRequest::default()).await.unwrap().total, 1);
+    assert_eq!(
+        r.users
+            .list(PageRequest::default().into())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
     assert_eq!(
         r.users.find_by_id(alice.id).await.unwrap(),
         Some(alice.clone())
     );
     assert_eq!(
         r.todos
-            .list_owned(alice_in, TodoFilter::default(), PageRequest::default())
+            .list_owned(
+                alice_in,
+                TodoFilter::default(),
+                PageRequest::default().into()
+            )
             .await
             .unwrap()
             .unwrap()

@@ -9,8 +9,8 @@
 use async_trait::async_trait;
 use domain::ports::TodoRepository;
 use domain::{
-    LiveSession, NewTodo, Page, PageRequest, RepositoryError, Todo, TodoChanges, TodoFilter,
-    TodoId, UserId,
+    LiveSession, NewTodo, Page, RepositoryError, Todo, TodoChanges, TodoFilter, TodoId,
+    TodoPosition, UserId, Window,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{
@@ -181,13 +181,33 @@ impl TodoRepository for SeaTodoRepository {
         &self,
         check: LiveSession,
         filter: TodoFilter,
-        page: PageRequest,
+        window: Window<TodoPosition>,
     ) -> Result<Option<Page<Todo>>, RepositoryError> {
+        let page = window.page;
         let mut query = todo::Entity::find().filter(todo::Column::UserId.eq(check.user.0));
         if let Some(completed) = filter.completed {
             query = query.filter(todo::Column::IsCompleted.eq(completed));
         }
-        // One round trip: the page and, on every row, the total of the
+        let offset = match window.after {
+            // Keyset: the rows below the position in (created_at, id) order,
+            // a range of the same index: no row before the page is read.
+            Some(after) => {
+                query = query.filter(
+                    Expr::tuple([
+                        Expr::col((todo::Entity, todo::Column::CreatedAt)),
+                        Expr::col((todo::Entity, todo::Column::Id)),
+                    ])
+                    .lt(Expr::tuple([
+                        Expr::val(after.created_at),
+                        Expr::val(after.id.0),
+                    ])),
+                );
+                0
+            }
+            None => page.offset(),
+        };
+        // One round trip: the page (and one row more, which says whether
+        // there is a next page) and, on every row, the total of the
         // matching todos from the user's counters, if the session holds.
         // Matches the index todos_user_created_idx (user_id, created_at
         // DESC, id DESC), or todos_user_completed_created_idx with a filter:
@@ -197,8 +217,8 @@ impl TodoRepository for SeaTodoRepository {
             .column_as(matching_total_expr(check.user, filter), TOTAL_COLUMN)
             .order_by_desc(todo::Column::CreatedAt)
             .order_by_desc(todo::Column::Id)
-            .offset(page.offset())
-            .limit(page.page_size())
+            .offset(offset)
+            .limit(page.rows_to_read())
             .into_model::<CountedRow>()
             .all(&self.db)
             .await
@@ -209,18 +229,14 @@ impl TodoRepository for SeaTodoRepository {
             None if !self.holds(check).await? => return Ok(None),
             // An empty first page has nothing to count; past the end, read
             // the counter.
-            None if page.offset() == 0 => 0,
+            None if offset == 0 && window.after.is_none() => 0,
             None => self.matching_total(check.user, filter).await?,
         };
         let items = rows
             .into_iter()
             .map(|row| Todo::try_from(row.todo))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(Page {
-            items,
-            total,
-            request: page,
-        }))
+        Ok(Some(Page::from_rows(items, total, page)))
     }
 
     async fn update(

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::UserRepository;
 use domain::{
-    ConflictField, NewUser, Page, PageRequest, PasswordHash, RepositoryError, User, UserChanges,
-    UserId, fold_case,
+    ConflictField, NewUser, Page, PasswordHash, RepositoryError, User, UserChanges, UserId, Window,
+    fold_case,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -130,7 +130,8 @@ impl UserRepository for SeaUserRepository {
         Ok(row.map(User::from))
     }
 
-    async fn list(&self, page: PageRequest) -> Result<Page<User>, RepositoryError> {
+    async fn list(&self, window: Window<UserId>) -> Result<Page<User>, RepositoryError> {
+        let page = window.page;
         // The number of users, from the counter the database keeps
         // (`user_count`, one row): it does not grow with the table.
         let total = user_count::Entity::find()
@@ -141,18 +142,23 @@ impl UserRepository for SeaUserRepository {
             .await
             .map_err(db_error("reading the user counter"))?
             .map_or(0, |total| u64::try_from(total).unwrap_or_default());
-        let rows = user::Entity::find()
+        // One row more than the page says whether there is a next page; a
+        // keyset window is a range of the primary key.
+        let query = match window.after {
+            Some(after) => user::Entity::find().filter(user::Column::Id.gt(after.0)),
+            None => user::Entity::find().offset(page.offset()),
+        };
+        let rows = query
             .order_by_asc(user::Column::Id)
-            .offset(page.offset())
-            .limit(page.page_size())
+            .limit(page.rows_to_read())
             .all(&self.db)
             .await
             .map_err(db_error("listing users"))?;
-        Ok(Page {
-            items: rows.into_iter().map(User::from).collect(),
+        Ok(Page::from_rows(
+            rows.into_iter().map(User::from).collect(),
             total,
-            request: page,
-        })
+            page,
+        ))
     }
 
     async fn update(

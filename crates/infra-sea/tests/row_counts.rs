@@ -229,7 +229,7 @@ async fn the_lists_answer_the_counters() {
     let page = PageRequest::new(1, 2).unwrap();
     for (completed, expected) in [(None, 1004), (Some(true), 11), (Some(false), 993)] {
         let listed = todos
-            .list_owned(caller, TodoFilter { completed }, page)
+            .list_owned(caller, TodoFilter { completed }, page.into())
             .await
             .unwrap()
             .unwrap();
@@ -237,7 +237,7 @@ async fn the_lists_answer_the_counters() {
     }
     let far = PageRequest::new(50, 2).unwrap();
     let past_the_end = todos
-        .list_owned(caller, TodoFilter::default(), far)
+        .list_owned(caller, TodoFilter::default(), far.into())
         .await
         .unwrap()
         .unwrap();
@@ -248,7 +248,7 @@ async fn the_lists_answer_the_counters() {
     );
 
     let users = support::users(&db);
-    assert_eq!(users.list(page).await.unwrap().total, 501);
+    assert_eq!(users.list(page.into()).await.unwrap().total, 501);
 }
 
 /// Many writers at once, creating, completing, reopening and deleting the

@@ -13,7 +13,7 @@ pub async fn fresh_stores_are_independent<B: Backend>() {
     assert_eq!(
         one.ports
             .users
-            .list(PageRequest::default())
+            .list(PageRequest::default().into())
             .await
             .unwrap()
             .total,
@@ -25,7 +25,7 @@ pub async fn fresh_stores_are_independent<B: Backend>() {
     assert_eq!(
         two.ports
             .users
-            .list(PageRequest::default())
+            .list(PageRequest::default().into())
             .await
             .unwrap()
             .total,
@@ -37,7 +37,7 @@ pub async fn fresh_stores_are_independent<B: Backend>() {
     assert_eq!(
         one.ports
             .users
-            .list(PageRequest::default())
+            .list(PageRequest::default().into())
             .await
             .unwrap()
             .total,

@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use domain::ports::Repositories;
 use domain::{
     LiveSession, NewTodo, NewUser, Page, PageRequest, Priority, Todo, TodoChanges, TodoDescription,
-    TodoFilter, TodoId, TodoPatch, TodoTitle, User, UserChanges, UserPatch,
+    TodoFilter, TodoId, TodoPatch, TodoTitle, User, UserChanges, UserPatch, Window,
 };
 
 use crate::support::{
@@ -34,7 +34,7 @@ async fn all_of(ports: &Repositories, caller: LiveSession) -> Page<Todo> {
         .list_owned(
             caller,
             TodoFilter::default(),
-            PageRequest::new(1, 100).unwrap(),
+            PageRequest::new(1, 100).unwrap().into(),
         )
         .await
         .unwrap()
@@ -175,7 +175,7 @@ pub async fn list_is_newest_first_and_filters_completed(ports: Repositories) {
     }
     let page = PageRequest::new(1, 100).unwrap();
     let list = |completed| async move {
-        repo.list_owned(alice_in, TodoFilter { completed }, page)
+        repo.list_owned(alice_in, TodoFilter { completed }, page.into())
             .await
             .unwrap()
             .unwrap()
@@ -200,7 +200,7 @@ pub async fn list_is_newest_first_and_filters_completed(ports: Repositories) {
             TodoFilter {
                 completed: Some(false),
             },
-            PageRequest::new(2, 2).unwrap(),
+            PageRequest::new(2, 2).unwrap().into(),
         )
         .await
         .unwrap()
@@ -218,7 +218,11 @@ pub async fn todos_created_at_the_same_instant_are_listed_by_id_descending(ports
 
     let page = ports
         .todos
-        .list_owned(alice_in, TodoFilter::default(), PageRequest::default())
+        .list_owned(
+            alice_in,
+            TodoFilter::default(),
+            PageRequest::default().into(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -250,7 +254,7 @@ pub async fn list_pagination_has_the_total_and_honours_the_offset(ports: Reposit
             repo.list_owned(
                 alice_in,
                 TodoFilter::default(),
-                PageRequest::new(page, size).unwrap(),
+                PageRequest::new(page, size).unwrap().into(),
             )
             .await
             .unwrap()
@@ -273,6 +277,165 @@ pub async fn list_pagination_has_the_total_and_honours_the_offset(ports: Reposit
         assert_eq!(page.total, 7);
     }
     assert_eq!(second.request, PageRequest::new(2, 3).unwrap());
+    assert!(first.has_more && second.has_more);
+    assert!(!last.has_more, "the last page has nothing after it");
+    assert!(!beyond.has_more && !far.has_more);
+    // A page that ends exactly at the last todo has nothing after it.
+    let exact = list(1, 7).await;
+    assert_eq!(exact.items.len(), 7);
+    assert!(!exact.has_more);
+    assert!(list(1, 6).await.has_more);
+}
+
+/// Walks every page of `caller`'s todos matching `filter` by keyset, `size`
+/// at a time, checking each page's total and `has_more`.
+async fn walk_by_keyset(
+    ports: &Repositories,
+    caller: LiveSession,
+    filter: TodoFilter,
+    size: u64,
+) -> Vec<Todo> {
+    let mut seen = Vec::new();
+    let mut window = Window::numbered(PageRequest::new(1, size).unwrap());
+    let expected_total = all_of(ports, caller)
+        .await
+        .items
+        .into_iter()
+        .filter(|t| filter.completed.is_none_or(|done| t.is_completed == done));
+    let expected_total = expected_total.count() as u64;
+    for page_number in 1.. {
+        let page = ports
+            .todos
+            .list_owned(caller, filter, window)
+            .await
+            .unwrap()
+            .expect("the session is live");
+        assert_eq!(page.total, expected_total, "page {page_number}");
+        assert_eq!(page.request, window.page);
+        assert!(page.items.len() as u64 <= size);
+        seen.extend(page.items.iter().cloned());
+        let Some(last) = page.items.last() else {
+            assert!(!page.has_more);
+            break;
+        };
+        if !page.has_more {
+            break;
+        }
+        window = Window::after(
+            PageRequest::new(page_number + 1, size).unwrap(),
+            last.position(),
+        );
+        assert!(page_number < 100, "the walk does not end");
+    }
+    seen
+}
+
+pub async fn keyset_pages_walk_the_list_in_order_without_gaps_or_repeats(ports: Repositories) {
+    let (_, alice_in) = signed_in(&ports, "alice").await;
+    let (_, bob_in) = signed_in(&ports, "bob").await;
+    let base = instant("2025-03-01T12:00:00Z");
+    // Ties on created_at (ordered by id), neighbours a microsecond apart,
+    // and insertion out of time order.
+    let at = [
+        TimeDelta::seconds(5),
+        TimeDelta::seconds(5),
+        TimeDelta::seconds(5),
+        TimeDelta::microseconds(1),
+        TimeDelta::zero(),
+        TimeDelta::seconds(9),
+        TimeDelta::microseconds(999_999),
+        TimeDelta::seconds(5),
+    ];
+    for (i, offset) in at.into_iter().enumerate() {
+        create_todo_at(&ports, alice_in, &format!("t{i}"), base + offset).await;
+        create_todo_at(&ports, bob_in, &format!("bob{i}"), base + offset).await;
+    }
+    let everything = all_of(&ports, alice_in).await.items;
+
+    for size in [1, 2, 3, 8, 100] {
+        let walked = walk_by_keyset(&ports, alice_in, TodoFilter::default(), size).await;
+        assert_eq!(walked, everything, "pages of {size}");
+    }
+}
+
+pub async fn keyset_pages_keep_the_filter_and_continue_below_a_deleted_position(
+    ports: Repositories,
+) {
+    let (_, alice_in) = signed_in(&ports, "alice").await;
+    let base = instant("2025-03-02T00:00:00Z");
+    let mut created = Vec::new();
+    for i in 0..9 {
+        created.push(
+            create_todo_at(
+                &ports,
+                alice_in,
+                &format!("t{i}"),
+                base + TimeDelta::minutes(i),
+            )
+            .await,
+        );
+    }
+    for todo in created.iter().step_by(3) {
+        ports
+            .todos
+            .update(todo.id, completing(after(todo.updated_at)), alice_in)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let open = TodoFilter {
+        completed: Some(false),
+    };
+    let walked = walk_by_keyset(&ports, alice_in, open, 2).await;
+    assert_eq!(
+        walked.iter().map(|t| t.title.as_str()).collect::<Vec<_>>(),
+        ["t8", "t7", "t5", "t4", "t2", "t1"]
+    );
+    let done = walk_by_keyset(
+        &ports,
+        alice_in,
+        TodoFilter {
+            completed: Some(true),
+        },
+        2,
+    )
+    .await;
+    assert_eq!(
+        done.iter().map(|t| t.title.as_str()).collect::<Vec<_>>(),
+        ["t6", "t3", "t0"]
+    );
+
+    // The todo a cursor stands on is deleted: the next page still starts
+    // right below its position.
+    let t5 = &created[5];
+    assert!(ports.todos.delete(t5.id, alice_in).await.unwrap());
+    let below = ports
+        .todos
+        .list_owned(
+            alice_in,
+            open,
+            Window::after(PageRequest::new(3, 2).unwrap(), t5.position()),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(titles(&below), ["t4", "t2"]);
+    assert!(below.has_more);
+    assert_eq!(below.total, 5);
+    // Past the oldest: empty, with the exact total and nothing after.
+    let past = ports
+        .todos
+        .list_owned(
+            alice_in,
+            open,
+            Window::after(PageRequest::new(9, 2).unwrap(), created[0].position()),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(past.items.is_empty());
+    assert!(!past.has_more);
+    assert_eq!(past.total, 5);
 }
 
 pub async fn list_shows_only_the_owners(ports: Repositories) {
@@ -545,7 +708,7 @@ pub async fn nothing_is_done_unless_the_session_is_live(ports: Repositories) {
         for page in [PageRequest::default(), PageRequest::new(9, 10).unwrap()] {
             for completed in [None, Some(false)] {
                 assert_eq!(
-                    repo.list_owned(caller, TodoFilter { completed }, page)
+                    repo.list_owned(caller, TodoFilter { completed }, page.into())
                         .await
                         .unwrap(),
                     None,
@@ -605,9 +768,13 @@ pub async fn nothing_is_done_for_a_deleted_user(ports: Repositories) {
         None
     );
     assert_eq!(
-        repo.list_owned(alice_in, TodoFilter::default(), PageRequest::default())
-            .await
-            .unwrap(),
+        repo.list_owned(
+            alice_in,
+            TodoFilter::default(),
+            PageRequest::default().into()
+        )
+        .await
+        .unwrap(),
         None
     );
     // Her caller presented with bob's todo: someone else's, and no live
@@ -650,7 +817,7 @@ pub async fn everything_works_through_a_live_session(ports: Repositories) {
             .list_owned(
                 caller,
                 TodoFilter::default(),
-                PageRequest::new(9, 10).unwrap(),
+                PageRequest::new(9, 10).unwrap().into(),
             )
             .await
             .unwrap()

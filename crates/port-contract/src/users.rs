@@ -9,8 +9,8 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 use domain::ports::Repositories;
 use domain::{
-    ConflictField, Email, FullName, NewUser, PageRequest, PasswordHash, RepositoryError, TodoId,
-    User, UserChanges, UserId, UserPatch, Username,
+    ConflictField, Email, FullName, NewUser, Page, PageRequest, PasswordHash, RepositoryError,
+    TodoId, User, UserChanges, UserId, UserPatch, Username, Window,
 };
 
 use crate::support::{
@@ -137,7 +137,13 @@ pub async fn a_non_ascii_email_differing_only_in_case_is_a_conflict_on_create_an
     assert_eq!(repo.find_by_id(bob.id).await.unwrap(), Some(bob));
     assert_eq!(repo.find_by_id(emile.id).await.unwrap(), Some(emile));
     assert_eq!(repo.find_by_login("other").await.unwrap(), None);
-    assert_eq!(repo.list(PageRequest::default()).await.unwrap().total, 2);
+    assert_eq!(
+        repo.list(PageRequest::default().into())
+            .await
+            .unwrap()
+            .total,
+        2
+    );
 }
 
 pub async fn find_by_login_matches_a_non_ascii_email_in_any_case(ports: Repositories) {
@@ -204,7 +210,13 @@ pub async fn a_user_colliding_on_both_email_and_username_is_a_conflict_on_email(
     for user in [alice, bob, carol] {
         assert_eq!(repo.find_by_id(user.id).await.unwrap(), Some(user));
     }
-    assert_eq!(repo.list(PageRequest::default()).await.unwrap().total, 3);
+    assert_eq!(
+        repo.list(PageRequest::default().into())
+            .await
+            .unwrap()
+            .total,
+        3
+    );
 }
 
 pub async fn find_by_id_of_a_missing_user_is_none(ports: Repositories) {
@@ -251,11 +263,20 @@ pub async fn list_is_ordered_by_id_with_total_and_offset(ports: Repositories) {
     let mut sorted = ids.clone();
     sorted.sort();
 
-    let first = repo.list(PageRequest::new(1, 2).unwrap()).await.unwrap();
-    let third = repo.list(PageRequest::new(3, 2).unwrap()).await.unwrap();
-    let beyond = repo.list(PageRequest::new(4, 2).unwrap()).await.unwrap();
+    let first = repo
+        .list(PageRequest::new(1, 2).unwrap().into())
+        .await
+        .unwrap();
+    let third = repo
+        .list(PageRequest::new(3, 2).unwrap().into())
+        .await
+        .unwrap();
+    let beyond = repo
+        .list(PageRequest::new(4, 2).unwrap().into())
+        .await
+        .unwrap();
     let far = repo
-        .list(PageRequest::new(u64::MAX, 100).unwrap())
+        .list(PageRequest::new(u64::MAX, 100).unwrap().into())
         .await
         .unwrap();
 
@@ -275,6 +296,48 @@ pub async fn list_is_ordered_by_id_with_total_and_offset(ports: Repositories) {
     assert_eq!(far.total, 5);
     assert!(far.items.is_empty());
     assert_eq!(first.request, PageRequest::new(1, 2).unwrap());
+    assert!(first.has_more);
+    assert!(!third.has_more, "the last page has nothing after it");
+    assert!(!beyond.has_more && !far.has_more);
+}
+
+pub async fn list_after_an_id_reads_the_users_above_it_whether_or_not_it_still_exists(
+    ports: Repositories,
+) {
+    let repo = &ports.users;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(create_user(&ports, &format!("user_{i}")).await.id);
+    }
+    let size = PageRequest::new(2, 2).unwrap();
+    let after = |id| {
+        let repo = &repo;
+        async move { repo.list(Window::after(size, id)).await.unwrap() }
+    };
+    let ids_of = |page: &Page<User>| page.items.iter().map(|u| u.id).collect::<Vec<_>>();
+
+    let second = after(ids[1]).await;
+    let last = after(ids[3]).await;
+    let past_the_end = after(ids[4]).await;
+    assert_eq!(ids_of(&second), ids[2..4]);
+    assert!(second.has_more);
+    assert_eq!(
+        second.request, size,
+        "the page is reported as the window names it"
+    );
+    assert_eq!(ids_of(&last), ids[4..]);
+    assert!(!last.has_more);
+    assert!(past_the_end.items.is_empty());
+    assert!(!past_the_end.has_more);
+    for page in [&second, &last, &past_the_end] {
+        assert_eq!(page.total, 5);
+    }
+
+    // The position's user deleted: the page still starts above its id.
+    assert!(repo.delete(ids[1]).await.unwrap());
+    let without = after(ids[1]).await;
+    assert_eq!(ids_of(&without), ids[2..4]);
+    assert_eq!(without.total, 4);
 }
 
 pub async fn update_writes_only_the_patched_fields_and_updated_at(ports: Repositories) {
@@ -435,7 +498,13 @@ pub async fn delete_reports_whether_a_user_was_deleted(ports: Repositories) {
     assert_eq!(repo.find_by_login("alice").await.unwrap(), None);
     assert!(!repo.delete(alice.id).await.unwrap());
     assert_eq!(repo.find_by_id(bob.id).await.unwrap(), Some(bob));
-    assert_eq!(repo.list(PageRequest::default()).await.unwrap().total, 1);
+    assert_eq!(
+        repo.list(PageRequest::default().into())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
 }
 
 pub async fn delete_deletes_the_users_todos(ports: Repositories) {
@@ -526,7 +595,7 @@ async fn one_of_concurrent_creates_wins(
     assert_eq!(
         ports
             .users
-            .list(PageRequest::default())
+            .list(PageRequest::default().into())
             .await
             .unwrap()
             .total,

@@ -2,6 +2,7 @@
 //! crates implement them; the use cases see only these traits.
 
 mod clock;
+mod cursor_seal;
 mod database_probe;
 mod login_attempts;
 mod password_hasher;
@@ -14,6 +15,7 @@ mod token_service;
 mod user_repository;
 
 pub use clock::Clock;
+pub use cursor_seal::CursorSeal;
 pub use database_probe::DatabaseProbe;
 pub use login_attempts::{LoginAttempts, ThrottleKey};
 pub use password_hasher::{HashError, PasswordHasher};
@@ -27,6 +29,8 @@ pub use token_service::{
 };
 pub use user_repository::UserRepository;
 
+#[cfg(any(test, feature = "mocks"))]
+pub use cursor_seal::MockCursorSeal;
 #[cfg(any(test, feature = "mocks"))]
 pub use database_probe::MockDatabaseProbe;
 #[cfg(any(test, feature = "mocks"))]

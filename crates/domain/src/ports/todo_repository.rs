@@ -12,7 +12,7 @@
 use async_trait::async_trait;
 
 use crate::error::RepositoryError;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, TodoPosition, Window};
 use crate::session::LiveSession;
 use crate::todo::{NewTodo, Todo, TodoChanges, TodoFilter, TodoId};
 
@@ -52,11 +52,20 @@ pub trait TodoRepository: Send + Sync {
     /// (`created_at` descending, then `id` descending), with the total of
     /// every matching todo, if the caller's session is live; `Ok(None)`
     /// when it is not.
+    ///
+    /// The page is `window.page.page_size()` todos: after skipping
+    /// `window.page.offset()` of them, or, when `window.after` is `Some`,
+    /// the first ones strictly after that position in this order (whether
+    /// or not a todo still stands there), in time that does not grow with
+    /// how many todos come before it. [`Page::has_more`] says whether any
+    /// matching todo follows the page; `request` is `window.page`. `total`
+    /// MUST be exact (every matching todo, in the same snapshot as the
+    /// page when the store has snapshots) and SHOULD cost O(1).
     async fn list_owned(
         &self,
         caller: LiveSession,
         filter: TodoFilter,
-        page: PageRequest,
+        window: Window<TodoPosition>,
     ) -> Result<Option<Page<Todo>>, RepositoryError>;
 
     /// Applies the changes, atomically, to the todo `id` if `caller.user`

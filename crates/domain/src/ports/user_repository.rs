@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::RepositoryError;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, Window};
 use crate::password::PasswordHash;
 use crate::user::{NewUser, User, UserChanges, UserId};
 
@@ -41,8 +41,14 @@ pub trait UserRepository: Send + Sync {
     /// key is `fold_case(login)`.
     async fn find_by_login(&self, login: &str) -> Result<Option<User>, RepositoryError>;
 
-    /// Users ordered by id.
-    async fn list(&self, page: PageRequest) -> Result<Page<User>, RepositoryError>;
+    /// One page of users in ascending id order, with the total of every
+    /// user: `window.page.page_size()` users after skipping
+    /// `window.page.offset()`, or, when `window.after` is `Some(id)`, the
+    /// first ones whose id is greater than `id` (whether or not that user
+    /// still exists), in time that does not grow with how many come before.
+    /// [`Page::has_more`] says whether any user follows the page; `request`
+    /// is `window.page`. `total` MUST be exact and SHOULD cost O(1).
+    async fn list(&self, window: Window<UserId>) -> Result<Page<User>, RepositoryError>;
 
     /// Applies the changes; `Ok(None)` when no such user exists.
     async fn update(

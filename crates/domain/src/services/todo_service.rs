@@ -10,8 +10,8 @@
 use std::sync::Arc;
 
 use crate::error::RepositoryError;
-use crate::pagination::{Page, PageRequest};
-use crate::ports::{Clock, SessionRepository, TodoRepository, VerifiedAccess};
+use crate::pagination::{CursorError, CursorList, ListRequest, Listed};
+use crate::ports::{Clock, CursorSeal, SessionRepository, TodoRepository, VerifiedAccess};
 use crate::session::LiveSession;
 use crate::time;
 use crate::todo::{
@@ -33,6 +33,9 @@ pub enum TodoError {
     /// The todo exists and belongs to someone else.
     #[error("not enough permissions")]
     Forbidden,
+    /// The `cursor` of a list request was refused.
+    #[error("cursor {0}")]
+    InvalidCursor(#[from] CursorError),
     #[error("the data store is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
@@ -53,6 +56,7 @@ impl From<RepositoryError> for TodoError {
 pub struct TodoService {
     todos: Arc<dyn TodoRepository>,
     sessions: Arc<dyn SessionRepository>,
+    cursors: Arc<dyn CursorSeal>,
     clock: Arc<dyn Clock>,
 }
 
@@ -60,11 +64,13 @@ impl TodoService {
     pub fn new(
         todos: Arc<dyn TodoRepository>,
         sessions: Arc<dyn SessionRepository>,
+        cursors: Arc<dyn CursorSeal>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             todos,
             sessions,
+            cursors,
             clock,
         }
     }
@@ -101,20 +107,35 @@ impl TodoService {
             .ok_or(TodoError::Unauthenticated)
     }
 
-    /// The caller's todos, newest first.
+    /// One page of the caller's todos that match `filter`, newest first,
+    /// by number or after a cursor, with the cursor of the next page.
     ///
     /// # Errors
-    /// [`TodoError::Unauthenticated`], or infrastructure failures.
+    /// [`TodoError::InvalidCursor`] for a cursor that is not one we sealed
+    /// or not one of this caller's lists with this filter and page size
+    /// (checked before any store is asked); [`TodoError::Unauthenticated`],
+    /// or infrastructure failures.
     pub async fn list(
         &self,
         caller: VerifiedAccess,
         filter: TodoFilter,
-        page: PageRequest,
-    ) -> Result<Page<Todo>, TodoError> {
-        self.todos
-            .list_owned(self.live(caller), filter, page)
+        request: ListRequest,
+    ) -> Result<Listed<Todo>, TodoError> {
+        let window = request.window(&*self.cursors, caller.user, |list| match list {
+            CursorList::Todos { completed, after } if completed == filter.completed => Some(after),
+            CursorList::Todos { .. } | CursorList::Users { .. } => None,
+        })?;
+        let page = self
+            .todos
+            .list_owned(self.live(caller), filter, window)
             .await?
-            .ok_or(TodoError::Unauthenticated)
+            .ok_or(TodoError::Unauthenticated)?;
+        Ok(
+            page.with_next_cursor(&*self.cursors, caller.user, |last| CursorList::Todos {
+                completed: filter.completed,
+                after: last.position(),
+            }),
+        )
     }
 
     /// # Errors

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use crate::error::{ConflictField, RepositoryError};
-use crate::pagination::{Page, PageRequest};
-use crate::ports::{Clock, HashError, PasswordHasher, SessionRepository, UserRepository};
+use crate::pagination::{CursorError, CursorList, ListRequest, Listed};
+use crate::ports::{
+    Clock, CursorSeal, HashError, PasswordHasher, SessionRepository, UserRepository,
+};
 use crate::services::actor::Actor;
 use crate::services::auth_service::{RegisterError, Registration, insert_user};
 use crate::time;
@@ -18,6 +20,9 @@ pub enum UserError {
     Forbidden,
     #[error("{} is already registered", .0.as_str())]
     Conflict(ConflictField),
+    /// The `cursor` of a list request was refused.
+    #[error("cursor {0}")]
+    InvalidCursor(#[from] CursorError),
     #[error("the data store is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
@@ -78,6 +83,7 @@ pub struct UserService {
     users: Arc<dyn UserRepository>,
     hasher: Arc<dyn PasswordHasher>,
     sessions: Arc<dyn SessionRepository>,
+    cursors: Arc<dyn CursorSeal>,
     clock: Arc<dyn Clock>,
 }
 
@@ -86,12 +92,14 @@ impl UserService {
         users: Arc<dyn UserRepository>,
         hasher: Arc<dyn PasswordHasher>,
         sessions: Arc<dyn SessionRepository>,
+        cursors: Arc<dyn CursorSeal>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             users,
             hasher,
             sessions,
+            cursors,
             clock,
         }
     }
@@ -118,13 +126,31 @@ impl UserService {
         .await?)
     }
 
+    /// One page of every user, by id, by number or after a cursor, with
+    /// the cursor of the next page.
+    ///
     /// # Errors
-    /// [`UserError::Forbidden`] for a non-admin.
-    pub async fn list(&self, actor: Actor, page: PageRequest) -> Result<Page<User>, UserError> {
+    /// [`UserError::Forbidden`] for a non-admin (before the cursor is
+    /// looked at); [`UserError::InvalidCursor`] for a cursor that is not one
+    /// we sealed or not one of this admin's user lists with this page size.
+    pub async fn list(
+        &self,
+        actor: Actor,
+        request: ListRequest,
+    ) -> Result<Listed<User>, UserError> {
         if !actor.is_admin {
             return Err(UserError::Forbidden);
         }
-        Ok(self.users.list(page).await?)
+        let window = request.window(&*self.cursors, actor.id, |list| match list {
+            CursorList::Users { after } => Some(after),
+            CursorList::Todos { .. } => None,
+        })?;
+        let page = self.users.list(window).await?;
+        Ok(
+            page.with_next_cursor(&*self.cursors, actor.id, |last| CursorList::Users {
+                after: last.id,
+            }),
+        )
     }
 
     /// # Errors

@@ -176,6 +176,11 @@ impl ApiError {
         Self::Validation(vec![FieldError::new(field, message, kind)])
     }
 
+    /// A refused `cursor` query parameter: 422 naming it, saying why.
+    fn invalid_cursor(error: domain::CursorError) -> Self {
+        Self::validation("cursor", error.to_string(), "value_error")
+    }
+
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         Self::Internal(error.into())
     }
@@ -390,6 +395,7 @@ impl From<UserError> for ApiError {
                 "A user with this {} already exists",
                 field.as_str()
             )),
+            UserError::InvalidCursor(e) => Self::invalid_cursor(e),
             UserError::Unavailable(e) => Self::Unavailable(e),
             UserError::Unexpected(e) => Self::Internal(e),
         }
@@ -402,6 +408,7 @@ impl From<TodoError> for ApiError {
             TodoError::Unauthenticated => Self::Unauthorized(INVALID_CREDENTIALS),
             TodoError::NotFound => Self::NotFound("Todo not found"),
             TodoError::Forbidden => Self::Forbidden(NOT_ENOUGH_PERMISSIONS),
+            TodoError::InvalidCursor(e) => Self::invalid_cursor(e),
             TodoError::Unavailable(e) => Self::Unavailable(e),
             TodoError::Unexpected(e) => Self::Internal(e),
         }

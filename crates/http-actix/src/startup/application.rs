@@ -10,7 +10,7 @@ use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 use anyhow::Context;
 use auth::{BcryptHasher, JwtTokenService};
-use domain::ports::{Clock, Repositories};
+use domain::ports::{Clock, CursorSeal, Repositories};
 use domain::services::{
     AuthPolicy, AuthPorts, AuthService, SessionService, TodoService, UserService,
 };
@@ -349,6 +349,7 @@ impl Wiring {
         } = repositories;
         let hasher = self.hasher.clone();
         let clock = self.clock.clone();
+        let cursors: Arc<dyn CursorSeal> = Arc::new(self.tokens.cursor_seal());
         let ports = AuthPorts {
             users: users.clone(),
             sessions: sessions.clone(),
@@ -368,8 +369,14 @@ impl Wiring {
                 self.policy.throttle,
                 clock.clone(),
             ),
-            users: UserService::new(users, hasher, sessions.clone(), clock.clone()),
-            todos: TodoService::new(todos, sessions, clock.clone()),
+            users: UserService::new(
+                users,
+                hasher,
+                sessions.clone(),
+                cursors.clone(),
+                clock.clone(),
+            ),
+            todos: TodoService::new(todos, sessions, cursors, clock.clone()),
             probe,
             schema,
             clock,

@@ -284,6 +284,7 @@ async fn create_admin(
         Arc::new(SeaUserRepository::new(db.clone())),
         Arc::new(hasher),
         Arc::new(SeaSessionRepository::new(db)),
+        Arc::new(NoListing),
         Arc::new(domain::time::SystemClock),
     );
     match service.create_admin(registration).await {
@@ -371,4 +372,18 @@ fn prompt_password() -> anyhow::Result<String> {
         bail!("the passwords differ");
     }
     Ok(first)
+}
+
+/// The cursor seal of `create-admin`, which lists no users and so seals and
+/// opens no cursors (and needs no signing key): every cursor is refused.
+struct NoListing;
+
+impl domain::ports::CursorSeal for NoListing {
+    fn seal(&self, _: &domain::ListCursor) -> String {
+        String::new()
+    }
+
+    fn open(&self, _: &str) -> Option<domain::ListCursor> {
+        None
+    }
 }

@@ -10,6 +10,7 @@ mod helpers;
 
 mod auth;
 mod concurrency;
+mod cursors;
 mod envelope;
 mod failures;
 mod hardening;

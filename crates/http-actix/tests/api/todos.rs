@@ -214,7 +214,7 @@ async fn list_todos_is_empty_for_a_new_user() {
     let list = json_of(app.get("/v1/todos", Some(&token)).await, 200).await;
     assert_eq!(
         list,
-        json!({"todos": [], "total": 0, "page": 1, "page_size": 10})
+        json!({"todos": [], "total": 0, "page": 1, "page_size": 10, "next_cursor": null})
     );
 }
 

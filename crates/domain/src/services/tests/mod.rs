@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::error::RepositoryError;
+use crate::pagination::ListCursor;
 use crate::password::{Password, PasswordHash};
+use crate::ports::MockCursorSeal;
 use crate::services::{Actor, Authenticated, Registration};
 use crate::session::{ClientInfo, Session, SessionId};
 use crate::time::ManualClock;
@@ -25,6 +27,41 @@ use crate::user::{Email, FullName, NewUser, User, UserId, Username};
 /// An instant one mock records (the time a service stamped) for another
 /// mock, or the test, to compare with.
 pub(super) type SharedTime = Arc<Mutex<Option<DateTime<Utc>>>>;
+
+/// The cursors a [`ledger_seal`] sealed, by number.
+pub(super) type CursorLedger = Arc<Mutex<Vec<ListCursor>>>;
+
+/// A cursor seal that seals a cursor as `cursor-<n>` (its index in
+/// `ledger`) and opens only such strings: anything else is refused, as a
+/// real seal refuses a string it did not make. A test seals the cursor it
+/// sends with [`seal_into`].
+pub(super) fn ledger_seal(ledger: &CursorLedger) -> MockCursorSeal {
+    let mut seal = MockCursorSeal::new();
+    let sealing = ledger.clone();
+    seal.expect_seal()
+        .returning(move |cursor| seal_into(&sealing, *cursor));
+    let opening = ledger.clone();
+    seal.expect_open().returning(move |sealed| {
+        let index: usize = sealed.strip_prefix("cursor-")?.parse().ok()?;
+        opening.lock().unwrap().get(index).copied()
+    });
+    seal
+}
+
+/// Records `cursor` in `ledger` and answers its sealed form.
+pub(super) fn seal_into(ledger: &CursorLedger, cursor: ListCursor) -> String {
+    let mut cursors = ledger.lock().unwrap();
+    cursors.push(cursor);
+    format!("cursor-{}", cursors.len() - 1)
+}
+
+/// A cursor seal that must not be used.
+pub(super) fn unused_seal() -> MockCursorSeal {
+    let mut seal = MockCursorSeal::new();
+    seal.expect_seal().never();
+    seal.expect_open().never();
+    seal
+}
 
 /// The clear password every registration uses.
 pub(super) const PASSWORD: &str = "correct horse battery";

@@ -5,9 +5,14 @@ use std::sync::{Arc, Mutex};
 
 use mockall::predicate::{always, eq};
 
-use super::{in_an_hour, stored_todo, todo, unavailable, user};
-use crate::pagination::{Page, PageRequest};
-use crate::ports::{MockSessionRepository, MockTodoRepository, VerifiedAccess};
+use super::{
+    CursorLedger, in_an_hour, ledger_seal, seal_into, stored_todo, todo, unavailable, unused_seal,
+    user,
+};
+use crate::pagination::{
+    CursorError, CursorList, ListCursor, ListRequest, Page, PageRequest, TodoPosition, Window,
+};
+use crate::ports::{MockCursorSeal, MockSessionRepository, MockTodoRepository, VerifiedAccess};
 use crate::services::tests::{clock, fixed_now};
 use crate::services::{TodoError, TodoService};
 use crate::session::{LiveSession, SessionId};
@@ -30,7 +35,15 @@ fn checks_caller(check: &LiveSession) -> bool {
 }
 
 fn service(todos: MockTodoRepository, sessions: MockSessionRepository) -> TodoService {
-    TodoService::new(Arc::new(todos), Arc::new(sessions), clock())
+    service_with_seal(todos, sessions, unused_seal())
+}
+
+fn service_with_seal(
+    todos: MockTodoRepository,
+    sessions: MockSessionRepository,
+    seal: MockCursorSeal,
+) -> TodoService {
+    TodoService::new(Arc::new(todos), Arc::new(sessions), Arc::new(seal), clock())
 }
 
 /// A session store that must not be asked: the checked statement answered.
@@ -174,24 +187,28 @@ async fn list_checks_the_callers_session_and_passes_the_filter_and_the_page_thro
     let mut todos = MockTodoRepository::new();
     todos
         .expect_list_owned()
-        .withf(move |check, f, p| checks_caller(check) && *f == filter && *p == page)
+        .withf(move |check, f, w| {
+            checks_caller(check) && *f == filter && *w == Window::numbered(page)
+        })
         .times(1)
-        .returning(|_, _, request| {
+        .returning(|_, _, window| {
             Ok(Some(Page {
                 items: vec![todo(7, 2)],
                 total: 6,
-                request,
+                request: window.page,
+                has_more: false,
             }))
         });
 
     let listed = service(todos, not_asked())
-        .list(caller(), filter, page)
+        .list(caller(), filter, page.into())
         .await
         .unwrap();
 
-    assert_eq!(listed.items, vec![todo(7, 2)]);
-    assert_eq!(listed.total, 6);
-    assert_eq!(listed.request, page);
+    assert_eq!(listed.page.items, vec![todo(7, 2)]);
+    assert_eq!(listed.page.total, 6);
+    assert_eq!(listed.page.request, page);
+    assert_eq!(listed.next_cursor, None, "the last page has no next cursor");
 }
 
 #[tokio::test]
@@ -203,13 +220,218 @@ async fn list_when_the_session_no_longer_holds_is_unauthenticated() {
         .returning(|_, _, _| Ok(None));
 
     let result = service(todos, not_asked())
-        .list(caller(), TodoFilter::default(), PageRequest::default())
+        .list(caller(), TodoFilter::default(), ListRequest::default())
         .await;
 
     assert!(
         matches!(result, Err(TodoError::Unauthenticated)),
         "{result:?}"
     );
+}
+
+/// Two todos of the caller's, created at the same instant, `id` 9 above 8.
+fn twins() -> Vec<crate::todo::Todo> {
+    vec![todo(9, 2), todo(8, 2)]
+}
+
+fn open_todos(completed: Option<bool>) -> TodoFilter {
+    TodoFilter { completed }
+}
+
+/// A store answering one page of [`twins`] for any window, recording the
+/// window it was asked for.
+fn store_answering(
+    has_more: bool,
+    asked: Arc<Mutex<Vec<Window<TodoPosition>>>>,
+) -> MockTodoRepository {
+    let mut todos = MockTodoRepository::new();
+    todos
+        .expect_list_owned()
+        .times(1)
+        .returning(move |_, _, window| {
+            asked.lock().unwrap().push(window);
+            Ok(Some(Page {
+                items: twins(),
+                total: 40,
+                request: window.page,
+                has_more,
+            }))
+        });
+    todos
+}
+
+#[tokio::test]
+async fn a_page_with_more_after_it_carries_the_cursor_of_the_next_page_after_its_last_todo() {
+    let ledger = CursorLedger::default();
+    let asked = Arc::default();
+    let filter = open_todos(Some(false));
+    let listed = service_with_seal(
+        store_answering(true, Arc::clone(&asked)),
+        not_asked(),
+        ledger_seal(&ledger),
+    )
+    .list(caller(), filter, PageRequest::new(2, 2).unwrap().into())
+    .await
+    .unwrap();
+
+    assert_eq!(listed.next_cursor.as_deref(), Some("cursor-0"));
+    let sealed = ledger.lock().unwrap()[0];
+    assert_eq!(
+        sealed,
+        ListCursor {
+            list: CursorList::Todos {
+                completed: Some(false),
+                after: todo(8, 2).position(),
+            },
+            caller: UserId(2),
+            page: 3,
+            page_size: 2,
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_cursor_reads_the_page_after_its_position_under_its_page_number_and_size() {
+    let ledger = CursorLedger::default();
+    let after = TodoPosition {
+        created_at: fixed_now(),
+        id: TodoId(77),
+    };
+    let sealed = seal_into(
+        &ledger,
+        ListCursor {
+            list: CursorList::Todos {
+                completed: None,
+                after,
+            },
+            caller: UserId(2),
+            page: 7,
+            page_size: 2,
+        },
+    );
+    let asked = Arc::default();
+    let listed = service_with_seal(
+        store_answering(false, Arc::clone(&asked)),
+        not_asked(),
+        ledger_seal(&ledger),
+    )
+    .list(
+        caller(),
+        open_todos(None),
+        // No page_size: the cursor's stands.
+        ListRequest::Cursor {
+            sealed,
+            page_size: None,
+        },
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(
+        *asked.lock().unwrap(),
+        vec![Window::after(PageRequest::new(7, 2).unwrap(), after)]
+    );
+    assert_eq!(listed.page.request, PageRequest::new(7, 2).unwrap());
+    assert_eq!(listed.next_cursor, None);
+}
+
+/// Lists with `request` after sealing `cursor`, with a store that must not
+/// be asked: the cursor is refused first.
+async fn refused(
+    cursor: Option<ListCursor>,
+    sealed: Option<&str>,
+    filter: TodoFilter,
+    page_size: Option<u64>,
+) -> TodoError {
+    let ledger = CursorLedger::default();
+    let mut sealed = sealed.map(str::to_owned);
+    if let Some(cursor) = cursor {
+        sealed = Some(seal_into(&ledger, cursor));
+    }
+    let mut todos = MockTodoRepository::new();
+    todos.expect_list_owned().never();
+    service_with_seal(todos, not_asked(), ledger_seal(&ledger))
+        .list(
+            caller(),
+            filter,
+            ListRequest::Cursor {
+                sealed: sealed.unwrap_or_default(),
+                page_size,
+            },
+        )
+        .await
+        .unwrap_err()
+}
+
+fn cursor_of(caller: i64, completed: Option<bool>, page_size: u64) -> ListCursor {
+    ListCursor {
+        list: CursorList::Todos {
+            completed,
+            after: todo(8, caller).position(),
+        },
+        caller: UserId(caller),
+        page: 2,
+        page_size,
+    }
+}
+
+#[tokio::test]
+async fn a_cursor_the_seal_does_not_open_is_unreadable() {
+    let error = refused(None, Some("cursor-0x"), open_todos(None), None).await;
+    assert!(
+        matches!(error, TodoError::InvalidCursor(CursorError::Unreadable)),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_cursor_of_another_user_another_filter_size_or_list_is_another_querys() {
+    let other_user = refused(Some(cursor_of(3, None, 10)), None, open_todos(None), None).await;
+    let other_filter = refused(
+        Some(cursor_of(2, Some(true), 10)),
+        None,
+        open_todos(Some(false)),
+        None,
+    )
+    .await;
+    let unfiltered_cursor_filtered_request = refused(
+        Some(cursor_of(2, None, 10)),
+        None,
+        open_todos(Some(true)),
+        None,
+    )
+    .await;
+    let other_size = refused(
+        Some(cursor_of(2, None, 10)),
+        None,
+        open_todos(None),
+        Some(20),
+    )
+    .await;
+    let users_cursor = refused(
+        Some(ListCursor {
+            list: CursorList::Users { after: UserId(5) },
+            caller: UserId(2),
+            page: 2,
+            page_size: 10,
+        }),
+        None,
+        open_todos(None),
+        None,
+    )
+    .await;
+    for error in [
+        other_user,
+        other_filter,
+        unfiltered_cursor_filtered_request,
+        other_size,
+        users_cursor,
+    ] {
+        assert!(
+            matches!(error, TodoError::InvalidCursor(CursorError::OtherQuery)),
+            "{error:?}"
+        );
+    }
 }
 
 // --- get --------------------------------------------------------------------

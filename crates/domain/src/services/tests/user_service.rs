@@ -5,12 +5,15 @@ use std::sync::Arc;
 use mockall::predicate::eq;
 
 use super::{
-    HASH, SharedTime, admin, in_an_hour, long_ago, member, registration, stored, unavailable, user,
+    CursorLedger, HASH, SharedTime, admin, in_an_hour, ledger_seal, long_ago, member, registration,
+    seal_into, stored, unavailable, unused_seal, user,
 };
 use crate::error::{ConflictField, RepositoryError};
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{
+    CursorError, CursorList, ListCursor, ListRequest, Page, PageRequest, Window,
+};
 use crate::password::PasswordHash;
-use crate::ports::{MockPasswordHasher, MockSessionRepository, MockUserRepository};
+use crate::ports::{MockCursorSeal, MockPasswordHasher, MockSessionRepository, MockUserRepository};
 use crate::services::tests::{clock, fixed_now};
 use crate::services::{CreateAdminError, UserError, UserService};
 use crate::user::{Email, User, UserChanges, UserId, UserPatch, Username};
@@ -25,10 +28,20 @@ fn service_with_sessions(
     hasher: MockPasswordHasher,
     sessions: MockSessionRepository,
 ) -> UserService {
+    service_with_seal(users, hasher, sessions, unused_seal())
+}
+
+fn service_with_seal(
+    users: MockUserRepository,
+    hasher: MockPasswordHasher,
+    sessions: MockSessionRepository,
+    seal: MockCursorSeal,
+) -> UserService {
     UserService::new(
         Arc::new(users),
         Arc::new(hasher),
         Arc::new(sessions),
+        Arc::new(seal),
         clock(),
     )
 }
@@ -174,7 +187,7 @@ async fn admin_creating_a_user_with_a_taken_email_is_conflict() {
 #[tokio::test]
 async fn non_admin_listing_users_is_forbidden_without_a_store_call() {
     let result = service(untouched(), idle_hasher())
-        .list(member(1), PageRequest::default())
+        .list(member(1), ListRequest::default())
         .await;
 
     assert!(matches!(result, Err(UserError::Forbidden)), "{result:?}");
@@ -186,24 +199,161 @@ async fn admin_listing_users_passes_the_page_through() {
     let mut users = MockUserRepository::new();
     users
         .expect_list()
-        .with(eq(page))
+        .with(eq(Window::numbered(page)))
         .times(1)
-        .returning(|request| {
+        .returning(|window| {
             Ok(Page {
                 items: vec![user(51, false, true)],
                 total: 51,
-                request,
+                request: window.page,
+                has_more: false,
             })
         });
 
     let listed = service(users, idle_hasher())
-        .list(admin(1), page)
+        .list(admin(1), page.into())
         .await
         .unwrap();
 
-    assert_eq!(listed.total, 51);
-    assert_eq!(listed.request, page);
-    assert_eq!(listed.items, vec![user(51, false, true)]);
+    assert_eq!(listed.page.total, 51);
+    assert_eq!(listed.page.request, page);
+    assert_eq!(listed.page.items, vec![user(51, false, true)]);
+    assert_eq!(listed.next_cursor, None);
+}
+
+#[tokio::test]
+async fn a_users_page_with_more_after_it_carries_a_cursor_after_its_last_id_that_reads_the_next() {
+    let ledger = CursorLedger::default();
+    let mut users = MockUserRepository::new();
+    users
+        .expect_list()
+        .with(eq(Window::numbered(PageRequest::new(1, 2).unwrap())))
+        .times(1)
+        .returning(|window| {
+            Ok(Page {
+                items: vec![user(4, false, true), user(6, false, true)],
+                total: 5,
+                request: window.page,
+                has_more: true,
+            })
+        });
+    users
+        .expect_list()
+        .with(eq(Window::after(
+            PageRequest::new(2, 2).unwrap(),
+            UserId(6),
+        )))
+        .times(1)
+        .returning(|window| {
+            Ok(Page {
+                items: vec![user(7, false, true)],
+                total: 5,
+                request: window.page,
+                has_more: false,
+            })
+        });
+    let service = service_with_seal(
+        users,
+        idle_hasher(),
+        untouched_sessions(),
+        ledger_seal(&ledger),
+    );
+
+    let first = service
+        .list(admin(1), PageRequest::new(1, 2).unwrap().into())
+        .await
+        .unwrap();
+    let sealed = first.next_cursor.unwrap();
+    assert_eq!(
+        ledger.lock().unwrap()[0],
+        ListCursor {
+            list: CursorList::Users { after: UserId(6) },
+            caller: UserId(1),
+            page: 2,
+            page_size: 2,
+        }
+    );
+    let second = service
+        .list(
+            admin(1),
+            ListRequest::Cursor {
+                sealed,
+                page_size: Some(2),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(second.page.items, vec![user(7, false, true)]);
+    assert_eq!(second.next_cursor, None);
+}
+
+#[tokio::test]
+async fn a_users_cursor_of_another_admin_or_of_a_todo_list_is_refused_without_a_store_call() {
+    let ledger = CursorLedger::default();
+    let other_admin = seal_into(
+        &ledger,
+        ListCursor {
+            list: CursorList::Users { after: UserId(6) },
+            caller: UserId(9),
+            page: 2,
+            page_size: 10,
+        },
+    );
+    let todo_list = seal_into(
+        &ledger,
+        ListCursor {
+            list: CursorList::Todos {
+                completed: None,
+                after: crate::pagination::TodoPosition {
+                    created_at: long_ago(),
+                    id: crate::todo::TodoId(3),
+                },
+            },
+            caller: UserId(1),
+            page: 2,
+            page_size: 10,
+        },
+    );
+    let service = service_with_seal(
+        untouched(),
+        idle_hasher(),
+        untouched_sessions(),
+        ledger_seal(&ledger),
+    );
+    for sealed in [other_admin, todo_list] {
+        let result = service
+            .list(
+                admin(1),
+                ListRequest::Cursor {
+                    sealed,
+                    page_size: None,
+                },
+            )
+            .await;
+        assert!(
+            matches!(
+                result,
+                Err(UserError::InvalidCursor(CursorError::OtherQuery))
+            ),
+            "{result:?}"
+        );
+    }
+    let result = service
+        .list(
+            admin(1),
+            ListRequest::Cursor {
+                sealed: "forged".to_owned(),
+                page_size: None,
+            },
+        )
+        .await;
+    assert!(
+        matches!(
+            result,
+            Err(UserError::InvalidCursor(CursorError::Unreadable))
+        ),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]
@@ -215,7 +365,7 @@ async fn listing_when_the_store_is_unavailable_is_unavailable() {
         .returning(|_| Err(unavailable()));
 
     let result = service(users, idle_hasher())
-        .list(admin(1), PageRequest::default())
+        .list(admin(1), ListRequest::default())
         .await;
 
     assert!(

@@ -199,4 +199,11 @@ pub struct TodoListResponse {
     pub page: u64,
     #[schema(minimum = 1, maximum = 100, examples(10))]
     pub page_size: u64,
+    /// The next page's `cursor` (opaque): send it back as `?cursor=` for the
+    /// todos after this page's last one, read by position rather than by
+    /// offset. `null` on the last page.
+    #[schema(examples(
+        "AQAAAAAAAAABAAAAAAAAAAIAAAAAAAAACgEAAAAAAGhT8YAAAAAAAAAAAAAAAAAqNb0xWzS1dG7QY5nk3oxpTw"
+    ))]
+    pub next_cursor: Option<String>,
 }

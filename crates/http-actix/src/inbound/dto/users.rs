@@ -176,4 +176,9 @@ pub struct UserListResponse {
     pub page: u64,
     #[schema(minimum = 1, maximum = 100, examples(10))]
     pub page_size: u64,
+    /// The next page's `cursor` (opaque): send it back as `?cursor=` for the
+    /// users after this page's last one, by position rather than by offset.
+    /// `null` on the last page.
+    #[schema(examples("AQAAAAAAAAABAAAAAAAAAAIAAAAAAAAACgIAAAAAAAAACmU3cMSD7L7b1lxAqh0WkTA"))]
+    pub next_cursor: Option<String>,
 }

@@ -1,26 +1,26 @@
-//! Query strings of the list endpoints: `page`, `page_size`, `completed`.
-//! Parameters an endpoint does not define are ignored.
+//! Query strings of the list endpoints: `page`, `page_size`, `cursor`,
+//! `completed`. Parameters an endpoint does not define are ignored.
 
 use std::collections::HashMap;
 
 use actix_web::HttpRequest;
-use domain::PageRequest;
 use domain::pagination::MAX_PAGE_SIZE;
+use domain::{ListRequest, PageRequest};
 
 use crate::inbound::error::{ApiError, FieldError};
 
-/// `page` and `page_size` of a list endpoint (`GET /v1/users`).
+/// `page`, `page_size` and `cursor` of a list endpoint (`GET /v1/users`).
 ///
 /// Parameters an endpoint does not define are ignored, as every list endpoint
 /// does (and as the original service did): `GET /v1/users?completed=maybe`
 /// is the first page of users.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageQuery(pub PageRequest);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageQuery(pub ListRequest);
 
 /// A validated `GET /v1/todos` query: the page and the `completed` filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {
-    pub page: PageRequest,
+    pub request: ListRequest,
     pub completed: Option<bool>,
 }
 
@@ -60,7 +60,7 @@ impl ListQuery {
         };
         refuse_any(errors)
             .and(page)
-            .map(|page| Self { page, completed })
+            .map(|request| Self { request, completed })
     }
 }
 
@@ -74,15 +74,35 @@ impl Params {
             .map_err(|e| ApiError::validation("query", e.to_string(), "value_error"))
     }
 
-    /// `page` (default 1) and `page_size` (default 10). A value that is not
-    /// an integer is pushed to `errors` (and the default stands in, so that
-    /// every bad parameter is reported at once); one out of range is refused
-    /// by [`PageRequest`] with its own message.
-    fn page(&self, errors: &mut Vec<FieldError>) -> Result<PageRequest, ApiError> {
+    /// `page` (default 1) and `page_size` (default 10), or `cursor` with
+    /// an optional `page_size` (the cursor's when absent). A value that is
+    /// not an integer is pushed to `errors` (and the default stands in, so
+    /// that every bad parameter is reported at once); one out of range is
+    /// refused by [`PageRequest`] with its own message. `cursor` together
+    /// with `page` is refused: a cursor names its own page. Whether the
+    /// cursor itself is valid is the use case's to say.
+    fn page(&self, errors: &mut Vec<FieldError>) -> Result<ListRequest, ApiError> {
         let page = self.number("page", 1, i64::MAX.unsigned_abs(), errors);
         let page_size = self.number("page_size", 10, MAX_PAGE_SIZE, errors);
-        PageRequest::new(page, page_size)
-            .map_err(|e| ApiError::validation(e.field, e.error.message(), "value_error"))
+        let request = PageRequest::new(page, page_size)
+            .map_err(|e| ApiError::validation(e.field, e.error.message(), "value_error"))?;
+        let Some(sealed) = self.0.get("cursor") else {
+            return Ok(ListRequest::Page(request));
+        };
+        if self.0.contains_key("page") {
+            errors.push(FieldError::new(
+                "cursor",
+                "cannot be combined with page: a cursor names its own page; send one or the other",
+                "value_error",
+            ));
+        }
+        Ok(ListRequest::Cursor {
+            sealed: sealed.clone(),
+            page_size: self
+                .0
+                .contains_key("page_size")
+                .then_some(request.page_size()),
+        })
     }
 
     fn number(&self, name: &str, default: u64, max: u64, errors: &mut Vec<FieldError>) -> u64 {

@@ -12,6 +12,7 @@ pub mod endpoint;
 pub mod health;
 pub mod keys;
 pub mod metrics;
+mod paging;
 pub mod sessions;
 pub mod tags;
 pub mod todos;

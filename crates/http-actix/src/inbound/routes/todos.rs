@@ -1,9 +1,10 @@
 //! `/v1/todos`: the caller's own todos.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use domain::{TodoFilter, TodoId};
+use domain::{Listed, TodoFilter, TodoId};
 
 use super::Endpoint;
+use super::paging::list_response;
 use crate::inbound::dto::{CreateTodoRequest, TodoListResponse, TodoResponse, UpdateTodoRequest};
 use crate::inbound::error::{ApiError, ErrorEnvelope, ValidationErrorEnvelope};
 use crate::inbound::extract::{Caller, JsonBody, ListQuery, PathId};
@@ -64,7 +65,19 @@ pub async fn create(
 
 /// List my todos
 ///
-/// Only the caller's, newest first.
+/// Only the caller's, newest first (by `created_at`, then `id`).
+///
+/// Two ways to page, both with the exact `total`:
+/// - by number, `page` and `page_size`: page `n` skips `(n - 1) × page_size`
+///   todos, which the database still reads, so deep pages slow down with
+///   their depth;
+/// - by cursor: every page but the last answers `next_cursor` (and a
+///   `Link: <…>; rel="next"` header); `?cursor=<it>`, with the same
+///   `completed` filter, reads the next page right after the previous one,
+///   as fast at any depth. `page_size` may be left out (the cursor's) but not
+///   changed; `page` may not be sent with it. A cursor is tamper-evident and
+///   bound to its caller and filter: a modified one, someone else's, or one
+///   sent with another filter is refused with 422 (`field: "cursor"`).
 #[utoipa::path(
     get,
     path = "/v1/todos",
@@ -76,12 +89,15 @@ pub async fn create(
             minimum = 1, maximum = 100, example = 10),
         ("completed" = Option<bool>, Query,
             description = "Only completed (`true`) or open (`false`) todos; all when absent"),
+        ("cursor" = Option<String>, Query,
+            description = "A `next_cursor` from a previous page of this list: the page after it. Not with `page`; with the same `completed`, and `page_size` the same or absent"),
     ),
     responses(
-        (status = 200, description = "One page of the caller's todos", body = TodoListResponse),
+        (status = 200, description = "One page of the caller's todos", body = TodoListResponse,
+            headers(("Link" = String, description = "`</v1/todos?cursor=…&page_size=…>; rel=\"next\"` when there is a next page (RFC 8288)"))),
         (status = 401, description = "No valid bearer token", body = ErrorEnvelope,
             headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
-        (status = 422, description = "A query parameter is out of range or malformed", body = ValidationErrorEnvelope,
+        (status = 422, description = "A query parameter is out of range or malformed, or the cursor is refused", body = ValidationErrorEnvelope,
             example = json!({"error": {"status_code": 422, "message": "Validation error", "type": "client_error",
                 "details": {"validation_errors": [{"field": "page_size", "message": "must be between 1 and 100", "type": "value_error"}]}},
                 "request_id": "5b0c8c5e-4d8e-4b55-9a47-3f0f1b8a6f4e"})),
@@ -99,13 +115,27 @@ pub async fn list(
     let filter = TodoFilter {
         completed: query.completed,
     };
-    let page = state.todos.list(caller.0, filter, query.page).await?;
-    Ok(HttpResponse::Ok().json(TodoListResponse {
+    let Listed { page, next_cursor } = state.todos.list(caller.0, filter, query.request).await?;
+    let filters: &[(&str, &str)] = match filter.completed {
+        None => &[],
+        Some(true) => &[("completed", "true")],
+        Some(false) => &[("completed", "false")],
+    };
+    let page_size = page.request.page_size();
+    let body = TodoListResponse {
         todos: page.items.into_iter().map(TodoResponse::from).collect(),
         total: page.total,
         page: page.request.page(),
-        page_size: page.request.page_size(),
-    }))
+        page_size,
+        next_cursor,
+    };
+    Ok(list_response(
+        &body,
+        "/v1/todos",
+        body.next_cursor.as_deref(),
+        page_size,
+        filters,
+    ))
 }
 
 /// Get a todo
