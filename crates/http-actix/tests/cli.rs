@@ -778,3 +778,83 @@ fn production_without_key_files_stops_on_the_keys_before_the_database() {
         "the database was not tried first: {all}"
     );
 }
+
+#[tokio::test]
+async fn prune_deletes_ended_sessions_and_old_login_events_and_says_how_many() {
+    use domain::ports::{LoginAttempts, SessionRepository, ThrottleKey};
+
+    let db = TestDatabase::new().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let users = SeaUserRepository::new(db.connection().clone());
+    let sessions = infra_sea::SeaSessionRepository::new(db.connection().clone());
+    let attempts = infra_sea::SeaLoginAttempts::new(db.connection().clone());
+    let now = chrono::Utc::now();
+    let alice = users
+        .create(domain::NewUser {
+            email: domain::Email::parse("alice@example.com").unwrap(),
+            username: domain::Username::parse("alice").unwrap(),
+            full_name: domain::FullName::parse("Alice").unwrap(),
+            password_hash: domain::PasswordHash::new("x"),
+            is_active: true,
+            is_admin: false,
+            created_at: now - chrono::TimeDelta::days(40),
+        })
+        .await
+        .unwrap();
+    let session = |token: char, days_ago: i64, lifetime_days: i64| domain::NewSession {
+        user_id: alice.id,
+        first_token: domain::RefreshTokenHash::new(token.to_string().repeat(64)),
+        created_at: now - chrono::TimeDelta::days(days_ago),
+        expires_at: now - chrono::TimeDelta::days(days_ago)
+            + chrono::TimeDelta::days(lifetime_days),
+        client: domain::ClientInfo::default(),
+    };
+    // Expired ten days ago, and one still live for twenty days.
+    sessions.create(session('a', 40, 30)).await.unwrap();
+    sessions.create(session('b', 10, 30)).await.unwrap();
+    // Two days old (past every window and the day kept), and a fresh one
+    // of another key (recording a key drops that key's own old events).
+    attempts
+        .record(
+            &[ThrottleKey::LoginIp("203.0.113.9".to_owned())],
+            now - chrono::TimeDelta::days(2),
+        )
+        .await
+        .unwrap();
+    attempts
+        .record(&[ThrottleKey::LoginIp("203.0.113.10".to_owned())], now)
+        .await
+        .unwrap();
+    let prune = || run(api(dir.path()).env("DATABASE_URL", db.url()).arg("prune"));
+
+    let first = prune();
+
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(
+        text(&first.stdout),
+        "removed 1 ended sessions, 1 refresh tokens and 1 login attempts\n"
+    );
+    let again = prune();
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(
+        text(&again.stdout),
+        "removed 0 ended sessions, 0 refresh tokens and 0 login attempts\n"
+    );
+    let live = domain::RefreshTokenHash::new("b".repeat(64));
+    assert!(sessions.find_refresh_token(&live).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn prune_on_a_database_with_pending_migrations_says_to_migrate_first() {
+    let db = TestDatabase::unmigrated().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    let output = run(api(dir.path()).env("DATABASE_URL", db.url()).arg("prune"));
+
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("pending migration") && stderr.contains("api migrate up"),
+        "{stderr}"
+    );
+}

@@ -11,7 +11,7 @@
 //!
 //! # Ports
 //!
-//! [`MemoryStore::repositories`] hands out all six storage ports of
+//! [`MemoryStore::repositories`] hands out all seven storage ports of
 //! [`domain::ports::Repositories`] over one shared state, so a user deleted
 //! through `users` takes their todos, sessions and refresh tokens with it
 //! (the schema's `ON DELETE CASCADE`):
@@ -28,6 +28,9 @@
 //! - [`DatabaseProbe`]: answers the store's clock (`Clock::now`).
 //! - [`SchemaStatus`]: answers [`MemoryStore::set_pending_migrations`]
 //!   (0, "up to date", by default).
+//! - [`StorePruner`](domain::ports::StorePruner): ended sessions with their
+//!   tokens and old events, all at once under the store's lock (never
+//!   [`Busy`](domain::ports::PruneOutcome::Busy): one store, one process).
 //!
 //! # Switches for tests
 //!
@@ -88,6 +91,7 @@
 
 mod login_attempts;
 mod probe;
+mod pruning;
 mod sessions;
 mod state;
 mod todos;
@@ -139,7 +143,7 @@ impl MemoryStore {
         }
     }
 
-    /// All six storage ports over this one store.
+    /// All seven storage ports over this one store.
     #[must_use]
     pub fn repositories(&self) -> Repositories {
         Repositories {
@@ -149,6 +153,7 @@ impl MemoryStore {
             attempts: Arc::new(login_attempts::MemoryLoginAttempts(self.clone())),
             probe: Arc::new(probe::MemoryProbe(self.clone())),
             schema: Arc::new(probe::MemorySchemaStatus(self.clone())),
+            pruner: Arc::new(pruning::MemoryPruner(self.clone())),
         }
     }
 
@@ -315,13 +320,13 @@ mod tests {
                 )
                 .await
                 .unwrap();
-            assert!(store.lock().attempt_events() <= 61);
+            assert!(store.lock().attempt_count() <= 61);
         }
-        assert_eq!(store.lock().attempt_events(), 61);
+        assert_eq!(store.lock().attempt_count(), 61);
 
         // Clearing a key frees its entry, not just its events.
         attempts.clear(&key).await.unwrap();
-        assert_eq!(store.lock().attempt_events(), 0);
+        assert_eq!(store.lock().attempt_count(), 0);
         assert!(store.lock().attempts.is_empty());
     }
 }

@@ -60,9 +60,8 @@ impl State {
         }
     }
 
-    /// Events stored, over every key (for tests of the retention).
-    #[cfg(test)]
-    pub(crate) fn attempt_events(&self) -> usize {
+    /// Events stored, over every key.
+    pub(crate) fn attempt_count(&self) -> usize {
         self.attempts.values().map(Vec::len).sum()
     }
 }

@@ -10,7 +10,10 @@
 //!   refresh-token hashes; failed-login counts for throttling).
 //! - [`SeaSchemaStatus`] implements `domain::ports::SchemaStatus` (pending
 //!   migrations, for the readiness check).
-//! - [`repositories`] puts all six on one connection pool, as
+//! - [`SeaStorePruner`] implements `domain::ports::StorePruner` (ended
+//!   sessions and old login events, deleted in batches, on PostgreSQL one
+//!   instance at a time under an advisory lock).
+//! - [`repositories`] puts all seven on one connection pool, as
 //!   `domain::ports::Repositories`. Their behaviour is the port contract's
 //!   (`crates/port-contract`), run on SQLite and PostgreSQL by
 //!   `tests/contract.rs`.
@@ -29,6 +32,7 @@ pub mod entity;
 mod error;
 mod login_attempts;
 mod pool_stats;
+mod pruning;
 mod schema_status;
 mod session_repository;
 mod storable_text;
@@ -48,12 +52,13 @@ pub use connection::{DatabaseSettings, connect, connect_lazy, run_migrations};
 pub use database_probe::SeaDatabaseProbe;
 pub use login_attempts::SeaLoginAttempts;
 pub use pool_stats::{PoolStats, pool_stats};
+pub use pruning::{BATCH_ROWS, PRUNE_LOCK_KEY, SeaStorePruner};
 pub use schema_status::SeaSchemaStatus;
 pub use session_repository::SeaSessionRepository;
 pub use todo_repository::SeaTodoRepository;
 pub use user_repository::SeaUserRepository;
 
-/// The six storage ports, all on `db` (the pool is shared, not copied).
+/// The seven storage ports, all on `db` (the pool is shared, not copied).
 #[must_use]
 pub fn repositories(db: &DatabaseConnection) -> Repositories {
     Repositories {
@@ -63,5 +68,6 @@ pub fn repositories(db: &DatabaseConnection) -> Repositories {
         attempts: Arc::new(SeaLoginAttempts::new(db.clone())),
         probe: Arc::new(SeaDatabaseProbe::new(db.clone())),
         schema: Arc::new(SeaSchemaStatus::new(db.clone())),
+        pruner: Arc::new(SeaStorePruner::new(db.clone())),
     }
 }

@@ -1,6 +1,6 @@
 //! The storage ports' contract: what `domain::ports::{UserRepository,
 //! SessionRepository, TodoRepository, LoginAttempts, DatabaseProbe,
-//! SchemaStatus}` promise in their docs, written once as tests and run
+//! SchemaStatus, StorePruner}` promise in their docs, written once as tests and run
 //! against every adapter (SQLite and PostgreSQL through `infra-sea`, the
 //! in-memory store, any store to come).
 //!
@@ -37,7 +37,7 @@
 //!
 //! [`suite!`] expands to one `#[tokio::test]` per contract test, in one
 //! module per port (`users`, `sessions`, `todos`, `login_attempts`, `probe`,
-//! `schema`, and `fixture` for [`Backend::fresh`] itself), so a failure names
+//! `pruning`, `schema`, and `fixture` for [`Backend::fresh`] itself), so a failure names
 //! the port and the rule: `users::email_is_unique_case_insensitively`.
 //! To run it against two backends in one file, put each invocation in its
 //! own module (`mod sqlite { port_contract::suite!(SqliteBackend); }`).
@@ -62,6 +62,7 @@ use domain::ports::Repositories;
 pub mod fixture;
 pub mod login_attempts;
 pub mod probe;
+pub mod pruning;
 pub mod schema;
 pub mod sessions;
 pub mod support;
@@ -211,6 +212,12 @@ macro_rules! suite {
             }
             probe {
                 current_time_is_close_to_now,
+            }
+            pruning {
+                a_pass_deletes_ended_sessions_with_their_tokens_and_nothing_live,
+                a_pass_deletes_login_events_before_the_instant_and_keeps_the_rest,
+                a_second_pass_finds_nothing_left,
+                a_pass_leaves_other_tables_alone,
             }
             schema {
                 a_fresh_store_has_no_pending_migrations,

@@ -10,6 +10,7 @@ mod refresh_tokens;
 mod repositories;
 mod schema_status;
 mod session_repository;
+mod store_pruner;
 mod todo_repository;
 mod token_service;
 mod user_repository;
@@ -23,6 +24,7 @@ pub use refresh_tokens::RefreshTokens;
 pub use repositories::Repositories;
 pub use schema_status::SchemaStatus;
 pub use session_repository::SessionRepository;
+pub use store_pruner::{PruneOutcome, PruneRules, Pruned, StorePruner};
 pub use todo_repository::TodoRepository;
 pub use token_service::{
     AccessClaims, AccessToken, IssuedToken, TokenError, TokenService, VerifiedAccess,
@@ -43,6 +45,8 @@ pub use refresh_tokens::MockRefreshTokens;
 pub use schema_status::MockSchemaStatus;
 #[cfg(any(test, feature = "mocks"))]
 pub use session_repository::MockSessionRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use store_pruner::MockStorePruner;
 #[cfg(any(test, feature = "mocks"))]
 pub use todo_repository::MockTodoRepository;
 #[cfg(any(test, feature = "mocks"))]

@@ -3,14 +3,15 @@
 use std::sync::Arc;
 
 use super::{
-    DatabaseProbe, LoginAttempts, SchemaStatus, SessionRepository, TodoRepository, UserRepository,
+    DatabaseProbe, LoginAttempts, SchemaStatus, SessionRepository, StorePruner, TodoRepository,
+    UserRepository,
 };
 
 /// The storage ports of one store (one database, or one in-memory store):
 /// what a storage adapter crate hands the composition root, and what the
 /// port-contract suite tests. Cheap to clone.
 ///
-/// All six MUST share one store: a user deleted through `users` has no
+/// All seven MUST share one store: a user deleted through `users` has no
 /// todos left in `todos` and no sessions in `sessions`.
 #[derive(Clone)]
 pub struct Repositories {
@@ -20,6 +21,7 @@ pub struct Repositories {
     pub attempts: Arc<dyn LoginAttempts>,
     pub probe: Arc<dyn DatabaseProbe>,
     pub schema: Arc<dyn SchemaStatus>,
+    pub pruner: Arc<dyn StorePruner>,
 }
 
 impl std::fmt::Debug for Repositories {

@@ -4,6 +4,7 @@
 
 mod actor;
 mod auth_service;
+mod prune_service;
 mod session_service;
 mod throttle;
 mod todo_service;
@@ -17,6 +18,7 @@ pub use auth_service::{
     AuthPolicy, AuthPorts, AuthService, AuthenticateError, Authenticated, LoginError, RefreshError,
     RegisterError, Registration, TokenPair,
 };
+pub use prune_service::{PrunePolicy, PruneService};
 pub use session_service::{SessionError, SessionService};
 pub use throttle::{RetryAfter, ThrottlePolicy};
 pub use todo_service::{TodoError, TodoService};

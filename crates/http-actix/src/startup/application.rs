@@ -26,6 +26,7 @@ use crate::inbound::routes::docs::ApiDocs;
 use crate::inbound::routes::metrics::MetricsRoute;
 use crate::inbound::state::AppState;
 use crate::startup::config::{Environment, MAX_HEADER_WAIT, Settings};
+use crate::startup::pruning::Housekeeping;
 use crate::startup::shutdown::ShutdownSignals;
 use crate::startup::storage::{Adapters, Storage};
 
@@ -37,6 +38,9 @@ pub struct Application {
     metrics_server: Option<(Server, u16)>,
     /// Kept to close it once the server has drained.
     storage: Arc<dyn Storage>,
+    /// The background pruning, started with the server (`None` with
+    /// `PRUNE_INTERVAL_SECONDS=0`).
+    housekeeping: Option<Housekeeping>,
 }
 
 impl Application {
@@ -93,6 +97,16 @@ impl Application {
         } else {
             None
         };
+        let housekeeping = settings
+            .database
+            .prune_interval
+            .map(|interval| Housekeeping {
+                interval,
+                policy: crate::startup::pruning::policy(settings),
+                storage: storage.clone(),
+                clock: clock.clone(),
+                metrics: metrics.as_ref().map(|m| m.get_ref().clone()),
+            });
         let wiring = Arc::new(Wiring::new(
             Arc::new(tokens.with_clock(clock.clone())),
             Arc::new(hasher),
@@ -174,6 +188,7 @@ impl Application {
             server,
             metrics_server,
             storage,
+            housekeeping,
         })
     }
 
@@ -198,11 +213,13 @@ impl Application {
 
     /// Serves until the process receives SIGTERM or SIGINT (or the handle
     /// stops it): then stops accepting, lets in-flight requests finish within
-    /// `SHUTDOWN_TIMEOUT_SECONDS`, and closes the database pools.
+    /// `SHUTDOWN_TIMEOUT_SECONDS`, and closes the database pools. Runs the
+    /// background pruning meanwhile ([`crate::startup::pruning`]).
     ///
     /// # Errors
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let housekeeping = self.housekeeping.map(|h| tokio::spawn(h.run()));
         let served = match self.metrics_server {
             None => self.server.await,
             Some((metrics, _)) => {
@@ -216,6 +233,10 @@ impl Application {
                 served.and(metrics_served)
             }
         };
+        if let Some(task) = housekeeping {
+            // A pass cut short rolls its batch back; the next start redoes it.
+            task.abort();
+        }
         // Closing waits for lent-out connections; after a forced drain none
         // should remain, but it never hangs the exit (a time limit per pool).
         self.storage.close().await;
@@ -346,6 +367,8 @@ impl Wiring {
             attempts,
             probe,
             schema,
+            // The background task prunes, over a pool of its own.
+            pruner: _,
         } = repositories;
         let hasher = self.hasher.clone();
         let clock = self.clock.clone();

@@ -1,5 +1,5 @@
 //! The `api` command line: serve (default), migrate, keygen, create-admin,
-//! check-config, openapi.
+//! prune, check-config, openapi.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -9,9 +9,10 @@ use anyhow::{Context, anyhow, bail};
 use auth::BcryptHasher;
 use auth::keys::KeygenError;
 use clap::{Parser, Subcommand};
-use domain::services::{CreateAdminError, Registration, UserService};
+use domain::ports::PruneOutcome;
+use domain::services::{CreateAdminError, PruneService, Registration, UserService};
 use domain::{Email, FullName, Password, Username};
-use infra_sea::{SeaSessionRepository, SeaUserRepository};
+use infra_sea::{SeaSessionRepository, SeaStorePruner, SeaUserRepository};
 use migration::SchemaState;
 use sea_orm::DatabaseConnection;
 
@@ -80,6 +81,10 @@ pub enum Command {
         #[arg(long)]
         full_name: Option<String>,
     },
+    /// Delete ended sessions with their refresh tokens, and login events
+    /// older than every throttling window, once (what the server does every
+    /// PRUNE_INTERVAL_SECONDS), and print how many rows went.
+    Prune,
     /// Validate the configuration and print it as NAME=value lines, secrets
     /// redacted; exits non-zero listing every bad value, and every key file
     /// that is missing or unreadable (in development a missing pair is only
@@ -152,6 +157,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             email,
             full_name,
         } => create_admin(&settings, username, email, full_name).await,
+        Command::Prune => prune(&settings).await,
         Command::CheckConfig => {
             print!("{}", crate::startup::config_report::render(&settings));
             let files = crate::startup::config_report::check_files(&settings);
@@ -257,6 +263,36 @@ fn confirm_fresh(settings: &Settings, yes: bool, force_production: bool) -> anyh
              the database to wipe"
         );
     }
+    Ok(())
+}
+
+async fn prune(settings: &Settings) -> anyhow::Result<()> {
+    let db = connect(settings).await?;
+    let state = schema_state(&db).await?;
+    if !state.pending.is_empty() {
+        bail!(
+            "the database has {} pending migration(s); nothing was pruned. Run `api migrate up` \
+             first",
+            state.pending.len()
+        );
+    }
+    let service = PruneService::new(
+        Arc::new(SeaStorePruner::new(db.clone())),
+        crate::startup::pruning::policy(settings),
+        Arc::new(domain::time::SystemClock),
+    );
+    let outcome = crate::startup::pruning::pass(&service, None)
+        .await
+        .context("pruning")?;
+    let pruned = outcome.pruned();
+    println!(
+        "removed {} ended sessions, {} refresh tokens and {} login attempts",
+        pruned.sessions, pruned.refresh_tokens, pruned.login_attempts
+    );
+    if let PruneOutcome::Busy(_) = outcome {
+        println!("another instance is pruning this database now: it removes the rest");
+    }
+    db.close().await.context("closing the database pool")?;
     Ok(())
 }
 

@@ -45,6 +45,7 @@ pub fn render(settings: &Settings) -> String {
                 echo: db_echo,
                 auto_migrate,
                 health_timeout,
+                prune_interval,
             },
         logging:
             LoggingSettings {
@@ -78,7 +79,7 @@ pub fn render(settings: &Settings) -> String {
                 register_window_seconds,
             },
     } = settings;
-    let lines: [(&str, String); 41] = [
+    let lines: [(&str, String); 42] = [
         ("APP_NAME", app_name.clone()),
         ("ENVIRONMENT", environment.as_str().to_owned()),
         ("DEBUG", debug.to_string()),
@@ -130,6 +131,12 @@ pub fn render(settings: &Settings) -> String {
         ("DB_ECHO", db_echo.to_string()),
         ("AUTO_MIGRATE", auto_migrate.to_string()),
         ("HEALTH_TIMEOUT_MS", health_timeout.as_millis().to_string()),
+        (
+            "PRUNE_INTERVAL_SECONDS",
+            prune_interval
+                .map_or(0, |every| every.as_secs())
+                .to_string(),
+        ),
         ("LOG_LEVEL", log_level.clone()),
         ("LOG_JSON", log_json.to_string()),
         (
@@ -360,13 +367,18 @@ mod tests {
         let text = render(&s);
         assert!(!text.contains("hunter2"), "{text}");
         let lines: HashMap<&str, &str> = text.lines().map(|l| l.split_once('=').unwrap()).collect();
-        assert_eq!(lines.len(), 41, "{text}");
+        assert_eq!(
+            lines.len(),
+            crate::startup::config::VARIABLES.len(),
+            "{text}"
+        );
         assert_eq!(lines["DATABASE_URL"], "postgres://app:***@db/app");
         assert_eq!(lines["JWT_PRIVATE_KEY_PASSWORD"], "***");
         assert_eq!(lines["METRICS_ENABLED"], "false");
         assert_eq!(lines["APP_NAME"], "\"Pure Async REST API\"");
         assert_eq!(lines["DB_ACQUIRE_TIMEOUT_MS"], "3000");
         assert_eq!(lines["DB_STATEMENT_TIMEOUT_MS"], "30000");
+        assert_eq!(lines["PRUNE_INTERVAL_SECONDS"], "600");
         assert_eq!(lines["SHUTDOWN_TIMEOUT_SECONDS"], "30");
     }
 

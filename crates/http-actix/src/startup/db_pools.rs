@@ -31,6 +31,9 @@ use sea_orm::DatabaseConnection;
 /// How long closing one pool may take at shutdown.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The slot of the housekeeping's pool in `Inner::opened` (no worker's).
+const MAINTENANCE_SLOT: u32 = u32::MAX;
+
 /// Hands each worker its pool and keeps them all, for the metrics and for
 /// closing them at shutdown. Cheap to clone (shared).
 #[derive(Clone)]
@@ -104,6 +107,30 @@ impl DbPools {
         let mut opened = self.opened();
         opened.retain(|(s, _)| *s != slot);
         opened.push((slot, pool.clone()));
+        Ok(pool)
+    }
+
+    /// The pool of the background housekeeping (pruning), for the runtime
+    /// this is called on: the shared pool on SQLite; on PostgreSQL a pool
+    /// of its own of one connection, beyond `DB_POOL_SIZE` (it never takes
+    /// a connection from the requests), opened lazily and let go when idle.
+    ///
+    /// # Errors
+    /// As [`Self::for_this_worker`].
+    pub async fn for_maintenance(&self) -> anyhow::Result<DatabaseConnection> {
+        let settings = match &self.inner.mode {
+            Mode::Shared(pool) => return Ok(pool.clone()),
+            Mode::PerWorker { settings, .. } => settings,
+        };
+        let pool = infra_sea::connect_lazy(&DatabaseSettings {
+            max_connections: 1,
+            min_connections: 0,
+            ..settings.clone()
+        })
+        .await?;
+        let mut opened = self.opened();
+        opened.retain(|(s, _)| *s != MAINTENANCE_SLOT);
+        opened.push((MAINTENANCE_SLOT, pool.clone()));
         Ok(pool)
     }
 
@@ -184,6 +211,31 @@ mod tests {
         pools.close().await;
         assert!(pools.stats().is_none());
         assert!(restarted.ping().await.is_err(), "closed at shutdown");
+    }
+
+    #[tokio::test]
+    async fn housekeeping_gets_one_connection_of_its_own_beside_the_workers() {
+        let pools = DbPools::per_worker(settings(3), 2);
+        let worker = pools.for_this_worker().await.unwrap();
+        let maintenance = pools.for_maintenance().await.unwrap();
+        assert_eq!((max_size(&worker), max_size(&maintenance)), (2, 1));
+        assert_eq!(pools.stats().unwrap().max_size, 3, "2 of the worker's + 1");
+        // Asked again (the task restarted), it replaces its own pool only.
+        let again = pools.for_maintenance().await.unwrap();
+        assert_eq!(max_size(&again), 1);
+        assert_eq!(pools.stats().unwrap().max_size, 3);
+        pools.close().await;
+        assert!(again.ping().await.is_err(), "closed at shutdown");
+    }
+
+    #[tokio::test]
+    async fn housekeeping_on_a_shared_pool_uses_that_pool() {
+        let pool = infra_sea::connect(&settings(3)).await.unwrap();
+        let pools = DbPools::shared(pool);
+        let maintenance = pools.for_maintenance().await.unwrap();
+        assert_eq!(max_size(&maintenance), 3);
+        assert_eq!(pools.stats().unwrap().max_size, 3, "no pool added");
+        pools.close().await;
     }
 
     #[tokio::test]

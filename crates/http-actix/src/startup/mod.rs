@@ -11,6 +11,7 @@ pub mod config;
 pub mod config_report;
 pub mod db_pools;
 pub mod listener;
+pub mod pruning;
 pub mod sea_storage;
 pub mod shutdown;
 pub mod storage;

@@ -1,5 +1,5 @@
 //! The SeaORM storage (PostgreSQL or SQLite) the settings describe: connect,
-//! apply or check the migrations, and hand each worker the six `Sea*`
+//! apply or check the migrations, and hand each worker the seven `Sea*`
 //! adapters over its pool ([`DbPools`]).
 
 use std::sync::Arc;
@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use domain::ports::Repositories;
+use domain::ports::{Repositories, StorePruner};
 use infra_sea::{
-    SeaDatabaseProbe, SeaLoginAttempts, SeaSchemaStatus, SeaSessionRepository, SeaTodoRepository,
-    SeaUserRepository,
+    SeaDatabaseProbe, SeaLoginAttempts, SeaSchemaStatus, SeaSessionRepository, SeaStorePruner,
+    SeaTodoRepository, SeaUserRepository,
 };
 use sea_orm::DatabaseConnection;
 
@@ -90,7 +90,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
 
 /// How long login and registration events are kept: they must outlive the
 /// longest window that counts them, and a day at least.
-fn attempts_retention(settings: &Settings) -> Duration {
+pub(crate) fn attempts_retention(settings: &Settings) -> Duration {
     Duration::from_secs(settings.throttling.login_failure_window_seconds)
         .max(Duration::from_secs(
             settings.throttling.register_window_seconds,
@@ -115,8 +115,14 @@ impl Storage for SeaStorage {
             todos: Arc::new(SeaTodoRepository::new(db.clone())),
             attempts: Arc::new(SeaLoginAttempts::with_retention(db.clone(), self.retention)),
             probe: Arc::new(SeaDatabaseProbe::new(db.clone())),
-            schema: Arc::new(SeaSchemaStatus::new(db)),
+            schema: Arc::new(SeaSchemaStatus::new(db.clone())),
+            pruner: Arc::new(SeaStorePruner::new(db)),
         })
+    }
+
+    async fn pruner(&self) -> anyhow::Result<Arc<dyn StorePruner>> {
+        let db = self.pools.for_maintenance().await?;
+        Ok(Arc::new(SeaStorePruner::new(db)))
     }
 
     fn pool_stats(&self) -> Option<PoolStats> {

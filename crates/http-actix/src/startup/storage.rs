@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use domain::ports::{Clock, Repositories};
+use domain::ports::{Clock, Repositories, StorePruner};
 
 pub use crate::inbound::metrics::PoolStats;
 
@@ -21,6 +21,17 @@ pub trait Storage: Send + Sync + 'static {
     /// When the worker's repositories cannot be made (the worker does not
     /// start).
     async fn repositories_for_this_worker(&self) -> anyhow::Result<Repositories>;
+
+    /// The pruner of the background housekeeping, for the runtime this is
+    /// called on (the server's main one, not a worker's). By default the
+    /// repositories' own; a store with a pool per worker gives it a pool of
+    /// its own instead.
+    ///
+    /// # Errors
+    /// When it cannot be made (the task retries at its next pass).
+    async fn pruner(&self) -> anyhow::Result<Arc<dyn StorePruner>> {
+        Ok(self.repositories_for_this_worker().await?.pruner)
+    }
 
     /// Connection-pool numbers for the metrics; `None` for a store without a
     /// pool (or before any pool exists).

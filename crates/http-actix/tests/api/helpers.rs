@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
-use domain::ports::{Clock, Repositories, UserRepository};
+use domain::ports::{Clock, PruneOutcome, Pruned, Repositories, UserRepository};
+use domain::services::PruneService;
 use domain::time::{ManualClock, SystemClock};
 use domain::{UserChanges, UserId, UserPatch};
 use http_actix::{Adapters, Application, PoolStats, Settings, Storage};
@@ -107,7 +108,7 @@ impl Store {
         Self::Database(Arc::new(TestDatabase::new().await.expect("test database")))
     }
 
-    /// The six storage ports over this store, for reading and arranging
+    /// The seven storage ports over this store, for reading and arranging
     /// state behind the API's back.
     pub fn repositories(&self) -> Repositories {
         match self {
@@ -171,6 +172,11 @@ pub struct TestApp {
     /// this one.
     clock: AppClock,
     server: actix_web::dev::ServerHandle,
+    /// A pruning pass over the store, on the application's clock and with
+    /// its policy: run before every request the helpers below send (unless
+    /// `TEST_PRUNE=0`), so that every test of this suite also shows that
+    /// pruning changes no answer; [`TestApp::prune`] runs one by hand.
+    pruning: PruneService,
 }
 
 impl Drop for TestApp {
@@ -178,6 +184,12 @@ impl Drop for TestApp {
         // Sends the stop command now; the database is dropped after this.
         drop(self.server.stop(false));
     }
+}
+
+/// Whether the helpers prune before each request (`TEST_PRUNE`, default on).
+fn prune_before_requests() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var("TEST_PRUNE").map_or(true, |v| v != "0"))
 }
 
 impl TestApp {
@@ -315,6 +327,11 @@ impl TestApp {
                 .await
                 .expect("the database opens"),
         };
+        let pruning = PruneService::new(
+            store.repositories().pruner,
+            http_actix::startup::pruning::policy(&settings),
+            clock.port(),
+        );
         let adapters = Adapters {
             storage,
             clock: clock.port(),
@@ -335,6 +352,25 @@ impl TestApp {
             store,
             clock,
             server,
+            pruning,
+        }
+    }
+
+    /// One pruning pass over the store, now (on the application's clock):
+    /// what it deleted. Panics if the store fails.
+    pub async fn prune(&self) -> Pruned {
+        match self.pruning.run_once().await.expect("a pruning pass") {
+            PruneOutcome::Done(pruned) => pruned,
+            busy @ PruneOutcome::Busy(_) => panic!("nothing else prunes a test store: {busy:?}"),
+        }
+    }
+
+    /// The pass the helpers run before each request. Its outcome is not
+    /// the test's business: a test of an outage makes it fail, and on a
+    /// store several instances share another pass may be at work (`Busy`).
+    async fn prune_first(&self) {
+        if prune_before_requests() {
+            let _ = self.pruning.run_once().await;
         }
     }
 
@@ -356,10 +392,12 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.prune_first().await;
         self.request(Method::GET, path, token).send().await.unwrap()
     }
 
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.prune_first().await;
         self.request(Method::DELETE, path, token)
             .send()
             .await
@@ -367,6 +405,7 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        self.prune_first().await;
         self.request(Method::POST, path, token)
             .json(body)
             .send()
@@ -375,6 +414,7 @@ impl TestApp {
     }
 
     pub async fn patch_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        self.prune_first().await;
         self.request(Method::PATCH, path, token)
             .json(body)
             .send()
@@ -424,6 +464,7 @@ impl TestApp {
 
     /// `POST` without a body.
     pub async fn post(&self, path: &str, token: Option<&str>) -> Response {
+        self.prune_first().await;
         self.request(Method::POST, path, token)
             .send()
             .await

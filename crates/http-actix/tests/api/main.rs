@@ -19,6 +19,7 @@ mod instances;
 mod jwks;
 mod metrics;
 mod openapi;
+mod pruning;
 mod sessions;
 mod text;
 mod throttling;

@@ -144,7 +144,7 @@ impl TestDatabase {
         &self.connection
     }
 
-    /// The six storage ports on this database ([`crate::repositories`]).
+    /// The seven storage ports on this database ([`crate::repositories`]).
     #[must_use]
     pub fn repositories(&self) -> domain::ports::Repositories {
         crate::repositories(&self.connection)

@@ -5,6 +5,7 @@
 //! repository failures.
 
 mod auth_service;
+mod prune_service;
 mod session_service;
 mod throttle;
 mod todo_service;

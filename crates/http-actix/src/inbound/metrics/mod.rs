@@ -16,6 +16,8 @@
 //! - `auth_login_failures_total` counts 401 answers of the login route.
 //! - `throttled_requests_total{route}` counts 429 answers (login and
 //!   registration throttling), by route template.
+//! - `pruned_rows_total{table}` counts the rows the background pruning
+//!   deleted (`sessions`, `refresh_tokens`, `login_attempts`).
 //! - The `db_pool_*` gauges are read from the pool at scrape time
 //!   ([`db_pool`]).
 //!
@@ -61,6 +63,7 @@ pub struct Metrics {
     duration: HistogramVec,
     login_failures: IntCounter,
     throttled: IntCounterVec,
+    pruned: IntCounterVec,
 }
 
 impl Metrics {
@@ -98,7 +101,19 @@ impl Metrics {
             ),
             &["route"],
         )?;
+        let pruned = IntCounterVec::new(
+            Opts::new(
+                "pruned_rows_total",
+                "Rows deleted by the background pruning, by table (sessions, refresh_tokens, login_attempts).",
+            ),
+            &["table"],
+        )?;
+        for table in ["sessions", "refresh_tokens", "login_attempts"] {
+            // Present from the start (at 0), so that a rate over it is defined.
+            pruned.with_label_values(&[table]);
+        }
         registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(pruned.clone()))?;
         registry.register(Box::new(throttled.clone()))?;
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(login_failures.clone()))?;
@@ -109,7 +124,21 @@ impl Metrics {
             duration,
             login_failures,
             throttled,
+            pruned,
         })
+    }
+
+    /// Counts the rows one pruning pass deleted.
+    pub fn pruned(&self, pruned: &domain::ports::Pruned) {
+        for (table, rows) in [
+            ("sessions", pruned.sessions),
+            ("refresh_tokens", pruned.refresh_tokens),
+            ("login_attempts", pruned.login_attempts),
+        ] {
+            if let Ok(counter) = self.pruned.get_metric_with_label_values(&[table]) {
+                counter.inc_by(rows);
+            }
+        }
     }
 
     /// Counts one request refused by throttling on `route`.

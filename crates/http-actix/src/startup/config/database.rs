@@ -21,12 +21,17 @@ pub struct DatabaseSettings {
     pub echo: bool,
     pub auto_migrate: bool,
     pub health_timeout: Duration,
+    /// `PRUNE_INTERVAL_SECONDS`: how often the server deletes ended
+    /// sessions, their refresh tokens and old login events; `None` (`0`):
+    /// never (run `api prune` from a scheduler instead).
+    pub prune_interval: Option<Duration>,
 }
 
 impl DatabaseSettings {
     /// `DATABASE_URL`, `DB_POOL_SIZE`, `DB_ACQUIRE_TIMEOUT_MS`,
     /// `DB_STATEMENT_TIMEOUT_MS`, `DB_ECHO`, `AUTO_MIGRATE` (default: on
-    /// except in production) and `HEALTH_TIMEOUT_MS`.
+    /// except in production), `HEALTH_TIMEOUT_MS` and
+    /// `PRUNE_INTERVAL_SECONDS`.
     pub(super) fn read(r: &mut Reader<'_>, environment: Environment) -> Self {
         let url = r.string("DATABASE_URL", DEFAULT_DATABASE_URL);
         if !(url.starts_with("postgres://")
@@ -50,6 +55,10 @@ impl DatabaseSettings {
             echo: r.bool("DB_ECHO", false),
             auto_migrate: r.bool("AUTO_MIGRATE", environment != Environment::Production),
             health_timeout: Duration::from_millis(r.ranged("HEALTH_TIMEOUT_MS", 2000, 1..=60_000)),
+            prune_interval: match r.ranged("PRUNE_INTERVAL_SECONDS", 600, 0..=7 * 86_400) {
+                0 => None,
+                seconds => Some(Duration::from_secs(seconds)),
+            },
         }
     }
 

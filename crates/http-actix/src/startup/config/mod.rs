@@ -72,7 +72,7 @@ pub struct Settings {
 /// rest; the `METRICS_ADDR` cross-check (with `METRICS_ENABLED`) is last.
 /// The order the settings have always reported in, kept so that the same
 /// input gives the same `ConfigError` and `check-config` output.
-pub const VARIABLES: [&str; 41] = [
+pub const VARIABLES: [&str; 42] = [
     "ENVIRONMENT",
     "DATABASE_URL",
     "LOG_LEVEL",
@@ -112,6 +112,7 @@ pub const VARIABLES: [&str; 41] = [
     "WORKERS",
     "SHUTDOWN_TIMEOUT_SECONDS",
     "HEALTH_TIMEOUT_MS",
+    "PRUNE_INTERVAL_SECONDS",
     "METRICS_ENABLED",
     "METRICS_ADDR",
 ];
