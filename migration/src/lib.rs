@@ -17,6 +17,7 @@ mod m20250101_000001_create_users_and_todos;
 mod m20250201_000002_sessions_and_login_attempts;
 mod m20250301_000003_case_folded_user_keys;
 mod m20250401_000004_row_counts;
+mod m20250501_000005_prune_indexes;
 pub mod report;
 
 pub use applied::{SchemaState, schema_state};
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250201_000002_sessions_and_login_attempts::Migration),
             Box::new(m20250301_000003_case_folded_user_keys::Migration),
             Box::new(m20250401_000004_row_counts::Migration),
+            Box::new(m20250501_000005_prune_indexes::Migration),
         ]
     }
 }

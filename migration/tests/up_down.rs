@@ -95,6 +95,7 @@ async fn the_migrations_are_listed_oldest_first() {
             "m20250201_000002_sessions_and_login_attempts",
             "m20250301_000003_case_folded_user_keys",
             "m20250401_000004_row_counts",
+            "m20250501_000005_prune_indexes",
         ]
     );
 }

@@ -1,14 +1,20 @@
 //! [`StorePruner`] on SeaORM: ended sessions with their refresh tokens, and
 //! old login events, deleted in batches.
 //!
-//! A pass runs three steps, each a loop of batches until a batch deletes
-//! fewer rows than [`BATCH_ROWS`]:
+//! A pass runs two steps, each a loop of batches until a batch finds fewer
+//! rows than its limit:
 //!
-//! 1. the refresh tokens of ended sessions (`DELETE ... WHERE token_hash IN
-//!    (SELECT ... JOIN sessions ... LIMIT n)`);
-//! 2. the ended sessions themselves (any token a racing rotation added
-//!    meanwhile goes with them, by `ON DELETE CASCADE`);
-//! 3. login events older than the rules' instant.
+//! 1. ended sessions: a batch picks up to [`BATCH_ROWS`] / 5 of them (by
+//!    the indexes on `expires_at` and `revoked_at`, migration 000005),
+//!    deletes their refresh tokens (by `session_id`), then the sessions;
+//! 2. login events older than the rules' instant, up to [`BATCH_ROWS`] a
+//!    batch (by the index on `occurred_at`).
+//!
+//! A batch picks its sessions first and deletes their tokens by session id,
+//! so its cost does not grow with what earlier batches deleted (a join
+//! from the tokens to the ended sessions would walk past every session
+//! already emptied, batch after batch), and what it deletes is counted
+//! exactly (nothing is left for `ON DELETE CASCADE`).
 //!
 //! Every batch is one short transaction of its own, so no lock is held for
 //! long, and on PostgreSQL its rows are chosen `FOR UPDATE SKIP LOCKED`: a
@@ -27,10 +33,10 @@
 use async_trait::async_trait;
 use domain::RepositoryError;
 use domain::ports::{PruneOutcome, PruneRules, Pruned, StorePruner};
-use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType, Query, SelectStatement};
+use sea_orm::sea_query::{LockBehavior, LockType, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, EntityTrait, QueryFilter, Statement,
+    DbErr, EntityTrait, QueryFilter, QuerySelect, Statement,
 };
 
 use crate::entity::{login_attempt, refresh_token, session};
@@ -41,9 +47,10 @@ use crate::write_transaction::begin_write;
 /// `"todo-prn"` as a big-endian `i64`. Distinct from the migration lock's.
 pub const PRUNE_LOCK_KEY: i64 = i64::from_be_bytes(*b"todo-prn");
 
-/// Rows one batch deletes at most: small enough that a batch takes
-/// milliseconds, large enough that a backlog of a million rows takes a
-/// couple of thousand round trips.
+/// Login events one batch deletes at most, and five times the sessions one
+/// batch deletes (with their tokens): small enough that a batch takes
+/// milliseconds, large enough that a backlog of a million rows takes a few
+/// thousand round trips.
 pub const BATCH_ROWS: u64 = 500;
 
 /// Prunes the store behind `db`.
@@ -71,101 +78,92 @@ impl SeaStorePruner {
     }
 }
 
-/// The three steps of a pass.
+/// The two steps of a pass.
 #[derive(Debug, Clone, Copy)]
 enum Step {
-    RefreshTokens,
     Sessions,
     LoginAttempts,
+}
+
+/// What one batch did: rows it found to delete (to decide whether another
+/// batch is needed), and what it deleted.
+struct Batch {
+    found: u64,
+    pruned: Pruned,
 }
 
 /// Ended (expired or revoked) before the rules' instant.
 fn ended(rules: &PruneRules) -> Condition {
     Condition::any()
-        .add(
-            Expr::col((session::Entity, session::Column::ExpiresAt))
-                .lt(rules.sessions_ended_before),
-        )
-        .add(
-            Expr::col((session::Entity, session::Column::RevokedAt))
-                .lt(rules.sessions_ended_before),
-        )
-}
-
-/// `SELECT <column> ... LIMIT n`, its rows locked and others' locked rows
-/// skipped (PostgreSQL; SQLite has no row locks and ignores it).
-fn chosen(
-    select: &mut SelectStatement,
-    lock_table: impl sea_orm::sea_query::IntoIden,
-    limit: u64,
-) -> SelectStatement {
-    select
-        .limit(limit)
-        .lock_with_tables_behavior(LockType::Update, [lock_table], LockBehavior::SkipLocked)
-        .to_owned()
+        .add(session::Column::ExpiresAt.lt(rules.sessions_ended_before))
+        .add(session::Column::RevokedAt.lt(rules.sessions_ended_before))
 }
 
 impl SeaStorePruner {
+    /// Sessions one batch deletes at most: a fifth of the row limit, for
+    /// each brings its refresh tokens along (one per refresh it served).
+    fn session_batch(&self) -> u64 {
+        Ord::max(self.batch_rows / 5, 1)
+    }
+
     /// One batch of `step`: `None` when another instance holds the lock.
-    async fn batch(&self, step: Step, rules: &PruneRules) -> Result<Option<u64>, DbErr> {
+    async fn batch(&self, step: Step, rules: &PruneRules) -> Result<Option<Batch>, DbErr> {
         let txn = begin_write(&self.db).await?;
         if !take_lock(&txn).await? {
             txn.rollback().await?;
             return Ok(None);
         }
-        let limit = self.batch_rows;
-        let deleted = match step {
-            Step::RefreshTokens => {
-                let doomed = chosen(
-                    Query::select()
-                        .column((refresh_token::Entity, refresh_token::Column::TokenHash))
-                        .from(refresh_token::Entity)
-                        .inner_join(
-                            session::Entity,
-                            Expr::col((session::Entity, session::Column::Id))
-                                .equals((refresh_token::Entity, refresh_token::Column::SessionId)),
-                        )
-                        .cond_where(ended(rules)),
-                    refresh_token::Entity,
-                    limit,
-                );
-                refresh_token::Entity::delete_many()
-                    .filter(refresh_token::Column::TokenHash.in_subquery(doomed))
-                    .exec(&txn)
-                    .await?
-            }
+        let batch = match step {
             Step::Sessions => {
-                let doomed = chosen(
-                    Query::select()
-                        .column(session::Column::Id)
-                        .from(session::Entity)
-                        .cond_where(ended(rules)),
-                    session::Entity,
-                    limit,
-                );
-                session::Entity::delete_many()
-                    .filter(session::Column::Id.in_subquery(doomed))
-                    .exec(&txn)
-                    .await?
+                let ids: Vec<i64> = session::Entity::find()
+                    .select_only()
+                    .column(session::Column::Id)
+                    .filter(ended(rules))
+                    .limit(self.session_batch())
+                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                    .into_tuple()
+                    .all(&txn)
+                    .await?;
+                let found = u64::try_from(ids.len()).unwrap_or(u64::MAX);
+                let mut pruned = Pruned::default();
+                if !ids.is_empty() {
+                    pruned.refresh_tokens = refresh_token::Entity::delete_many()
+                        .filter(refresh_token::Column::SessionId.is_in(ids.clone()))
+                        .exec(&txn)
+                        .await?
+                        .rows_affected;
+                    pruned.sessions = session::Entity::delete_many()
+                        .filter(session::Column::Id.is_in(ids))
+                        .exec(&txn)
+                        .await?
+                        .rows_affected;
+                }
+                Batch { found, pruned }
             }
             Step::LoginAttempts => {
-                let doomed = chosen(
-                    Query::select()
-                        .column(login_attempt::Column::Id)
-                        .from(login_attempt::Entity)
-                        .and_where(login_attempt::Column::OccurredAt.lt(rules.attempts_before)),
-                    login_attempt::Entity,
-                    limit,
-                );
-                login_attempt::Entity::delete_many()
+                let doomed = Query::select()
+                    .column(login_attempt::Column::Id)
+                    .from(login_attempt::Entity)
+                    .and_where(login_attempt::Column::OccurredAt.lt(rules.attempts_before))
+                    .limit(self.batch_rows)
+                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                    .to_owned();
+                let deleted = login_attempt::Entity::delete_many()
                     .filter(login_attempt::Column::Id.in_subquery(doomed))
                     .exec(&txn)
                     .await?
+                    .rows_affected;
+                Batch {
+                    found: deleted,
+                    pruned: Pruned {
+                        login_attempts: deleted,
+                        ..Pruned::default()
+                    },
+                }
             }
-        }
-        .rows_affected;
+        };
         txn.commit().await?;
-        Ok(Some(deleted))
+        Ok(Some(batch))
     }
 }
 
@@ -190,22 +188,20 @@ async fn take_lock(txn: &DatabaseTransaction) -> Result<bool, DbErr> {
 impl StorePruner for SeaStorePruner {
     async fn prune(&self, rules: &PruneRules) -> Result<PruneOutcome, RepositoryError> {
         let mut pruned = Pruned::default();
-        for step in [Step::RefreshTokens, Step::Sessions, Step::LoginAttempts] {
+        for (step, limit) in [
+            (Step::Sessions, self.session_batch()),
+            (Step::LoginAttempts, self.batch_rows),
+        ] {
             loop {
-                let Some(deleted) = self
+                let Some(batch) = self
                     .batch(step, rules)
                     .await
                     .map_err(db_error("pruning ended sessions and old login attempts"))?
                 else {
                     return Ok(PruneOutcome::Busy(pruned));
                 };
-                let counter = match step {
-                    Step::RefreshTokens => &mut pruned.refresh_tokens,
-                    Step::Sessions => &mut pruned.sessions,
-                    Step::LoginAttempts => &mut pruned.login_attempts,
-                };
-                *counter += deleted;
-                if deleted < self.batch_rows {
+                pruned += batch.pruned;
+                if batch.found < limit {
                     break;
                 }
             }
