@@ -64,6 +64,7 @@ pub fn render(settings: &Settings) -> String {
                 verify_keys_dir: jwt_verify_keys_dir,
                 verify_cache_size: jwt_verify_cache_size,
                 refresh_token_expire_days,
+                refresh_token_expire_seconds,
                 refresh_reuse_grace_seconds,
             },
         passwords: PasswordSettings {
@@ -79,7 +80,7 @@ pub fn render(settings: &Settings) -> String {
                 register_window_seconds,
             },
     } = settings;
-    let lines: [(&str, String); 42] = [
+    let lines: [(&str, String); 43] = [
         ("APP_NAME", app_name.clone()),
         ("ENVIRONMENT", environment.as_str().to_owned()),
         ("DEBUG", debug.to_string()),
@@ -168,6 +169,10 @@ pub fn render(settings: &Settings) -> String {
         (
             "REFRESH_TOKEN_EXPIRE_DAYS",
             refresh_token_expire_days.to_string(),
+        ),
+        (
+            "REFRESH_TOKEN_EXPIRE_SECONDS",
+            refresh_token_expire_seconds.map_or_else(String::new, |s| s.to_string()),
         ),
         (
             "REFRESH_REUSE_GRACE_SECONDS",

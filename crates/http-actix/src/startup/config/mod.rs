@@ -72,7 +72,7 @@ pub struct Settings {
 /// rest; the `METRICS_ADDR` cross-check (with `METRICS_ENABLED`) is last.
 /// The order the settings have always reported in, kept so that the same
 /// input gives the same `ConfigError` and `check-config` output.
-pub const VARIABLES: [&str; 42] = [
+pub const VARIABLES: [&str; 43] = [
     "ENVIRONMENT",
     "DATABASE_URL",
     "LOG_LEVEL",
@@ -96,6 +96,7 @@ pub const VARIABLES: [&str; 42] = [
     "JWT_VERIFY_KEYS_DIR",
     "JWT_VERIFY_CACHE_SIZE",
     "REFRESH_TOKEN_EXPIRE_DAYS",
+    "REFRESH_TOKEN_EXPIRE_SECONDS",
     "REFRESH_REUSE_GRACE_SECONDS",
     "LOGIN_MAX_FAILURES_PER_ACCOUNT",
     "LOGIN_MAX_FAILURES_PER_IP",

@@ -28,6 +28,10 @@ pub struct TokenSettings {
     pub verify_cache_size: usize,
     /// How long a session, and so its refresh tokens, lives from login.
     pub refresh_token_expire_days: u64,
+    /// `REFRESH_TOKEN_EXPIRE_SECONDS`: the same lifetime to the second
+    /// (sessions shorter than a day); when set it is the lifetime, and
+    /// `REFRESH_TOKEN_EXPIRE_DAYS` must not be set too.
+    pub refresh_token_expire_seconds: Option<u64>,
     /// How long a spent refresh token may be replayed for the same answer.
     pub refresh_reuse_grace_seconds: u64,
 }
@@ -37,9 +41,21 @@ impl TokenSettings {
     /// `JWT_PRIVATE_KEY_PASSWORD`, `ACCESS_TOKEN_EXPIRE_MINUTES`,
     /// `JWT_LEEWAY_SECONDS`, `JWT_ISSUER`, `JWT_AUDIENCE`,
     /// `JWT_VERIFY_KEYS_DIR`, `JWT_VERIFY_CACHE_SIZE`,
-    /// `REFRESH_TOKEN_EXPIRE_DAYS` and `REFRESH_REUSE_GRACE_SECONDS`.
+    /// `REFRESH_TOKEN_EXPIRE_DAYS` or `REFRESH_TOKEN_EXPIRE_SECONDS`, and
+    /// `REFRESH_REUSE_GRACE_SECONDS`.
     pub(super) fn read(r: &mut Reader<'_>) -> Self {
+        let refresh_token_expire_seconds = r
+            .raw("REFRESH_TOKEN_EXPIRE_SECONDS")
+            .map(|_| r.ranged("REFRESH_TOKEN_EXPIRE_SECONDS", 0, 60..=3650 * 86_400));
+        if refresh_token_expire_seconds.is_some() && r.raw("REFRESH_TOKEN_EXPIRE_DAYS").is_some() {
+            r.problem(
+                "REFRESH_TOKEN_EXPIRE_SECONDS",
+                "set the session lifetime once: REFRESH_TOKEN_EXPIRE_DAYS or \
+                 REFRESH_TOKEN_EXPIRE_SECONDS, not both",
+            );
+        }
         Self {
+            refresh_token_expire_seconds,
             private_key_path: PathBuf::from(
                 r.string("JWT_PRIVATE_KEY_PATH", "keys/private_key.pem"),
             ),
@@ -75,7 +91,10 @@ impl TokenSettings {
     /// How long a session, and so its refresh tokens, lives from login.
     #[must_use]
     pub fn refresh_lifetime(&self) -> Duration {
-        Duration::from_secs(self.refresh_token_expire_days * 86_400)
+        Duration::from_secs(
+            self.refresh_token_expire_seconds
+                .unwrap_or(self.refresh_token_expire_days * 86_400),
+        )
     }
 
     /// How long a spent refresh token may be replayed for the same answer.
@@ -96,6 +115,25 @@ mod tests {
         assert_eq!(
             s.tokens.private_key_password.unwrap().expose(),
             "s3cr3t-pass"
+        );
+    }
+
+    #[test]
+    fn the_session_lifetime_is_given_in_days_or_in_seconds_but_not_both() {
+        let days = from(&[("REFRESH_TOKEN_EXPIRE_DAYS", "2")]).unwrap();
+        assert_eq!(days.tokens.refresh_lifetime().as_secs(), 2 * 86_400);
+        let seconds = from(&[("REFRESH_TOKEN_EXPIRE_SECONDS", "90")]).unwrap();
+        assert_eq!(seconds.tokens.refresh_lifetime().as_secs(), 90);
+        let both = from(&[
+            ("REFRESH_TOKEN_EXPIRE_DAYS", "2"),
+            ("REFRESH_TOKEN_EXPIRE_SECONDS", "90"),
+        ])
+        .unwrap_err();
+        assert!(both.to_string().contains("not both"), "{both}");
+        let short = from(&[("REFRESH_TOKEN_EXPIRE_SECONDS", "59")]).unwrap_err();
+        assert!(
+            short.to_string().contains("REFRESH_TOKEN_EXPIRE_SECONDS"),
+            "{short}"
         );
     }
 
