@@ -90,3 +90,33 @@ async fn a_user_deleted_on_one_instance_is_refused_on_the_other() {
     assert_unauthorized(b.get("/v1/auth/me", Some(&access)).await).await;
     assert_unauthorized(a.refresh(&refresh).await).await;
 }
+
+#[tokio::test]
+async fn a_list_cursor_from_one_instance_continues_on_the_other() {
+    let a = TestApp::spawn().await;
+    let b = a.spawn_beside(&[]).await;
+    let (_, token) = a.user("alice").await;
+    for title in ["one", "two", "three"] {
+        a.create_todo(&token, title).await;
+    }
+    let first = json_of(a.get("/v1/todos?page_size=2", Some(&token)).await, 200).await;
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+
+    let next = json_of(
+        b.get(&format!("/v1/todos?cursor={cursor}"), Some(&token))
+            .await,
+        200,
+    )
+    .await;
+
+    let titles: Vec<&str> = first["todos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(next["todos"].as_array().unwrap())
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["three", "two", "one"]);
+    assert_eq!(next["next_cursor"], json!(null));
+    assert_eq!(next["page"], 2);
+}
