@@ -61,6 +61,16 @@ async fn alice_with_todos(app: &TestApp, count: usize) -> (String, Vec<i64>) {
     (token, created)
 }
 
+/// `GET path` as `token`: a 422 naming the field `cursor` alone; its message.
+async fn refused_cursor(app: &TestApp, token: &str, path: &str) -> String {
+    let error = assert_envelope(app.get(path, Some(token)).await, 422).await;
+    assert_eq!(invalid_fields(&error), ["cursor"], "{path:.80}: {error}");
+    error["details"]["validation_errors"][0]["message"]
+        .as_str()
+        .expect("a message")
+        .to_owned()
+}
+
 #[tokio::test]
 async fn todo_pages_by_cursor_walk_every_todo_once_newest_first_with_link_headers() {
     let app = TestApp::spawn().await;
@@ -155,15 +165,7 @@ async fn a_cursor_keeps_its_filter_in_the_link_and_refuses_another() {
         format!("cursor={cursor}&completed=false"),
         format!("cursor={cursor}&completed=true&page_size=4"),
     ] {
-        let error = assert_envelope(
-            app.get(&format!("/v1/todos?{query}"), Some(&token)).await,
-            422,
-        )
-        .await;
-        assert_eq!(invalid_fields(&error), ["cursor"], "{query}: {error}");
-        let message = error["details"]["validation_errors"][0]["message"]
-            .as_str()
-            .unwrap();
+        let message = refused_cursor(&app, &token, &format!("/v1/todos?{query}")).await;
         assert!(message.contains("another query"), "{message}");
     }
     // The same filter and page size, spelled differently, are the same query.
@@ -202,14 +204,7 @@ async fn a_modified_forged_or_empty_cursor_is_422_and_never_500() {
         "%00%ff",
         &"A".repeat(5_000),
     ] {
-        let response = app
-            .get(&format!("/v1/todos?cursor={bad}"), Some(&token))
-            .await;
-        let error = assert_envelope(response, 422).await;
-        assert_eq!(invalid_fields(&error), ["cursor"], "{bad:.40}: {error}");
-        let message = error["details"]["validation_errors"][0]["message"]
-            .as_str()
-            .unwrap();
+        let message = refused_cursor(&app, &token, &format!("/v1/todos?cursor={bad}")).await;
         assert!(
             message.contains("not a cursor this service issued"),
             "{message}"
@@ -231,15 +226,7 @@ async fn a_cursor_with_page_is_422_naming_the_cursor() {
         format!("cursor={cursor}&page=2"),
         format!("page=1&cursor={cursor}"),
     ] {
-        let error = assert_envelope(
-            app.get(&format!("/v1/todos?{query}"), Some(&token)).await,
-            422,
-        )
-        .await;
-        assert_eq!(invalid_fields(&error), ["cursor"], "{error}");
-        let message = error["details"]["validation_errors"][0]["message"]
-            .as_str()
-            .unwrap();
+        let message = refused_cursor(&app, &token, &format!("/v1/todos?{query}")).await;
         assert!(
             message.contains("cannot be combined with page"),
             "{message}"
@@ -301,20 +288,8 @@ async fn admins_page_users_by_cursor_and_a_cursor_is_bound_to_its_list_and_admin
     assert_eq!(pages.len(), 3);
     let cursor = pages[0]["next_cursor"].as_str().unwrap().to_owned();
     // Another admin, or the todo list, refuses it.
-    let error = assert_envelope(
-        app.get(&format!("/v1/users?cursor={cursor}"), Some(&other_admin))
-            .await,
-        422,
-    )
-    .await;
-    assert_eq!(invalid_fields(&error), ["cursor"]);
-    let error = assert_envelope(
-        app.get(&format!("/v1/todos?cursor={cursor}"), Some(&root_token))
-            .await,
-        422,
-    )
-    .await;
-    assert_eq!(invalid_fields(&error), ["cursor"]);
+    refused_cursor(&app, &other_admin, &format!("/v1/users?cursor={cursor}")).await;
+    refused_cursor(&app, &root_token, &format!("/v1/todos?cursor={cursor}")).await;
     // A member gets 403, cursor or not: the role is checked first.
     let (_, member) = app.user("member").await;
     let error = assert_envelope(
