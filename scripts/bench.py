@@ -580,9 +580,16 @@ def main():
             growth_created = True  # from here on, the cleanup drops it if it exists
             log(f"growth section in database {growth_db}, sizes {bench_growth.SIZES}")
             t = time.perf_counter()
-            growth_results, growth_lines, growth_targets = bench_growth.run(
-                sys.modules[__name__], server, env, growth_db, pg_url(growth_db))
-            growth_results["seconds"] = time.perf_counter() - t
+            try:
+                growth_results, growth_lines, growth_targets = bench_growth.run(
+                    sys.modules[__name__], server, env, growth_db, pg_url(growth_db))
+                growth_results["seconds"] = time.perf_counter() - t
+            except (RuntimeError, OSError, http.client.HTTPException,
+                    subprocess.CalledProcessError) as e:
+                # The other scenarios' table still prints.
+                log(f"the growth section failed: {e!r}")
+                growth_results = {"error": repr(e), "seconds": time.perf_counter() - t}
+                growth_targets = [("growth section completed", False)]
             log(f"growth section took {growth_results['seconds']:.0f} s")
 
         login_target = 0.9 * CORES / bcrypt_s if bcrypt_s else None

@@ -360,22 +360,23 @@ def run(b, server, base_env, growth_db, growth_url):
     users, admin = seed_users(b, growth_url, port)
 
     rows = {size: {"todos": size, "user_id": int(users[size][0])} for size in SIZES}
-    adm = Client(port, admin)
-    try:
-        # Step by step: the user of each size gets its todos, and the admin
-        # list is timed with the todos table at that size.
-        table = 0
-        for size in SIZES:
-            insert_s, settle_s = grow(b, growth_url, users[size][0], size)
-            table += size
-            b.log(f"growth: {size} todos inserted in {insert_s:.1f} s (VACUUM ANALYZE + "
-                  f"CHECKPOINT {settle_s:.1f} s); todos table {table} rows")
-            r = rows[size]
-            r.update(insert_s=insert_s, settle_s=settle_s, table_rows_at_admin_list=table)
+    # Step by step: the user of each size gets its todos, and the admin list
+    # is timed with the todos table at that size (on a new connection each
+    # time: the server closes one left idle through a long insert).
+    table = 0
+    for size in SIZES:
+        insert_s, settle_s = grow(b, growth_url, users[size][0], size)
+        table += size
+        b.log(f"growth: {size} todos inserted in {insert_s:.1f} s (VACUUM ANALYZE + "
+              f"CHECKPOINT {settle_s:.1f} s); todos table {table} rows")
+        r = rows[size]
+        r.update(insert_s=insert_s, settle_s=settle_s, table_rows_at_admin_list=table)
+        adm = Client(port, admin)
+        try:
             r["admin_list"], r["admin_list_samples"] = timed(
                 adm, "/v1/users?page=1&page_size=20", SAMPLES)
-    finally:
-        adm.close()
+        finally:
+            adm.close()
 
     # Then the user lists on the full table, interleaved across the sizes.
     clients = {size: Client(port, users[size][1]) for size in SIZES}
