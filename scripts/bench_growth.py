@@ -259,19 +259,29 @@ def interleaved(clients, paths_by_size, key, samples):
 
 
 def plan_counts(b, db_url, uid, sid):
-    """(generic, custom) plans PostgreSQL chose in 10 executions of the
-    service's list statement, prepared with LIMIT and OFFSET as parameters."""
+    """The plans PostgreSQL chose (generic, custom) in 10 executions of the
+    service's list statement, prepared with LIMIT and OFFSET as parameters,
+    and the planning and execution times (ms) of an 11th in the same, warm
+    session."""
     with open(os.path.join(b.LUA_DIR, "floor_growth_service_list.sql")) as f:
         sql = "".join(l for l in f if not l.startswith("--")).strip().rstrip(";")
     for name, n in (("uid", 1), ("sid", 2), ("lim", 3), ("off", 4)):
         sql = sql.replace(f":{name}", f"${n}")
     script = (f"PREPARE q(bigint, bigint, bigint, bigint) AS {sql};\n"
               + f"EXECUTE q({uid}, {sid}, 21, 0) \\g /dev/null\n" * 10
-              + "SELECT generic_plans || ' ' || custom_plans FROM pg_prepared_statements;\n")
+              + "SELECT 'counts ' || generic_plans || ' ' || custom_plans "
+              + "FROM pg_prepared_statements;\n"
+              + f"EXPLAIN (ANALYZE, COSTS OFF) EXECUTE q({uid}, {sid}, 21, 0);\n")
     res = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", db_url],
                          input=script, capture_output=True, text=True, check=True)
-    generic, custom = res.stdout.split()
-    return {"generic": int(generic), "custom": int(custom)}
+    out = {}
+    for line in res.stdout.splitlines():
+        if line.startswith("counts "):
+            _, generic, custom = line.split()
+            out.update(generic=int(generic), custom=int(custom))
+        elif line.startswith(("Planning Time:", "Execution Time:")):
+            out[line.split()[0].lower() + "_ms"] = float(line.split()[2])
+    return out
 
 
 def throughput(b, db_url, port, server_pid, uid, token, size):
@@ -436,7 +446,9 @@ def run(b, server, base_env, growth_db, growth_url):
         lines.append(
             f"pgbench of the service's own list statement (LIMIT, OFFSET bound): "
             f"{wrk_row['service_statement_tps']:.0f} tx/s; in 10 executions PostgreSQL planned "
-            f"{plans_n['custom']} custom and {plans_n['generic']} generic plans")
+            f"{plans_n['custom']} custom and {plans_n['generic']} generic plans; an 11th "
+            f"execution: planning {plans_n.get('planning_ms', float('nan')):.3f} ms, execution "
+            f"{plans_n.get('execution_ms', float('nan')):.3f} ms")
 
     targets = []
     last = rows[-1]
