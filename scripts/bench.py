@@ -10,6 +10,18 @@ Prints one table and writes target/bench/results.json. The database, the
 server and the temporary keys are removed at the end, also on failure or
 Ctrl-C.
 
+Then the growth section (issue 16, item 4; scripts/bench_growth.py): in a
+second database `bench_<random>_growth`, three users get 1,000, 100,000 and
+1,000,000 todos by SQL; for each, the median latency of page 1, a cursor page
+from the middle of the list, completed=true and the admin list, with the
+ratio to the 1,000 row; for the 100,000 user, wrk of page 1 against the
+pgbench floor of one indexed `SELECT ... LIMIT 20`. About a minute. Run it
+alone with BENCH_SCENARIOS=growth; leave it out by naming the other scenarios.
+
+The binary is CARGO_TARGET_DIR/release/api when CARGO_TARGET_DIR is set (as
+cargo itself resolves it: relative to the repository root), else
+target/release/api.
+
 Environment:
   DATABASE_URL        server to create the throw-away database on
   BENCH_DURATION      seconds per scenario (default 10)
@@ -17,7 +29,13 @@ Environment:
   BENCH_DB_POOL_SIZE  the server's DB_POOL_SIZE (default 8)
   BENCH_PORT          the server's port on 127.0.0.1 (default: a free one)
   BENCH_WORKERS       the server's WORKERS (default: its own default, the cores)
-  BENCH_SCENARIOS     comma-separated scenario names to run (default: all)
+  BENCH_SCENARIOS     comma-separated scenario names to run (default: all): health,
+                      todo_get, todo_list, todo_create, todo_patch, me, login, mixed,
+                      todo_get_during_login_flood, growth (the growth section)
+  BENCH_GROWTH_SIZES  the growth section's sizes, comma-separated (default
+                      1000,100000,1000000; wrk and the floor run at 100000, or the
+                      largest size below it)
+  BENCH_GROWTH_SAMPLES sequential requests per growth cell, after 3 unmeasured (default 25)
   BENCH_BCRYPT_COST   the server's BCRYPT_COST (default 12, what the targets assume)
   BENCH_BCRYPT_NICE   the server's BCRYPT_NICE (default: the server's own, 10)
   BENCH_AB            an A/B run instead of the full table: space-separated variants
@@ -26,7 +44,7 @@ Environment:
                       "cache=target/release/api nocache=target/release/api:JWT_VERIFY_CACHE_SIZE=0".
                       Nothing is built; every scenario runs once per variant per round,
                       variants alternating, on the same database and tokens.
-  BENCH_AB_ROUNDS     rounds of an A/B run (default 2)
+  BENCH_AB_ROUNDS     rounds of an A/B run (default 2); an A/B run has no growth section
 
 Python 3 standard library only. Talks to 127.0.0.1 and the database server only.
 """
@@ -48,10 +66,14 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import apiproc
+import bench_growth
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LUA_DIR = os.path.join(ROOT, "scripts", "bench")
-API = os.path.join(ROOT, "target", "release", "api")
+# cargo resolves a relative CARGO_TARGET_DIR against its working directory,
+# which is ROOT below.
+TARGET_DIR = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR") or "target")
+API = os.path.join(TARGET_DIR, "release", "api")
 OUT_DIR = os.path.join(ROOT, "target", "bench")
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -234,7 +256,9 @@ def login(port, username):
 
 
 def seed(db_url, port):
-    """One user through the API (a real cost-12 hash), the rest by SQL."""
+    """One user through the API (a real cost-12 hash), the rest by SQL (with
+    the folded keys the service writes, `fold_case`: these names are
+    lower-case ASCII already)."""
     status, body = http_json(port, "POST", "/v1/auth/register", {
         "email": "bench0@example.com", "username": "bench0",
         "full_name": "Bench User 0", "password": PASSWORD})
@@ -242,9 +266,10 @@ def seed(db_url, port):
         raise RuntimeError(f"register answered {status}: {body}")
     t = time.perf_counter()
     psql(db_url, f"""
-        INSERT INTO users (email, username, full_name, hashed_password, is_active, is_admin,
-                           created_at, updated_at)
-        SELECT 'bench' || g || '@example.com', 'bench' || g, 'Bench User ' || g,
+        INSERT INTO users (email, email_key, username, username_key, full_name, hashed_password,
+                           is_active, is_admin, created_at, updated_at)
+        SELECT 'bench' || g || '@example.com', 'bench' || g || '@example.com',
+               'bench' || g, 'bench' || g, 'Bench User ' || g,
                (SELECT hashed_password FROM users WHERE username = 'bench0'),
                TRUE, FALSE, now(), now()
         FROM generate_series(1, {USERS - 1}) AS g;
@@ -437,6 +462,8 @@ def main():
 
     dbname = "bench_" + secrets.token_hex(6)
     db_url = pg_url(dbname)
+    growth_db = dbname + "_growth"
+    growth_created = False
     tmp = tempfile.mkdtemp(prefix="bench-")
     server = None
     created = False
@@ -485,15 +512,6 @@ def main():
         ready = server.wait_ready(t0)
         log(f"start to ready: first (migrating) {first * 1000:.0f} ms, second {ready * 1000:.0f} ms")
 
-        seed(db_url, port)
-        bcrypt_s, bcrypt_samples = bcrypt_time(port)
-        log(f"one login (sequential, median of 5): {bcrypt_s * 1000:.0f} ms")
-        data = tokens(port, db_url)
-
-        ids = psql(db_url, "SELECT min(id), max(id) FROM todos", capture=True).strip().split("|")
-        uids = psql(db_url, "SELECT min(id), max(id) FROM users", capture=True).strip().split("|")
-        pgvars = {"min_todo": ids[0], "max_todo": ids[1], "min_user": uids[0], "max_user": uids[1]}
-
         scenarios = [
             # name, wrk script, connections, pgbench floor script
             ("health", "health.lua", CONNECTIONS, None),
@@ -506,11 +524,23 @@ def main():
             ("mixed", "mixed.lua", CONNECTIONS, None),
             ("todo_get_during_login_flood", None, CONNECTIONS, None),
         ]
-        unknown = ONLY - {s[0] for s in scenarios}
+        unknown = ONLY - {s[0] for s in scenarios} - {"growth"}
         if unknown:
             raise SystemExit(f"unknown BENCH_SCENARIOS: {', '.join(sorted(unknown))}")
         if ONLY:
             scenarios = [s for s in scenarios if s[0] in ONLY]
+        growth = not variants and (not ONLY or "growth" in ONLY)
+
+        bcrypt_s, bcrypt_samples, data, pgvars = None, [], None, {}
+        if scenarios:
+            seed(db_url, port)
+            bcrypt_s, bcrypt_samples = bcrypt_time(port)
+            log(f"one login (sequential, median of 5): {bcrypt_s * 1000:.0f} ms")
+            data = tokens(port, db_url)
+            ids = psql(db_url, "SELECT min(id), max(id) FROM todos", capture=True).strip().split("|")
+            uids = psql(db_url, "SELECT min(id), max(id) FROM users", capture=True).strip().split("|")
+            pgvars = {"min_todo": ids[0], "max_todo": ids[1],
+                      "min_user": uids[0], "max_user": uids[1]}
         def measure(name, script, conns, floor, with_floor=True):
             settle(db_url)
             log(f"scenario {name}: {conns} connections, {DURATION} s")
@@ -545,13 +575,30 @@ def main():
         for name, script, conns, floor in scenarios:
             results[name] = measure(name, script, conns, floor)
 
-        login_target = 0.9 * CORES / bcrypt_s
-        targets = target_verdicts(results, login_target, ready)
+        growth_results, growth_lines, growth_targets = None, [], []
+        if growth:
+            growth_created = True  # from here on, the cleanup drops it if it exists
+            log(f"growth section in database {growth_db}, sizes {bench_growth.SIZES}")
+            t = time.perf_counter()
+            try:
+                growth_results, growth_lines, growth_targets = bench_growth.run(
+                    sys.modules[__name__], server, env, growth_db, pg_url(growth_db))
+                growth_results["seconds"] = time.perf_counter() - t
+            except (RuntimeError, OSError, http.client.HTTPException,
+                    subprocess.CalledProcessError) as e:
+                # The other scenarios' table still prints.
+                log(f"the growth section failed: {e!r}")
+                growth_results = {"error": repr(e), "seconds": time.perf_counter() - t}
+                growth_targets = [("growth section completed", False)]
+            log(f"growth section took {growth_results['seconds']:.0f} s")
+
+        login_target = 0.9 * CORES / bcrypt_s if bcrypt_s else None
+        targets = target_verdicts(results, login_target, ready) + growth_targets
         mixed = results.get("mixed")
 
         head = f"{'scenario':<30} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} " \
                f"{'max ms':>8} {'errors':>7} {'floor tx/s':>11} {'ratio':>6} {'peak RSS MiB':>12}"
-        lines = [head, "-" * len(head)]
+        lines = [head, "-" * len(head)] if results else []
         rows = list(results.items())
         if "todo_get_during_login_flood" in results:
             rows.append(("(login flood alongside)", results["todo_get_during_login_flood"]["flood"]))
@@ -561,14 +608,16 @@ def main():
                 f"{r['p99_ms']:>8.2f} {r['max_ms']:>8.1f} {r['errors']:>7} "
                 f"{fmt(r.get('floor_tps'), '11.0f'):>11} {fmt(r.get('ratio'), '6.2f'):>6} "
                 f"{fmt(r.get('peak_rss_mib'), '12.1f'):>12}")
-        lines.append("")
-        lines.append(f"peak RSS over all runs: {max(r['peak_rss_mib'] for r in results.values()):.1f} MiB; "
-                     f"start to ready (migrations applied): {ready * 1000:.0f} ms; "
-                     f"one sequential login: {bcrypt_s * 1000:.0f} ms -> cores/bcrypt = "
-                     f"{CORES / bcrypt_s:.2f}/s")
+        if results:
+            lines.append("")
+            lines.append(f"peak RSS over all runs: {max(r['peak_rss_mib'] for r in results.values()):.1f} MiB; "
+                         f"start to ready (migrations applied): {ready * 1000:.0f} ms; "
+                         f"one sequential login: {bcrypt_s * 1000:.0f} ms -> cores/bcrypt = "
+                         f"{CORES / bcrypt_s:.2f}/s")
         if mixed and DURATION >= 120:
             lines.append(f"mixed RSS: first minute {mixed['rss_first_minute_mib']:.1f} MiB, "
                          f"last minute {mixed['rss_last_minute_mib']:.1f} MiB")
+        lines.extend(growth_lines)
         lines.append("")
         for label, ok in targets:
             lines.append(f"  [{'met' if ok else 'MISSED'}] {label}")
@@ -580,6 +629,7 @@ def main():
             "start_to_ready_ms": ready * 1000, "first_start_ms": first * 1000,
             "login_seconds_samples": bcrypt_samples, "login_seconds_median": bcrypt_s,
             "scenarios": results,
+            "growth": growth_results,
             "targets": [{"target": label, "met": ok} for label, ok in targets],
         }
         with open(os.path.join(OUT_DIR, "results.json"), "w") as f:
@@ -591,6 +641,12 @@ def main():
                 os.killpg(p.pid, signal.SIGTERM)
         if server:
             server.stop()
+        if growth_created:
+            try:
+                psql(admin_url(), f'DROP DATABASE IF EXISTS "{growth_db}" WITH (FORCE)')
+                log(f"dropped database {growth_db}")
+            except subprocess.CalledProcessError as e:
+                log(f"could not drop {growth_db}: {e.stderr}")
         if created:
             try:
                 psql(admin_url(), f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
@@ -598,9 +654,10 @@ def main():
             except subprocess.CalledProcessError as e:
                 log(f"could not drop {dbname}: {e.stderr}")
         shutil.rmtree(tmp, ignore_errors=True)
-        data = os.path.join(OUT_DIR, "data.txt")
-        if os.path.exists(data):
-            os.remove(data)
+        for leftover in ("data.txt", "growth_data.txt"):
+            path = os.path.join(OUT_DIR, leftover)
+            if os.path.exists(path):
+                os.remove(path)
 
 
 if __name__ == "__main__":
