@@ -31,6 +31,7 @@ mod database_probe;
 pub mod entity;
 mod error;
 mod login_attempts;
+mod page_sql;
 mod pool_stats;
 mod pruning;
 mod schema_status;

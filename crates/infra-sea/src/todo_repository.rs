@@ -22,6 +22,7 @@ use sea_orm::{
 use crate::cached_sql::CachedSql;
 use crate::entity::{todo, todo_count};
 use crate::error::db_error;
+use crate::page_sql::paged;
 use crate::session_repository::{session_holds, session_holds_values};
 
 /// The alias of the matching todos' total in the list query.
@@ -212,14 +213,18 @@ impl TodoRepository for SeaTodoRepository {
         // Matches the index todos_user_created_idx (user_id, created_at
         // DESC, id DESC), or todos_user_completed_created_idx with a filter:
         // the page costs its own rows (and the rows OFFSET skips).
-        let rows = query
+        let query = query
             .filter(session_holds(check))
             .column_as(matching_total_expr(check.user, filter), TOTAL_COLUMN)
             .order_by_desc(todo::Column::CreatedAt)
-            .order_by_desc(todo::Column::Id)
-            .offset(offset)
-            .limit(page.rows_to_read())
-            .into_model::<CountedRow>()
+            .order_by_desc(todo::Column::Id);
+        let statement = paged(
+            &query,
+            self.db.get_database_backend(),
+            page.rows_to_read(),
+            offset,
+        );
+        let rows = CountedRow::find_by_statement(statement)
             .all(&self.db)
             .await
             .map_err(db_error("listing a user's todos"))?;

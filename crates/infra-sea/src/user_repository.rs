@@ -16,6 +16,7 @@ use sea_orm::{
 use crate::entity::user::{self, HashedPassword};
 use crate::entity::user_count;
 use crate::error::db_error;
+use crate::page_sql::paged;
 
 /// Users in the `users` table. Uniqueness of email and username (ignoring
 /// case) is left to the table's unique indexes, so racing writes are safe.
@@ -144,13 +145,19 @@ impl UserRepository for SeaUserRepository {
             .map_or(0, |total| u64::try_from(total).unwrap_or_default());
         // One row more than the page says whether there is a next page; a
         // keyset window is a range of the primary key.
-        let query = match window.after {
-            Some(after) => user::Entity::find().filter(user::Column::Id.gt(after.0)),
-            None => user::Entity::find().offset(page.offset()),
+        let (query, offset) = match window.after {
+            Some(after) => (user::Entity::find().filter(user::Column::Id.gt(after.0)), 0),
+            None => (user::Entity::find(), page.offset()),
         };
-        let rows = query
-            .order_by_asc(user::Column::Id)
-            .limit(page.rows_to_read())
+        let query = query.order_by_asc(user::Column::Id);
+        let statement = paged(
+            &query,
+            self.db.get_database_backend(),
+            page.rows_to_read(),
+            offset,
+        );
+        let rows = user::Entity::find()
+            .from_raw_sql(statement)
             .all(&self.db)
             .await
             .map_err(db_error("listing users"))?;
