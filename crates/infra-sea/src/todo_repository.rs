@@ -6,6 +6,9 @@
 //! the DELETE do nothing unless the session holds, and a request costs one
 //! round trip instead of two (a session query, then the work).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
 use async_trait::async_trait;
 use domain::ports::TodoRepository;
 use domain::{
@@ -91,6 +94,110 @@ fn find_owned_statement(backend: DbBackend, id: TodoId, check: LiveSession) -> S
         values,
     )
 }
+
+/// One page of `check`'s user's todos matching `filter`, newest first,
+/// below `after` when given, with every row's matching total and the
+/// session check: the statement behind `GET /v1/todos`, as sea-query builds
+/// it (without its `LIMIT` and `OFFSET`, which [`paged`] writes in).
+fn list_query(
+    check: LiveSession,
+    filter: TodoFilter,
+    after: Option<TodoPosition>,
+) -> Select<todo::Entity> {
+    let mut query = todo::Entity::find().filter(todo::Column::UserId.eq(check.user.0));
+    if let Some(completed) = filter.completed {
+        query = query.filter(todo::Column::IsCompleted.eq(completed));
+    }
+    if let Some(after) = after {
+        // Keyset: the rows below the position in (created_at, id) order,
+        // a range of the same index: no row before the page is read.
+        query = query.filter(
+            Expr::tuple([
+                Expr::col((todo::Entity, todo::Column::CreatedAt)),
+                Expr::col((todo::Entity, todo::Column::Id)),
+            ])
+            .lt(Expr::tuple([
+                Expr::val(after.created_at),
+                Expr::val(after.id.0),
+            ])),
+        );
+    }
+    query
+        .filter(session_holds(check))
+        .column_as(matching_total_expr(check.user, filter), TOTAL_COLUMN)
+        .order_by_desc(todo::Column::CreatedAt)
+        .order_by_desc(todo::Column::Id)
+}
+
+/// What the text of a list statement depends on: the filter, whether it is
+/// a keyset page, and the rows it reads. At most 3 x 2 x 101 texts per
+/// backend (`rows` is a page size plus one).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct ListShape {
+    /// `DbBackend` is not `Hash`; the two backends served differ in this.
+    sqlite: bool,
+    completed: Option<bool>,
+    keyset: bool,
+    rows: u64,
+}
+
+/// [`list_query`] paged, its text built once per shape (building it was a
+/// tenth of the server's CPU on `GET /v1/todos`): every page without an
+/// `OFFSET` (page 1 and every cursor page) reuses it; a deep `page=` builds
+/// its own (its `OFFSET` is in the text).
+fn list_statement(
+    backend: DbBackend,
+    check: LiveSession,
+    filter: TodoFilter,
+    after: Option<TodoPosition>,
+    rows: u64,
+    offset: u64,
+) -> Statement {
+    static TEXTS: OnceLock<Mutex<HashMap<ListShape, Arc<str>>>> = OnceLock::new();
+    let build = || paged(&list_query(check, filter, after), backend, rows, offset);
+    if offset > 0 || rows > MAX_CACHED_ROWS {
+        return build();
+    }
+    let shape = ListShape {
+        sqlite: backend == DbBackend::Sqlite,
+        completed: filter.completed,
+        keyset: after.is_some(),
+        rows,
+    };
+    let texts = TEXTS.get_or_init(Mutex::default);
+    let cached = texts
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&shape)
+        .cloned();
+    let sql = match cached {
+        Some(sql) => sql,
+        None => {
+            let sql: Arc<str> = Arc::from(build().sql);
+            texts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(shape, sql.clone());
+            sql
+        }
+    };
+    // The values in the order of the text: the total's subquery (in the
+    // select list), then the WHERE: owner, filter, keyset, session check.
+    let mut values = vec![Value::from(check.user.0), Value::from(0_i64)];
+    values.push(Value::from(check.user.0));
+    if let Some(completed) = filter.completed {
+        values.push(Value::from(completed));
+    }
+    if let Some(after) = after {
+        values.push(Value::from(after.created_at));
+        values.push(Value::from(after.id.0));
+    }
+    values.extend(session_holds_values(check));
+    Statement::from_sql_and_values(backend, &*sql, values)
+}
+
+/// The most rows a cached list text reads: a page of 100, plus one.
+const MAX_CACHED_ROWS: u64 = 101;
 
 /// Todos in the `todos` table.
 #[derive(Clone)]
@@ -185,26 +292,8 @@ impl TodoRepository for SeaTodoRepository {
         window: Window<TodoPosition>,
     ) -> Result<Option<Page<Todo>>, RepositoryError> {
         let page = window.page;
-        let mut query = todo::Entity::find().filter(todo::Column::UserId.eq(check.user.0));
-        if let Some(completed) = filter.completed {
-            query = query.filter(todo::Column::IsCompleted.eq(completed));
-        }
         let offset = match window.after {
-            // Keyset: the rows below the position in (created_at, id) order,
-            // a range of the same index: no row before the page is read.
-            Some(after) => {
-                query = query.filter(
-                    Expr::tuple([
-                        Expr::col((todo::Entity, todo::Column::CreatedAt)),
-                        Expr::col((todo::Entity, todo::Column::Id)),
-                    ])
-                    .lt(Expr::tuple([
-                        Expr::val(after.created_at),
-                        Expr::val(after.id.0),
-                    ])),
-                );
-                0
-            }
+            Some(_) => 0,
             None => page.offset(),
         };
         // One round trip: the page (and one row more, which says whether
@@ -213,14 +302,11 @@ impl TodoRepository for SeaTodoRepository {
         // Matches the index todos_user_created_idx (user_id, created_at
         // DESC, id DESC), or todos_user_completed_created_idx with a filter:
         // the page costs its own rows (and the rows OFFSET skips).
-        let query = query
-            .filter(session_holds(check))
-            .column_as(matching_total_expr(check.user, filter), TOTAL_COLUMN)
-            .order_by_desc(todo::Column::CreatedAt)
-            .order_by_desc(todo::Column::Id);
-        let statement = paged(
-            &query,
+        let statement = list_statement(
             self.db.get_database_backend(),
+            check,
+            filter,
+            window.after,
             page.rows_to_read(),
             offset,
         );
@@ -342,6 +428,30 @@ mod tests {
 
     use super::*;
     use crate::cached_sql::tests::assert_same_statement;
+
+    #[test]
+    fn the_cached_list_statements_are_the_built_ones() {
+        let check = LiveSession {
+            user: UserId(3),
+            session: SessionId(11),
+            at: domain::time::SystemClock::now(),
+        };
+        let after = TodoPosition {
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            id: TodoId(42),
+        };
+        for completed in [None, Some(true), Some(false)] {
+            let filter = TodoFilter { completed };
+            for after in [None, Some(after)] {
+                for (rows, offset) in [(21, 0), (2, 0), (101, 0), (11, 30), (102, 0)] {
+                    assert_same_statement(
+                        |backend| list_statement(backend, check, filter, after, rows, offset),
+                        |backend| paged(&list_query(check, filter, after), backend, rows, offset),
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn the_cached_find_owned_statement_is_the_built_one() {
