@@ -47,3 +47,7 @@ bench:
 # Soak: 10 minutes of mixed load with a database restart in the middle, on a throw-away cluster (SOAK_DURATION=600 seconds).
 soak:
     python3 scripts/soak.py
+
+# Growth soak: 5 minutes of logins, refreshes, logouts and expiring sessions; the sessions and refresh-token tables stay bounded (SOAK_GROWTH_DURATION=300 seconds).
+soak-growth:
+    python3 scripts/soak_growth.py

@@ -48,6 +48,9 @@ Environment:
 
 Runs as root too (as in CI): initdb and postgres then run as the `postgres`
 user through runuser. Python 3 standard library only. Talks to 127.0.0.1 only.
+
+scripts/soak_growth.py imports this module for its cluster, server, reaping
+and RSS helpers: nothing runs at import but reading the environment.
 """
 
 import ctypes
@@ -222,7 +225,8 @@ def reap_stale_runs():
 class Server:
     """The `api` process."""
 
-    def __init__(self, env, log_path, pid_file):
+    def __init__(self, env, log_path, pid_file, binary=None):
+        self.binary = binary or API  # another script may run another build
         self.env = env
         self.port = int(env["PORT"])
         self.log_path = log_path
@@ -231,8 +235,9 @@ class Server:
 
     def start(self):
         with open(self.log_path, "ab") as logf:
-            self.proc = subprocess.Popen([API, "serve"], env=self.env, stdout=logf, stderr=logf,
-                                         start_new_session=True, preexec_fn=set_pdeathsig)
+            self.proc = subprocess.Popen([self.binary, "serve"], env=self.env, stdout=logf,
+                                         stderr=logf, start_new_session=True,
+                                         preexec_fn=set_pdeathsig)
         with open(self.pid_file, "w") as f:
             f.write(str(self.proc.pid))
 
