@@ -6,8 +6,8 @@ set -euo pipefail
 API=${API:-${CARGO_TARGET_DIR:-target}/release/api}
 DB=prune_ab_$$
 URL=postgres://postgres@127.0.0.1:5432/$DB
+API=$(realpath "$API")
 psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $DB" postgres
-trap 'psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE $DB WITH (FORCE)" postgres' EXIT
 D=$(mktemp -d)
 trap 'psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE $DB WITH (FORCE)" postgres; rm -rf "$D"' EXIT
 (cd $D && DATABASE_URL=$URL LOG_LEVEL=warn $API migrate up >/dev/null)
