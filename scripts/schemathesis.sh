@@ -37,7 +37,7 @@ for _ in $(seq 1 100); do curl -fsS "$ST_BASE_URL/v1/health/live" >/dev/null 2>&
 (cd "$work" && "$venv/bin/python" -c 'import sys; sys.path.insert(0, sys.argv[1]); import schemathesis_hooks as h; h.ensure_admin()' "$root/scripts")
 
 SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$root/scripts" \
-  "$venv/bin/schemathesis" run "$ST_BASE_URL/openapi.json" \
+  "$venv/bin/schemathesis" --config-file "$root/scripts/schemathesis.toml" run "$ST_BASE_URL/openapi.json" \
     --max-examples "${ST_MAX_EXAMPLES:-50}" \
     --seed 20261124 \
     --no-color
