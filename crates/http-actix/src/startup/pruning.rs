@@ -26,7 +26,7 @@ use crate::startup::storage::Storage;
 #[must_use]
 pub fn policy(settings: &Settings) -> PrunePolicy {
     PrunePolicy {
-        attempts_kept: crate::startup::sea_storage::attempts_retention(settings),
+        attempts_kept: settings.throttling.events_retention(),
         ..PrunePolicy::default()
     }
 }

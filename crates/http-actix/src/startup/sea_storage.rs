@@ -73,7 +73,7 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Storage>> {
     };
     Ok(Arc::new(SeaStorage {
         pools,
-        retention: attempts_retention(settings),
+        retention: settings.throttling.events_retention(),
         kind,
     }))
 }
@@ -86,16 +86,6 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     infra_sea::connect(&settings.database.pool())
         .await
         .context("connecting to the database")
-}
-
-/// How long login and registration events are kept: they must outlive the
-/// longest window that counts them, and a day at least.
-pub(crate) fn attempts_retention(settings: &Settings) -> Duration {
-    Duration::from_secs(settings.throttling.login_failure_window_seconds)
-        .max(Duration::from_secs(
-            settings.throttling.register_window_seconds,
-        ))
-        .max(Duration::from_secs(24 * 3600))
 }
 
 /// The `Sea*` adapters over each worker's pool.

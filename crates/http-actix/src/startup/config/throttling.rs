@@ -42,6 +42,16 @@ impl ThrottlingSettings {
         }
     }
 
+    /// How long login and registration events are kept (by the stores on
+    /// each record, and by pruning): they must outlive the longest window
+    /// that counts them, and a day at least.
+    #[must_use]
+    pub fn events_retention(&self) -> Duration {
+        Duration::from_secs(self.login_failure_window_seconds)
+            .max(Duration::from_secs(self.register_window_seconds))
+            .max(Duration::from_secs(24 * 3600))
+    }
+
     /// The limits as the domain's throttle applies them.
     #[must_use]
     pub fn policy(&self) -> ThrottlePolicy {
