@@ -5,7 +5,9 @@
 //! `infra-sea` and `auth` implement the ports in [`ports`]; `http-actix` drives
 //! the services in [`services`] and is the only place where everything meets.
 
+pub mod account;
 pub mod error;
+pub mod mail;
 pub mod pagination;
 pub mod password;
 pub mod ports;
@@ -16,7 +18,12 @@ pub mod time;
 pub mod todo;
 pub mod user;
 
+pub use account::{
+    AccountToken, AccountTokenHash, AccountTokenId, AccountTokenKind, LiveAccountToken,
+    NewAccountToken,
+};
 pub use error::{ConflictField, RepositoryError};
+pub use mail::{ClaimedMail, MailMessage, OutboxId, OutboxStats, mask_address};
 pub use pagination::{
     CursorError, CursorList, ListCursor, ListRequest, Listed, Page, PageRequest, TodoPosition,
     Window,

@@ -14,6 +14,11 @@ pub enum ThrottleKey {
     LoginIp(String),
     /// A client address's registrations.
     RegisterIp(String),
+    /// Recovery requests (forgot password) for an address, by its
+    /// [`fold_case`](crate::user::fold_case) key.
+    RecoveryAddress(String),
+    /// A client address's recovery requests.
+    RecoveryIp(String),
 }
 
 impl ThrottleKey {
@@ -24,6 +29,8 @@ impl ThrottleKey {
             Self::Account(name) => format!("account:{}", name.to_lowercase()),
             Self::LoginIp(ip) => format!("login-ip:{ip}"),
             Self::RegisterIp(ip) => format!("register-ip:{ip}"),
+            Self::RecoveryAddress(address) => format!("recovery:{address}"),
+            Self::RecoveryIp(ip) => format!("recovery-ip:{ip}"),
         }
     }
 }

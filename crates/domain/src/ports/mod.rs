@@ -1,10 +1,14 @@
 //! The ports: what the use cases need from the outside world. Adapters in other
 //! crates implement them; the use cases see only these traits.
 
+mod account_tokens;
 mod clock;
 mod cursor_seal;
 mod database_probe;
 mod login_attempts;
+mod mail_composer;
+mod mailer;
+mod outbox;
 mod password_hasher;
 mod refresh_tokens;
 mod repositories;
@@ -15,10 +19,14 @@ mod todo_repository;
 mod token_service;
 mod user_repository;
 
+pub use account_tokens::{AccountTokenRepository, OneTimeTokens};
 pub use clock::Clock;
 pub use cursor_seal::CursorSeal;
 pub use database_probe::DatabaseProbe;
 pub use login_attempts::{LoginAttempts, ThrottleKey};
+pub use mail_composer::{AccountMail, MailComposer};
+pub use mailer::{MailError, Mailer};
+pub use outbox::Outbox;
 pub use password_hasher::{HashError, PasswordHasher};
 pub use refresh_tokens::RefreshTokens;
 pub use repositories::Repositories;
@@ -32,11 +40,19 @@ pub use token_service::{
 pub use user_repository::UserRepository;
 
 #[cfg(any(test, feature = "mocks"))]
+pub use account_tokens::{MockAccountTokenRepository, MockOneTimeTokens};
+#[cfg(any(test, feature = "mocks"))]
 pub use cursor_seal::MockCursorSeal;
 #[cfg(any(test, feature = "mocks"))]
 pub use database_probe::MockDatabaseProbe;
 #[cfg(any(test, feature = "mocks"))]
 pub use login_attempts::MockLoginAttempts;
+#[cfg(any(test, feature = "mocks"))]
+pub use mail_composer::MockMailComposer;
+#[cfg(any(test, feature = "mocks"))]
+pub use mailer::MockMailer;
+#[cfg(any(test, feature = "mocks"))]
+pub use outbox::MockOutbox;
 #[cfg(any(test, feature = "mocks"))]
 pub use password_hasher::MockPasswordHasher;
 #[cfg(any(test, feature = "mocks"))]

@@ -4,7 +4,9 @@
 
 mod actor;
 mod auth_service;
+mod mail_relay;
 mod prune_service;
+mod recovery_service;
 mod session_service;
 mod throttle;
 mod todo_service;
@@ -18,7 +20,11 @@ pub use auth_service::{
     AuthPolicy, AuthPorts, AuthService, AuthenticateError, Authenticated, LoginError, RefreshError,
     RegisterError, Registration, TokenPair,
 };
+pub use mail_relay::{Delivery, MailRelay, Outcome, RelayPolicy};
 pub use prune_service::{PrunePolicy, PruneService};
+pub use recovery_service::{
+    AccountMailPorts, RecoveryError, RecoveryPolicy, RecoveryPorts, RecoveryService,
+};
 pub use session_service::{SessionError, SessionService};
 pub use throttle::{RetryAfter, ThrottlePolicy};
 pub use todo_service::{TodoError, TodoService};

@@ -1,0 +1,262 @@
+//! Account recovery: "forgot my password" mails a one-time link, the link's
+//! token sets a new password; and the notice that a password changed.
+//!
+//! The rules (docs/CONTRACT.md, "Accounts: recovery and verification"):
+//! - a request for an address answers alike whether or not the address
+//!   belongs to an active user: only such a user gets a mail, and the
+//!   throttle counts every request, known address or not;
+//! - the token is stored only as a hash, in the same transaction as the
+//!   outbox row of the mail that carries it, and only the newest link works;
+//! - a reset uses the token up exactly once (a conditional write), replaces
+//!   the password, kills the other links, ends every session, clears the
+//!   account's failed-login count, and mails a notice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::account::{AccountToken, AccountTokenKind, NewAccountToken};
+use crate::error::RepositoryError;
+use crate::password::Password;
+use crate::ports::{
+    AccountMail, AccountTokenRepository, Clock, HashError, LoginAttempts, MailComposer,
+    OneTimeTokens, Outbox, PasswordHasher, ThrottleKey, UserRepository,
+};
+use crate::services::throttle::{RetryAfter, blocked};
+use crate::session::ClientInfo;
+use crate::time;
+use crate::user::{Email, User, fold_case};
+
+/// Token lifetimes and the limits on recovery requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecoveryPolicy {
+    /// How long a password-reset link works.
+    pub reset_token_lifetime: Duration,
+    /// Requests for one address within `request_window`; 0 turns it off.
+    pub max_requests_per_address: u32,
+    /// Requests from one client address within `request_window`; 0 off.
+    pub max_requests_per_ip: u32,
+    pub request_window: Duration,
+}
+
+impl Default for RecoveryPolicy {
+    fn default() -> Self {
+        Self {
+            reset_token_lifetime: Duration::from_secs(30 * 60),
+            max_requests_per_address: 5,
+            max_requests_per_ip: 20,
+            request_window: Duration::from_secs(60 * 60),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecoveryError {
+    /// The token is unknown, used, revoked, expired, or its user is gone or
+    /// inactive: deliberately one answer.
+    #[error("invalid or expired token")]
+    InvalidToken,
+    /// Too many recovery requests for this address or from this client.
+    #[error("too many requests")]
+    Throttled(RetryAfter),
+    #[error("the data store is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error(transparent)]
+    Unexpected(anyhow::Error),
+}
+
+impl From<RepositoryError> for RecoveryError {
+    fn from(error: RepositoryError) -> Self {
+        match error {
+            RepositoryError::Unavailable(e) => Self::Unavailable(e),
+            other => Self::Unexpected(other.into()),
+        }
+    }
+}
+
+impl From<HashError> for RecoveryError {
+    fn from(error: HashError) -> Self {
+        Self::Unexpected(error.into())
+    }
+}
+
+/// The ports the account mails need: the token store with its outbox, and
+/// the templates. Shared by every use case that mails an account.
+#[derive(Clone)]
+pub struct AccountMailPorts {
+    pub tokens: Arc<dyn AccountTokenRepository>,
+    pub one_time_tokens: Arc<dyn OneTimeTokens>,
+    pub outbox: Arc<dyn Outbox>,
+    pub composer: Arc<dyn MailComposer>,
+}
+
+impl std::fmt::Debug for AccountMailPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountMailPorts").finish_non_exhaustive()
+    }
+}
+
+impl AccountMailPorts {
+    /// After a password change by any route other than a reset: kills the
+    /// reset links already mailed and queues the "password changed" notice.
+    pub async fn password_changed(
+        &self,
+        user: &User,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), RepositoryError> {
+        self.tokens
+            .revoke_all(user.id, AccountTokenKind::PasswordReset, now)
+            .await?;
+        let notice = self.composer.compose(&AccountMail::PasswordChanged {
+            to: user.email.clone(),
+            username: user.username.clone(),
+            at: now,
+        });
+        self.outbox.enqueue(notice, now).await?;
+        Ok(())
+    }
+}
+
+/// Everything [`RecoveryService`] needs.
+#[derive(Clone)]
+pub struct RecoveryPorts {
+    pub users: Arc<dyn UserRepository>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub attempts: Arc<dyn LoginAttempts>,
+    pub mail: AccountMailPorts,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Forgot-password and reset.
+#[derive(Clone)]
+pub struct RecoveryService {
+    ports: RecoveryPorts,
+    policy: RecoveryPolicy,
+}
+
+impl RecoveryService {
+    pub fn new(ports: RecoveryPorts, policy: RecoveryPolicy) -> Self {
+        Self { ports, policy }
+    }
+
+    /// Mails a password-reset link to `email` if it is an active user's
+    /// address; otherwise does nothing, with the same outcome. The request
+    /// counts against the address's and the client's limits either way.
+    ///
+    /// # Errors
+    /// [`RecoveryError::Throttled`] over either limit (checked first, alike
+    /// for every address); store failures.
+    pub async fn forgot_password(
+        &self,
+        email: &Email,
+        client: &ClientInfo,
+    ) -> Result<(), RecoveryError> {
+        let now = self.ports.clock.now();
+        let attempts = self.ports.attempts.as_ref();
+        let window = self.policy.request_window;
+        let mut keys = Vec::with_capacity(2);
+        if let Some(ip) = &client.ip {
+            keys.push((
+                ThrottleKey::RecoveryIp(ip.clone()),
+                self.policy.max_requests_per_ip,
+            ));
+        }
+        keys.push((
+            ThrottleKey::RecoveryAddress(fold_case(email.as_str())),
+            self.policy.max_requests_per_address,
+        ));
+        for (key, limit) in &keys {
+            if let Some(wait) = blocked(attempts, key, *limit, window, now).await? {
+                return Err(RecoveryError::Throttled(wait));
+            }
+        }
+        let counted: Vec<ThrottleKey> = keys
+            .into_iter()
+            .filter(|(_, limit)| *limit > 0)
+            .map(|(key, _)| key)
+            .collect();
+        if !counted.is_empty() {
+            attempts.record(&counted, now).await?;
+        }
+
+        // An '@' never matches a username, so this finds by email only.
+        let Some(user) = self.ports.users.find_by_login(email.as_str()).await? else {
+            return Ok(());
+        };
+        if !user.is_active {
+            return Ok(());
+        }
+        let mail = &self.ports.mail;
+        let token = mail.one_time_tokens.generate();
+        let message = mail.composer.compose(&AccountMail::PasswordReset {
+            to: user.email.clone(),
+            username: user.username.clone(),
+            token: token.clone(),
+            valid_for: self.policy.reset_token_lifetime,
+        });
+        mail.tokens
+            .issue(
+                NewAccountToken {
+                    user_id: user.id,
+                    kind: AccountTokenKind::PasswordReset,
+                    hash: mail.one_time_tokens.hash(&token),
+                    email: user.email.clone(),
+                    created_at: now,
+                    expires_at: time::add_saturating(now, self.policy.reset_token_lifetime),
+                },
+                message,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a new password with a reset link's token, and, in the same
+    /// step, uses the token up, kills the user's other links, ends all of
+    /// their sessions and queues the "password changed" notice; then
+    /// clears the account's failed-login count.
+    ///
+    /// # Errors
+    /// [`RecoveryError::InvalidToken`] unless the token is live and its user
+    /// active (also for every loser of concurrent redemptions).
+    pub async fn reset_password(
+        &self,
+        token: &AccountToken,
+        new_password: &Password,
+    ) -> Result<(), RecoveryError> {
+        let mail = &self.ports.mail;
+        let hash = mail.one_time_tokens.hash(token);
+        let looked_up = self.ports.clock.now();
+        let live = mail
+            .tokens
+            .find_live(&hash, AccountTokenKind::PasswordReset, looked_up)
+            .await?
+            .ok_or(RecoveryError::InvalidToken)?;
+        let user = self
+            .ports
+            .users
+            .find_by_id(live.user_id)
+            .await?
+            .filter(|user| user.is_active)
+            .ok_or(RecoveryError::InvalidToken)?;
+        let password_hash = self.ports.hasher.hash(new_password).await?;
+        // Hashing takes a while: the token must still be live when it is
+        // used, so the redemption reads the clock again.
+        let now = time::after(self.ports.clock.now(), user.updated_at);
+        let notice = mail.composer.compose(&AccountMail::PasswordChanged {
+            to: user.email.clone(),
+            username: user.username.clone(),
+            at: now,
+        });
+        if !mail
+            .tokens
+            .redeem_password_reset(live.id, password_hash, notice, now)
+            .await?
+        {
+            return Err(RecoveryError::InvalidToken);
+        }
+        self.ports
+            .attempts
+            .clear(&ThrottleKey::Account(user.username.as_str().to_lowercase()))
+            .await?;
+        Ok(())
+    }
+}
