@@ -5,7 +5,9 @@
 //! repository failures.
 
 mod auth_service;
+mod mail_relay;
 mod prune_service;
+mod recovery_service;
 mod session_service;
 mod throttle;
 mod todo_service;
