@@ -3,13 +3,15 @@
 //! material keyed from the signing key ([`HmacRefreshTokens`], the
 //! `RefreshTokens` port), bcrypt password hashing ([`BcryptHasher`], the
 //! `PasswordHasher` port), list cursors sealed with a key derived the same
-//! way ([`HmacCursorSeal`], the `CursorSeal` port), plus the RSA key material the tokens are signed
+//! way ([`HmacCursorSeal`], the `CursorSeal` port), one-time tokens for reset and
+//! verification links ([`RandomOneTimeTokens`], the `OneTimeTokens` port), plus the RSA key material the tokens are signed
 //! with ([`keys`]: generation, loading, rotation, thumbprints).
 
 pub mod cursors;
 mod derived_keys;
 pub mod jwt;
 pub mod keys;
+pub mod one_time_tokens;
 pub mod password;
 pub mod refresh_tokens;
 
@@ -18,5 +20,6 @@ pub use jwt::{JwtSettings, JwtTokenService};
 pub use keys::{
     KeyPairPem, KeyPaths, KeygenError, generate_keypair, rotate_keypair, thumbprint, write_keypair,
 };
+pub use one_time_tokens::RandomOneTimeTokens;
 pub use password::BcryptHasher;
 pub use refresh_tokens::HmacRefreshTokens;

@@ -71,14 +71,7 @@ impl HmacRefreshTokens {
 
 impl RefreshTokens for HmacRefreshTokens {
     fn generate(&self) -> RefreshToken {
-        let mut bytes = zeroize::Zeroizing::new([0_u8; REFRESH_TOKEN_BYTES]);
-        if let Err(err) = rand::rngs::OsRng.try_fill_bytes(bytes.as_mut()) {
-            // The port cannot fail; rather than panic, fall back to the
-            // thread's ChaCha CSPRNG, itself seeded from the OS.
-            tracing::error!(error = %err, "the OS random generator failed; using the thread CSPRNG");
-            rand::thread_rng().fill_bytes(bytes.as_mut());
-        }
-        RefreshToken::new(URL_SAFE_NO_PAD.encode(bytes.as_ref()))
+        RefreshToken::new(random_url_token())
     }
 
     fn successor(&self, presented: &RefreshToken) -> RefreshToken {
@@ -102,8 +95,21 @@ impl fmt::Debug for HmacRefreshTokens {
     }
 }
 
+/// [`REFRESH_TOKEN_BYTES`] bytes from the operating system's CSPRNG,
+/// base64url without padding: 43 URL-safe characters, 256 bits.
+pub(crate) fn random_url_token() -> String {
+    let mut bytes = zeroize::Zeroizing::new([0_u8; REFRESH_TOKEN_BYTES]);
+    if let Err(err) = rand::rngs::OsRng.try_fill_bytes(bytes.as_mut()) {
+        // The ports cannot fail; rather than panic, fall back to the
+        // thread's ChaCha CSPRNG, itself seeded from the OS.
+        tracing::error!(error = %err, "the OS random generator failed; using the thread CSPRNG");
+        rand::thread_rng().fill_bytes(bytes.as_mut());
+    }
+    URL_SAFE_NO_PAD.encode(bytes.as_ref())
+}
+
 /// Lower-case hexadecimal.
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut text = String::with_capacity(bytes.len() * 2);
     for byte in bytes {
