@@ -135,11 +135,12 @@ fn classify(error: &lettre::transport::smtp::Error, server: &str, recipient: &st
     let text = redact(&error.to_string(), recipient, &masked);
     let what = format!("SMTP server {server} sending to {masked}: {text}");
     match error.status() {
-        Some(code) if error.is_permanent() && !is_refused_credentials(code) => {
-            MailError::Permanent(anyhow::anyhow!(what))
-        }
-        // 4xx, a refusal of our credentials, no connection, TLS, a timeout, a
-        // broken or odd conversation: nothing wrong with the message itself.
+        Some(code) if is_refused_credentials(code) => MailError::Transient(anyhow::anyhow!(
+            "{what} (the server refused this service's login or TLS: check SMTP_URL)"
+        )),
+        Some(_) if error.is_permanent() => MailError::Permanent(anyhow::anyhow!(what)),
+        // 4xx, no connection, TLS, a timeout, a broken or odd conversation:
+        // nothing wrong with the message itself.
         _ => MailError::Transient(anyhow::anyhow!(what)),
     }
 }
