@@ -32,6 +32,10 @@
 //!   tokens and old events, all at once under the store's lock (never
 //!   [`Busy`](domain::ports::PruneOutcome::Busy): one store, one process).
 //!
+//! Beside the store, [`MemoryMailer`] is the outbound mail port
+//! ([`domain::ports::Mailer`]) over a list in memory: the tests read the
+//! delivered messages from it, and make it fail as a mail server would.
+//!
 //! # Switches for tests
 //!
 //! - [`MemoryStore::set_unavailable`]: while set, every method of every port
@@ -90,6 +94,7 @@
 //! [`ConflictField::Email`]: domain::ConflictField::Email
 
 mod login_attempts;
+mod mailer;
 mod probe;
 mod pruning;
 mod sessions;
@@ -107,6 +112,7 @@ use chrono::TimeDelta;
 use domain::RepositoryError;
 use domain::ports::{Clock, Repositories};
 
+pub use mailer::{MailFailure, MemoryMailer};
 use state::State;
 
 /// How long login-attempt events are kept unless told otherwise (as

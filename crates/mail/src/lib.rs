@@ -18,6 +18,8 @@ mod message;
 mod smtp_mailer;
 mod smtp_settings;
 mod templates;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use file_mailer::{FileMailer, FileMailerError};
 /// The sender (`MAIL_FROM`), e.g. `"Todo API <no-reply@example.org>".parse()`.

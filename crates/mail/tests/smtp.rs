@@ -5,13 +5,12 @@
 // Helpers outside #[test] functions fail loudly too: this is test code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod harness;
 
 use std::time::{Duration, Instant};
 
 use domain::ports::{AccountMail, MailComposer, MailError, Mailer};
 use domain::{AccountToken, Email, MailMessage, Username};
-use harness::{ServerOptions, SmtpServer, closed_port};
+use mail::testing::{ServerOptions, SmtpServer, closed_port};
 use mail::{Mailbox, SmtpMailer, SmtpSettings, TemplateSettings, Templates};
 
 const TOKEN: &str = "Zm9vYmFyLXRva2VuLXRoYXQtaXMtdXJsLXNhZmVfLQ";
@@ -72,7 +71,7 @@ fn assert_discreet(error: &str, recipient: &str) {
 
 #[tokio::test]
 async fn a_message_arrives_with_its_envelope_headers_both_parts_and_the_link() {
-    let Some(python) = harness::python("a_message_arrives") else {
+    let Some(python) = mail::testing::python("a_message_arrives") else {
         return;
     };
     let server = SmtpServer::start(&python, &ServerOptions::default());
@@ -122,7 +121,7 @@ async fn a_message_arrives_with_its_envelope_headers_both_parts_and_the_link() {
 
 #[tokio::test]
 async fn auth_plain_logs_in_with_the_decoded_user_and_password() {
-    let Some(python) = harness::python("auth_plain") else {
+    let Some(python) = mail::testing::python("auth_plain") else {
         return;
     };
     let server = SmtpServer::start(
@@ -153,7 +152,7 @@ async fn auth_plain_logs_in_with_the_decoded_user_and_password() {
 
 #[tokio::test]
 async fn auth_login_works_when_it_is_the_only_mechanism() {
-    let Some(python) = harness::python("auth_login") else {
+    let Some(python) = mail::testing::python("auth_login") else {
         return;
     };
     let server = SmtpServer::start(
@@ -180,7 +179,7 @@ async fn auth_login_works_when_it_is_the_only_mechanism() {
 
 #[tokio::test]
 async fn a_refused_password_is_transient_and_not_in_the_error() {
-    let Some(python) = harness::python("a_refused_password") else {
+    let Some(python) = mail::testing::python("a_refused_password") else {
         return;
     };
     let server = SmtpServer::start(
@@ -252,7 +251,7 @@ async fn a_silent_server_is_transient_within_the_timeout() {
 
 #[tokio::test]
 async fn a_550_for_the_recipient_is_permanent() {
-    let Some(python) = harness::python("a_550") else {
+    let Some(python) = mail::testing::python("a_550") else {
         return;
     };
     let server = SmtpServer::start(
@@ -277,7 +276,7 @@ async fn a_550_for_the_recipient_is_permanent() {
 
 #[tokio::test]
 async fn a_451_for_the_recipient_is_transient() {
-    let Some(python) = harness::python("a_451") else {
+    let Some(python) = mail::testing::python("a_451") else {
         return;
     };
     let server = SmtpServer::start(
@@ -299,7 +298,7 @@ async fn a_451_for_the_recipient_is_transient() {
 
 #[tokio::test]
 async fn an_outage_fails_transiently_and_the_next_send_after_it_succeeds() {
-    let Some(python) = harness::python("an_outage") else {
+    let Some(python) = mail::testing::python("an_outage") else {
         return;
     };
     let first = SmtpServer::start(&python, &ServerOptions::default());
@@ -361,7 +360,7 @@ impl TestCertificate {
 
 #[tokio::test]
 async fn starttls_with_a_trusted_certificate_encrypts_the_session() {
-    let Some(python) = harness::python("starttls") else {
+    let Some(python) = mail::testing::python("starttls") else {
         return;
     };
     let certificate = TestCertificate::new();
@@ -396,7 +395,7 @@ async fn starttls_with_a_trusted_certificate_encrypts_the_session() {
 
 #[tokio::test]
 async fn starttls_is_required_a_server_without_it_gets_nothing() {
-    let Some(python) = harness::python("starttls_required") else {
+    let Some(python) = mail::testing::python("starttls_required") else {
         return;
     };
     let server = SmtpServer::start(&python, &ServerOptions::default());
@@ -411,7 +410,7 @@ async fn starttls_is_required_a_server_without_it_gets_nothing() {
 
 #[tokio::test]
 async fn smtps_speaks_tls_from_the_first_byte() {
-    let Some(python) = harness::python("smtps") else {
+    let Some(python) = mail::testing::python("smtps") else {
         return;
     };
     let certificate = TestCertificate::new();

@@ -154,6 +154,14 @@ impl MailRelay {
         })
     }
 
+    /// What the outbox holds (for the metrics).
+    ///
+    /// # Errors
+    /// What the outbox fails with.
+    pub async fn stats(&self) -> Result<crate::mail::OutboxStats, RepositoryError> {
+        self.outbox.stats().await
+    }
+
     /// Gives back claimed messages that were not attempted: due now again.
     ///
     /// # Errors

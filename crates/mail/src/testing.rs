@@ -1,5 +1,6 @@
-//! A real SMTP server for the integration tests: aiosmtpd, run by
-//! `tests/smtp_server.py` from the workspace's `target/venv` (the virtualenv
+//! A real SMTP server for integration tests (this crate's and the HTTP
+//! suite's; feature `testing`): aiosmtpd, run by `testing/smtp_server.py`
+//! from the workspace's `target/venv` (the virtualenv
 //! `scripts/validate-openapi.sh` uses too).
 //!
 //! The first test that needs it installs aiosmtpd (pinned) into that venv,
@@ -12,7 +13,7 @@
 //! directory and dies with its value (killed on drop) or, should the test
 //! process die first, when its standard input closes.
 
-#![allow(dead_code)] // each test binary uses part of the harness
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -154,7 +155,7 @@ pub struct SmtpServer {
 impl SmtpServer {
     pub fn start(python: &Path, options: &ServerOptions) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("testing/smtp_server.py");
         let mut command = Command::new(python);
         command
             .arg(script)
