@@ -35,7 +35,8 @@
 //! - [`Outbox`]: a claim picks and leases its messages under the lock, so
 //!   concurrent claims never return one message twice.
 //! - [`StorePruner`](domain::ports::StorePruner): ended sessions with their
-//!   tokens and old events, all at once under the store's lock (never
+//!   tokens, old events, finished mail and ended account tokens, all at
+//!   once under the store's lock (never
 //!   [`Busy`](domain::ports::PruneOutcome::Busy): one store, one process).
 //!
 //! # Switches for tests

@@ -15,8 +15,9 @@
 //!   delivery, claimed `FOR UPDATE SKIP LOCKED` on PostgreSQL; one-time
 //!   account tokens by hash, each write with its mail in one transaction).
 //! - [`SeaStorePruner`] implements `domain::ports::StorePruner` (ended
-//!   sessions and old login events, deleted in batches, on PostgreSQL one
-//!   instance at a time under an advisory lock).
+//!   sessions, old login events, finished mail and ended account tokens,
+//!   deleted in batches, on PostgreSQL one instance at a time under an
+//!   advisory lock).
 //! - [`repositories`] puts all nine on one connection pool, as
 //!   `domain::ports::Repositories`. Their behaviour is the port contract's
 //!   (`crates/port-contract`), run on SQLite and PostgreSQL by

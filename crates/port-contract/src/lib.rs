@@ -222,6 +222,8 @@ macro_rules! suite {
                 a_pass_deletes_login_events_before_the_instant_and_keeps_the_rest,
                 a_second_pass_finds_nothing_left,
                 a_pass_leaves_other_tables_alone,
+                a_pass_deletes_mail_finished_before_the_instant_and_never_a_pending_one,
+                a_pass_deletes_account_tokens_ended_before_the_instant_and_keeps_the_rest,
             }
             schema {
                 a_fresh_store_has_no_pending_migrations,
