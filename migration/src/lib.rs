@@ -18,6 +18,7 @@ mod m20250201_000002_sessions_and_login_attempts;
 mod m20250301_000003_case_folded_user_keys;
 mod m20250401_000004_row_counts;
 mod m20250501_000005_prune_indexes;
+mod m20250601_000006_account_tokens_and_outbox;
 pub mod report;
 
 pub use applied::{SchemaState, schema_state};
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250301_000003_case_folded_user_keys::Migration),
             Box::new(m20250401_000004_row_counts::Migration),
             Box::new(m20250501_000005_prune_indexes::Migration),
+            Box::new(m20250601_000006_account_tokens_and_outbox::Migration),
         ]
     }
 }

@@ -28,6 +28,7 @@ async fn has_table(db: &DatabaseConnection, table: &str) -> bool {
 const FIRST_SCHEMA: &[&str] = &["users", "todos"];
 const SESSIONS_SCHEMA: &[&str] = &["sessions", "refresh_tokens", "login_attempts"];
 const COUNTS_SCHEMA: &[&str] = &["todo_counts", "user_count"];
+const ACCOUNT_SCHEMA: &[&str] = &["account_tokens", "outbox"];
 
 /// How many steps `down` takes from the newest migration to undo `name` and
 /// every migration after it.
@@ -54,16 +55,19 @@ async fn up_down_up_on_a_fresh_database() {
     assert_tables(&db, FIRST_SCHEMA, true).await;
     assert_tables(&db, SESSIONS_SCHEMA, true).await;
     assert_tables(&db, COUNTS_SCHEMA, true).await;
+    assert_tables(&db, ACCOUNT_SCHEMA, true).await;
 
     Migrator::down(&db, None).await.expect("down");
     assert_tables(&db, FIRST_SCHEMA, false).await;
     assert_tables(&db, SESSIONS_SCHEMA, false).await;
     assert_tables(&db, COUNTS_SCHEMA, false).await;
+    assert_tables(&db, ACCOUNT_SCHEMA, false).await;
 
     Migrator::up(&db, None).await.expect("second up");
     assert_tables(&db, FIRST_SCHEMA, true).await;
     assert_tables(&db, SESSIONS_SCHEMA, true).await;
     assert_tables(&db, COUNTS_SCHEMA, true).await;
+    assert_tables(&db, ACCOUNT_SCHEMA, true).await;
 }
 
 #[tokio::test]
@@ -96,6 +100,7 @@ async fn the_migrations_are_listed_oldest_first() {
             "m20250301_000003_case_folded_user_keys",
             "m20250401_000004_row_counts",
             "m20250501_000005_prune_indexes",
+            "m20250601_000006_account_tokens_and_outbox",
         ]
     );
 }
@@ -211,4 +216,58 @@ async fn down_of_the_counters_migration_keeps_the_rest() {
 
     Migrator::up(&db, None).await.expect("up again");
     assert_tables(&db, COUNTS_SCHEMA, true).await;
+}
+
+#[tokio::test]
+async fn down_of_the_account_tokens_migration_keeps_the_rest_and_its_data() {
+    let db = fresh_database().await;
+    Migrator::up(&db, None).await.expect("up");
+    insert_user(&db, "alice@example.com", "alice").await;
+    db.execute_unprepared(
+        "INSERT INTO account_tokens (user_id, kind, token_hash, email, created_at, expires_at)
+         VALUES (1, 'password_reset', 'hash', 'alice@example.com',
+                 '2025-01-01T00:00:00+00:00', '2025-01-01T01:00:00+00:00')",
+    )
+    .await
+    .expect("insert a token");
+
+    Migrator::down(
+        &db,
+        Some(steps_to_undo("m20250601_000006_account_tokens_and_outbox")),
+    )
+    .await
+    .expect("down the account tokens and the outbox");
+    assert_tables(&db, ACCOUNT_SCHEMA, false).await;
+    assert_tables(&db, FIRST_SCHEMA, true).await;
+    assert_tables(&db, SESSIONS_SCHEMA, true).await;
+    assert_tables(&db, COUNTS_SCHEMA, true).await;
+    assert_eq!(keys(&db).await.len(), 1, "the user stays");
+
+    Migrator::up(&db, None).await.expect("up again");
+    assert_tables(&db, ACCOUNT_SCHEMA, true).await;
+}
+
+#[tokio::test]
+async fn the_outbox_refuses_an_unknown_status_and_a_token_an_unknown_kind() {
+    let db = fresh_database().await;
+    Migrator::up(&db, None).await.expect("up");
+    insert_user(&db, "alice@example.com", "alice").await;
+
+    let outbox = db
+        .execute_unprepared(
+            "INSERT INTO outbox (recipient, subject, text_body, html_body, status,
+                                 next_attempt_at, created_at)
+             VALUES ('a@example.com', 's', 't', 'h', 'lost',
+                     '2025-01-01T00:00:00+00:00', '2025-01-01T00:00:00+00:00')",
+        )
+        .await;
+    assert!(outbox.is_err(), "status 'lost' was stored");
+    let token = db
+        .execute_unprepared(
+            "INSERT INTO account_tokens (user_id, kind, token_hash, email, created_at, expires_at)
+             VALUES (1, 'magic_link', 'hash', 'alice@example.com',
+                     '2025-01-01T00:00:00+00:00', '2025-01-01T01:00:00+00:00')",
+        )
+        .await;
+    assert!(token.is_err(), "kind 'magic_link' was stored");
 }

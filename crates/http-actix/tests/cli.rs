@@ -832,13 +832,15 @@ async fn prune_deletes_ended_sessions_and_old_login_events_and_says_how_many() {
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert_eq!(
         text(&first.stdout),
-        "removed 1 ended sessions, 1 refresh tokens and 1 login attempts\n"
+        "removed 1 ended sessions, 1 refresh tokens, 1 login attempts, 0 outbox messages and 0 \
+         account tokens\n"
     );
     let again = prune();
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert_eq!(
         text(&again.stdout),
-        "removed 0 ended sessions, 0 refresh tokens and 0 login attempts\n"
+        "removed 0 ended sessions, 0 refresh tokens, 0 login attempts, 0 outbox messages and 0 \
+         account tokens\n"
     );
     let live = domain::RefreshTokenHash::new("b".repeat(64));
     assert!(sessions.find_refresh_token(&live).await.unwrap().is_some());

@@ -11,10 +11,10 @@
 //!
 //! # Ports
 //!
-//! [`MemoryStore::repositories`] hands out all seven storage ports of
+//! [`MemoryStore::repositories`] hands out all nine storage ports of
 //! [`domain::ports::Repositories`] over one shared state, so a user deleted
-//! through `users` takes their todos, sessions and refresh tokens with it
-//! (the schema's `ON DELETE CASCADE`):
+//! through `users` takes their todos, sessions, refresh tokens and account
+//! tokens with it (the schema's `ON DELETE CASCADE`):
 //!
 //! - [`UserRepository`]: ids from 1, never reused; email and username unique
 //!   case-insensitively, [`RepositoryError::Conflict`] naming the field.
@@ -28,8 +28,15 @@
 //! - [`DatabaseProbe`]: answers the store's clock (`Clock::now`).
 //! - [`SchemaStatus`]: answers [`MemoryStore::set_pending_migrations`]
 //!   (0, "up to date", by default).
+//! - [`AccountTokenRepository`]: token hashes with the mail each write
+//!   queues, and password resets that end the user's sessions, each under
+//!   the one lock (so atomic, and of concurrent redemptions of one token
+//!   exactly one wins).
+//! - [`Outbox`]: a claim picks and leases its messages under the lock, so
+//!   concurrent claims never return one message twice.
 //! - [`StorePruner`](domain::ports::StorePruner): ended sessions with their
-//!   tokens and old events, all at once under the store's lock (never
+//!   tokens, old events, finished mail and ended account tokens, all at
+//!   once under the store's lock (never
 //!   [`Busy`](domain::ports::PruneOutcome::Busy): one store, one process).
 //!
 //! Beside the store, [`MemoryMailer`] is the outbound mail port
@@ -88,13 +95,17 @@
 //! [`LoginAttempts`]: domain::ports::LoginAttempts
 //! [`DatabaseProbe`]: domain::ports::DatabaseProbe
 //! [`SchemaStatus`]: domain::ports::SchemaStatus
+//! [`AccountTokenRepository`]: domain::ports::AccountTokenRepository
+//! [`Outbox`]: domain::ports::Outbox
 //! [`RepositoryError::Conflict`]: domain::RepositoryError::Conflict
 //! [`RepositoryError::Unavailable`]: domain::RepositoryError::Unavailable
 //! [`RepositoryError::Unexpected`]: domain::RepositoryError::Unexpected
 //! [`ConflictField::Email`]: domain::ConflictField::Email
 
+mod account_tokens;
 mod login_attempts;
 mod mailer;
+mod outbox;
 mod probe;
 mod pruning;
 mod sessions;
@@ -149,7 +160,7 @@ impl MemoryStore {
         }
     }
 
-    /// All seven storage ports over this one store.
+    /// All nine storage ports over this one store.
     #[must_use]
     pub fn repositories(&self) -> Repositories {
         Repositories {
@@ -160,6 +171,8 @@ impl MemoryStore {
             probe: Arc::new(probe::MemoryProbe(self.clone())),
             schema: Arc::new(probe::MemorySchemaStatus(self.clone())),
             pruner: Arc::new(pruning::MemoryPruner(self.clone())),
+            account_tokens: Arc::new(account_tokens::MemoryAccountTokens(self.clone())),
+            outbox: Arc::new(outbox::MemoryOutbox(self.clone())),
         }
     }
 
@@ -240,7 +253,9 @@ impl fmt::Debug for MemoryStore {
                 .field(
                     "login_attempt_events",
                     &state.attempts.values().map(Vec::len).sum::<usize>(),
-                ),
+                )
+                .field("account_tokens", &state.account_tokens.len())
+                .field("outbox", &state.outbox.len()),
             None => out.field("state", &"<locked>"),
         };
         out.field(

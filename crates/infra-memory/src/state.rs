@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use anyhow::anyhow;
 use chrono::{DateTime, TimeDelta, Utc};
-use domain::{LiveSession, RepositoryError, Session, Todo, User};
+use domain::{
+    AccountTokenKind, Email, LiveSession, MailMessage, RepositoryError, Session, Todo, User, UserId,
+};
 
 /// A refresh token as the `refresh_tokens` table keeps it (the hash is the
 /// key). The table's `created_at` is left out: no port reads it.
@@ -13,6 +15,46 @@ use domain::{LiveSession, RepositoryError, Session, Todo, User};
 pub(crate) struct TokenRow {
     pub(crate) session_id: i64,
     pub(crate) spent_at: Option<DateTime<Utc>>,
+}
+
+/// A row of `account_tokens`.
+#[derive(Clone)]
+pub(crate) struct AccountTokenRow {
+    pub(crate) user_id: UserId,
+    pub(crate) kind: AccountTokenKind,
+    pub(crate) hash: String,
+    pub(crate) email: Email,
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) used_at: Option<DateTime<Utc>>,
+    pub(crate) revoked_at: Option<DateTime<Utc>>,
+}
+
+impl AccountTokenRow {
+    /// Neither used nor revoked, and expiring after `now`.
+    pub(crate) fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.used_at.is_none() && self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+/// The `status` of an outbox row, with the instant it finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OutboxStatus {
+    Pending,
+    Sent(DateTime<Utc>),
+    Failed(DateTime<Utc>),
+}
+
+/// A row of `outbox`.
+#[derive(Clone)]
+pub(crate) struct OutboxRow {
+    pub(crate) message: MailMessage,
+    pub(crate) status: OutboxStatus,
+    pub(crate) attempts: u32,
+    pub(crate) next_attempt_at: DateTime<Utc>,
+    pub(crate) created_at: DateTime<Utc>,
+    /// Kept as the table keeps it, for the operator; no port reads it back.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) last_error: Option<String>,
 }
 
 /// The tables. Rows are kept as the domain types the ports return; the
@@ -31,6 +73,10 @@ pub(crate) struct State {
     /// left has no entry.
     pub(crate) attempts: HashMap<String, Vec<DateTime<Utc>>>,
     pub(crate) retention: TimeDelta,
+    pub(crate) account_tokens: BTreeMap<i64, AccountTokenRow>,
+    pub(crate) next_account_token: i64,
+    pub(crate) outbox: BTreeMap<i64, OutboxRow>,
+    pub(crate) next_outbox: i64,
 }
 
 impl State {
@@ -45,6 +91,10 @@ impl State {
             tokens: HashMap::new(),
             attempts: HashMap::new(),
             retention,
+            account_tokens: BTreeMap::new(),
+            next_account_token: 1,
+            outbox: BTreeMap::new(),
+            next_outbox: 1,
         }
     }
 
@@ -58,6 +108,58 @@ impl State {
             (Some(user), Some(session)) => caller.admits(user, session),
             _ => false,
         }
+    }
+
+    /// Checks `message` as `outbox` would store it (PostgreSQL refuses NUL
+    /// in text): call before the write's first change.
+    pub(crate) fn check_mail(message: &MailMessage) -> Result<(), RepositoryError> {
+        bindable(message.to.as_str(), "outbox.recipient")?;
+        bindable(&message.subject, "outbox.subject")?;
+        bindable(&message.text, "outbox.text_body")?;
+        bindable(&message.html, "outbox.html_body")
+    }
+
+    /// Queues `message` due at `now` (checked by [`State::check_mail`]).
+    pub(crate) fn queue(
+        &mut self,
+        message: MailMessage,
+        now: DateTime<Utc>,
+    ) -> Result<i64, RepositoryError> {
+        let id = take_id(&mut self.next_outbox, "outbox")?;
+        self.outbox.insert(
+            id,
+            OutboxRow {
+                message,
+                status: OutboxStatus::Pending,
+                attempts: 0,
+                next_attempt_at: now,
+                created_at: now,
+                last_error: None,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Revokes at `now` the live tokens of `user` of `kind`, but `except`.
+    pub(crate) fn revoke_live_tokens(
+        &mut self,
+        user: UserId,
+        kind: AccountTokenKind,
+        except: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> u64 {
+        let mut revoked: u64 = 0;
+        for (id, token) in &mut self.account_tokens {
+            if token.user_id == user
+                && token.kind == kind
+                && Some(*id) != except
+                && token.is_live(now)
+            {
+                token.revoked_at = Some(now);
+                revoked = revoked.saturating_add(1);
+            }
+        }
+        revoked
     }
 
     /// Events stored, over every key.

@@ -698,3 +698,103 @@ async fn timestamps_are_kept_to_the_microsecond() {
         instant("2026-03-04T05:06:07.123456Z")
     );
 }
+
+#[tokio::test]
+async fn while_unavailable_the_outbox_and_the_account_tokens_fail_and_change_nothing() {
+    use domain::{AccountTokenHash, AccountTokenKind, MailMessage, NewAccountToken};
+
+    let f = fixture();
+    let (alice, session, _) = f.signed_in("alice").await;
+    let r = &f.repos;
+    let now = f.now();
+    let message = MailMessage {
+        to: alice.email.clone(),
+        subject: "Reset".to_owned(),
+        text: "https://app.example/reset?token=t".to_owned(),
+        html: "<a href=\"https://app.example/reset?token=t\">reset</a>".to_owned(),
+    };
+    let token = NewAccountToken {
+        user_id: alice.id,
+        kind: AccountTokenKind::PasswordReset,
+        hash: AccountTokenHash::new("hash".to_owned()),
+        email: alice.email.clone(),
+        created_at: now,
+        expires_at: now + TimeDelta::hours(1),
+    };
+    r.account_tokens
+        .issue(token.clone(), message.clone())
+        .await
+        .unwrap();
+    let live = r
+        .account_tokens
+        .find_live(&token.hash, token.kind, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let queued = r.outbox.stats().await.unwrap();
+    let id = domain::OutboxId(1);
+    let lease = Duration::from_secs(60);
+
+    f.store.set_unavailable(true);
+
+    // AccountTokenRepository
+    let other = NewAccountToken {
+        hash: AccountTokenHash::new("other".to_owned()),
+        ..token.clone()
+    };
+    assert!(is_unavailable(
+        r.account_tokens.issue(other, message.clone()).await
+    ));
+    assert!(is_unavailable(
+        r.account_tokens
+            .find_live(&token.hash, token.kind, now)
+            .await
+    ));
+    assert!(is_unavailable(
+        r.account_tokens
+            .redeem_password_reset(
+                live.id,
+                PasswordHash::new("$2b$12$new"),
+                message.clone(),
+                now
+            )
+            .await
+    ));
+    assert!(is_unavailable(
+        r.account_tokens.revoke_all(alice.id, token.kind, now).await
+    ));
+    // Outbox
+    assert!(is_unavailable(r.outbox.enqueue(message.clone(), now).await));
+    assert!(is_unavailable(r.outbox.claim(now, lease, 10).await));
+    assert!(is_unavailable(r.outbox.mark_sent(id, now).await));
+    assert!(is_unavailable(r.outbox.retry_at(id, now, "e").await));
+    assert!(is_unavailable(r.outbox.mark_failed(id, now, "e").await));
+    assert!(is_unavailable(r.outbox.release(id, now).await));
+    assert!(is_unavailable(r.outbox.stats().await));
+
+    f.store.set_unavailable(false);
+
+    assert_eq!(
+        r.account_tokens
+            .find_live(&token.hash, token.kind, now)
+            .await
+            .unwrap(),
+        Some(live)
+    );
+    assert_eq!(r.outbox.stats().await.unwrap(), queued);
+    assert_eq!(
+        r.sessions.list_active(alice.id, now).await.unwrap(),
+        [session]
+    );
+    let claimed = r.outbox.claim(now, lease, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].message, message);
+    assert_eq!(claimed[0].attempt, 1);
+    assert!(
+        r.account_tokens
+            .find_live(&AccountTokenHash::new("other".to_owned()), token.kind, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

@@ -10,10 +10,15 @@
 //!   refresh-token hashes; failed-login counts for throttling).
 //! - [`SeaSchemaStatus`] implements `domain::ports::SchemaStatus` (pending
 //!   migrations, for the readiness check).
+//! - [`SeaOutbox`] and [`SeaAccountTokens`] implement
+//!   `domain::ports::{Outbox, AccountTokenRepository}` (mail waiting for
+//!   delivery, claimed `FOR UPDATE SKIP LOCKED` on PostgreSQL; one-time
+//!   account tokens by hash, each write with its mail in one transaction).
 //! - [`SeaStorePruner`] implements `domain::ports::StorePruner` (ended
-//!   sessions and old login events, deleted in batches, on PostgreSQL one
-//!   instance at a time under an advisory lock).
-//! - [`repositories`] puts all seven on one connection pool, as
+//!   sessions, old login events, finished mail and ended account tokens,
+//!   deleted in batches, on PostgreSQL one instance at a time under an
+//!   advisory lock).
+//! - [`repositories`] puts all nine on one connection pool, as
 //!   `domain::ports::Repositories`. Their behaviour is the port contract's
 //!   (`crates/port-contract`), run on SQLite and PostgreSQL by
 //!   `tests/contract.rs`.
@@ -24,6 +29,7 @@
 //! - With the `testing` feature, [`testing::TestDatabase`] gives each test a
 //!   fresh, migrated database.
 
+mod account_token_repository;
 mod cached_sql;
 mod connect_error;
 mod connection;
@@ -31,6 +37,7 @@ mod database_probe;
 pub mod entity;
 mod error;
 mod login_attempts;
+mod outbox;
 mod page_sql;
 mod pool_stats;
 mod pruning;
@@ -49,9 +56,11 @@ use std::sync::Arc;
 use domain::ports::Repositories;
 use sea_orm::DatabaseConnection;
 
+pub use account_token_repository::SeaAccountTokens;
 pub use connection::{DatabaseSettings, connect, connect_lazy, run_migrations};
 pub use database_probe::SeaDatabaseProbe;
 pub use login_attempts::SeaLoginAttempts;
+pub use outbox::{CLAIM_POSTGRES, CLAIM_SQLITE, SeaOutbox};
 pub use pool_stats::{PoolStats, pool_stats};
 pub use pruning::{BATCH_ROWS, PRUNE_LOCK_KEY, SeaStorePruner};
 pub use schema_status::SeaSchemaStatus;
@@ -59,7 +68,7 @@ pub use session_repository::SeaSessionRepository;
 pub use todo_repository::SeaTodoRepository;
 pub use user_repository::SeaUserRepository;
 
-/// The seven storage ports, all on `db` (the pool is shared, not copied).
+/// The nine storage ports, all on `db` (the pool is shared, not copied).
 #[must_use]
 pub fn repositories(db: &DatabaseConnection) -> Repositories {
     Repositories {
@@ -70,5 +79,7 @@ pub fn repositories(db: &DatabaseConnection) -> Repositories {
         probe: Arc::new(SeaDatabaseProbe::new(db.clone())),
         schema: Arc::new(SeaSchemaStatus::new(db.clone())),
         pruner: Arc::new(SeaStorePruner::new(db.clone())),
+        account_tokens: Arc::new(SeaAccountTokens::new(db.clone())),
+        outbox: Arc::new(SeaOutbox::new(db.clone())),
     }
 }

@@ -1,14 +1,22 @@
-//! [`StorePruner`] on SeaORM: ended sessions with their refresh tokens, and
-//! old login events, deleted in batches.
+//! [`StorePruner`] on SeaORM: ended sessions with their refresh tokens, old
+//! login events, finished outbox messages and ended account tokens, deleted
+//! in batches.
 //!
-//! A pass runs two steps, each a loop of batches until a batch finds fewer
+//! A pass runs four steps, each a loop of batches until a batch finds fewer
 //! rows than its limit:
 //!
 //! 1. ended sessions: a batch picks up to [`BATCH_ROWS`] / 5 of them (by
 //!    the indexes on `expires_at` and `revoked_at`, migration 000005),
 //!    deletes their refresh tokens (by `session_id`), then the sessions;
 //! 2. login events older than the rules' instant, up to [`BATCH_ROWS`] a
-//!    batch (by the index on `occurred_at`).
+//!    batch (by the index on `occurred_at`);
+//! 3. outbox messages sent or failed before the rules' instant, up to
+//!    [`BATCH_ROWS`] a batch (by the partial index on
+//!    `COALESCE(sent_at, failed_at)`, migration 000006; never a pending
+//!    one);
+//! 4. account tokens used, revoked or expired before the rules' instant,
+//!    up to [`BATCH_ROWS`] a batch (by the indexes on `used_at`,
+//!    `revoked_at` and `expires_at`, migration 000006).
 //!
 //! A batch picks its sessions first and deletes their tokens by session id,
 //! so its cost does not grow with what earlier batches deleted (a join
@@ -33,13 +41,13 @@
 use async_trait::async_trait;
 use domain::RepositoryError;
 use domain::ports::{PruneOutcome, PruneRules, Pruned, StorePruner};
-use sea_orm::sea_query::{LockBehavior, LockType, Query};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LockBehavior, LockType, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
     DbErr, EntityTrait, QueryFilter, QuerySelect, Statement,
 };
 
-use crate::entity::{login_attempt, refresh_token, session};
+use crate::entity::{account_token, login_attempt, outbox, refresh_token, session};
 use crate::error::db_error;
 use crate::write_transaction::begin_write;
 
@@ -78,11 +86,13 @@ impl SeaStorePruner {
     }
 }
 
-/// The two steps of a pass.
+/// The four steps of a pass.
 #[derive(Debug, Clone, Copy)]
 enum Step {
     Sessions,
     LoginAttempts,
+    Outbox,
+    AccountTokens,
 }
 
 /// What one batch did: rows it found to delete (to decide whether another
@@ -97,6 +107,29 @@ fn ended(rules: &PruneRules) -> Condition {
     Condition::any()
         .add(session::Column::ExpiresAt.lt(rules.sessions_ended_before))
         .add(session::Column::RevokedAt.lt(rules.sessions_ended_before))
+}
+
+/// Sent or failed before the rules' instant: the expression and the
+/// predicate of the index `outbox_finished_idx`.
+fn finished(rules: &PruneRules) -> Condition {
+    Condition::all()
+        .add(outbox::Column::Status.ne(outbox::PENDING))
+        .add(
+            Func::coalesce([
+                Expr::col(outbox::Column::SentAt),
+                Expr::col(outbox::Column::FailedAt),
+            ])
+            .lt(rules.outbox_finished_before),
+        )
+}
+
+/// Used, revoked or expired before the rules' instant.
+fn token_ended(rules: &PruneRules) -> Condition {
+    let before = rules.account_tokens_ended_before;
+    Condition::any()
+        .add(account_token::Column::UsedAt.lt(before))
+        .add(account_token::Column::RevokedAt.lt(before))
+        .add(account_token::Column::ExpiresAt.lt(before))
 }
 
 impl SeaStorePruner {
@@ -161,6 +194,48 @@ impl SeaStorePruner {
                     },
                 }
             }
+            Step::Outbox => {
+                let doomed = Query::select()
+                    .column(outbox::Column::Id)
+                    .from(outbox::Entity)
+                    .cond_where(finished(rules))
+                    .limit(self.batch_rows)
+                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                    .to_owned();
+                let deleted = outbox::Entity::delete_many()
+                    .filter(outbox::Column::Id.in_subquery(doomed))
+                    .exec(&txn)
+                    .await?
+                    .rows_affected;
+                Batch {
+                    found: deleted,
+                    pruned: Pruned {
+                        outbox: deleted,
+                        ..Pruned::default()
+                    },
+                }
+            }
+            Step::AccountTokens => {
+                let doomed = Query::select()
+                    .column(account_token::Column::Id)
+                    .from(account_token::Entity)
+                    .cond_where(token_ended(rules))
+                    .limit(self.batch_rows)
+                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                    .to_owned();
+                let deleted = account_token::Entity::delete_many()
+                    .filter(account_token::Column::Id.in_subquery(doomed))
+                    .exec(&txn)
+                    .await?
+                    .rows_affected;
+                Batch {
+                    found: deleted,
+                    pruned: Pruned {
+                        account_tokens: deleted,
+                        ..Pruned::default()
+                    },
+                }
+            }
         };
         txn.commit().await?;
         Ok(Some(batch))
@@ -191,12 +266,14 @@ impl StorePruner for SeaStorePruner {
         for (step, limit) in [
             (Step::Sessions, self.session_batch()),
             (Step::LoginAttempts, self.batch_rows),
+            (Step::Outbox, self.batch_rows),
+            (Step::AccountTokens, self.batch_rows),
         ] {
             loop {
-                let Some(batch) = self
-                    .batch(step, rules)
-                    .await
-                    .map_err(db_error("pruning ended sessions and old login attempts"))?
+                let Some(batch) = self.batch(step, rules).await.map_err(db_error(
+                    "pruning ended sessions, old login attempts, finished mail and ended \
+                         account tokens",
+                ))?
                 else {
                     return Ok(PruneOutcome::Busy(pruned));
                 };

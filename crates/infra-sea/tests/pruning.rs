@@ -23,6 +23,8 @@ fn rules() -> PruneRules {
     PruneRules {
         sessions_ended_before: BASE + TimeDelta::days(31),
         attempts_before: BASE,
+        outbox_finished_before: BASE,
+        account_tokens_ended_before: BASE,
     }
 }
 
@@ -87,6 +89,7 @@ async fn a_pass_deletes_a_backlog_larger_than_a_batch_in_several_batches() {
             sessions: 7,
             refresh_tokens: 14,
             login_attempts: 5,
+            ..Pruned::default()
         })
     );
     for table in ["sessions", "refresh_tokens", "login_attempts"] {
@@ -137,6 +140,7 @@ async fn on_postgresql_a_pass_is_busy_while_another_instance_prunes() {
             sessions: 2,
             refresh_tokens: 4,
             login_attempts: 1,
+            ..Pruned::default()
         })
     );
     other.close().await.unwrap();
@@ -173,6 +177,7 @@ async fn passes_of_several_instances_at_once_delete_everything_once() {
             sessions: 40,
             refresh_tokens: 80,
             login_attempts: 30,
+            ..Pruned::default()
         },
         "{outcomes:?}"
     );

@@ -1,6 +1,7 @@
 //! The storage ports' contract: what `domain::ports::{UserRepository,
 //! SessionRepository, TodoRepository, LoginAttempts, DatabaseProbe,
-//! SchemaStatus, StorePruner}` promise in their docs, written once as tests and run
+//! SchemaStatus, StorePruner, AccountTokenRepository, Outbox}` promise in
+//! their docs, written once as tests and run
 //! against every adapter (SQLite and PostgreSQL through `infra-sea`, the
 //! in-memory store, any store to come).
 //!
@@ -37,7 +38,8 @@
 //!
 //! [`suite!`] expands to one `#[tokio::test]` per contract test, in one
 //! module per port (`users`, `sessions`, `todos`, `login_attempts`, `probe`,
-//! `pruning`, `schema`, and `fixture` for [`Backend::fresh`] itself), so a failure names
+//! `pruning`, `schema`, `outbox`, `account_tokens`, and `fixture` for
+//! [`Backend::fresh`] itself), so a failure names
 //! the port and the rule: `users::email_is_unique_case_insensitively`.
 //! To run it against two backends in one file, put each invocation in its
 //! own module (`mod sqlite { port_contract::suite!(SqliteBackend); }`).
@@ -59,8 +61,10 @@ use std::future::Future;
 
 use domain::ports::Repositories;
 
+pub mod account_tokens;
 pub mod fixture;
 pub mod login_attempts;
+pub mod outbox;
 pub mod probe;
 pub mod pruning;
 pub mod schema;
@@ -218,9 +222,36 @@ macro_rules! suite {
                 a_pass_deletes_login_events_before_the_instant_and_keeps_the_rest,
                 a_second_pass_finds_nothing_left,
                 a_pass_leaves_other_tables_alone,
+                a_pass_deletes_mail_finished_before_the_instant_and_never_a_pending_one,
+                a_pass_deletes_account_tokens_ended_before_the_instant_and_keeps_the_rest,
             }
             schema {
                 a_fresh_store_has_no_pending_migrations,
+            }
+            outbox {
+                a_queued_message_is_claimed_whole_with_its_first_attempt,
+                a_message_is_not_due_before_the_instant_it_was_queued_at,
+                claim_takes_the_oldest_due_messages_first_up_to_the_limit,
+                a_claimed_message_is_not_claimed_again_before_its_lease_ends_but_is_after,
+                a_sent_message_is_never_claimed_again,
+                retry_at_makes_it_due_at_that_instant_and_not_before,
+                a_failed_message_is_given_up_on,
+                release_restores_the_attempt_count_and_makes_it_due_now,
+                stats_count_messages_by_status_with_the_oldest_pending,
+                concurrent_claims_never_return_one_message_twice (multi_thread),
+            }
+            account_tokens {
+                issue_stores_a_live_token_found_by_its_hash_and_kind,
+                issue_queues_its_mail_in_the_same_step,
+                issue_revokes_the_previous_live_token_of_the_same_kind_only,
+                find_live_refuses_used_revoked_expired_other_kind_and_unknown_tokens,
+                redeem_password_reset_replaces_the_hash_and_ends_every_session_of_the_user,
+                redeem_password_reset_queues_the_notice_and_leaves_other_kinds_live,
+                concurrent_redemptions_of_one_token_give_exactly_one_true (multi_thread),
+                a_redemption_after_the_expiry_is_false_and_writes_nothing,
+                a_used_revoked_or_verification_token_redeems_nothing,
+                revoke_all_revokes_and_counts_the_live_tokens_of_the_kind,
+                deleting_a_user_deletes_their_tokens,
             }
         }
         mod fixture {

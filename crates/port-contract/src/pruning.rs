@@ -1,13 +1,21 @@
 //! [`domain::ports::StorePruner`]: a pass deletes the sessions that ended
-//! before its instant, with every refresh token of theirs, and the login
-//! events before its other instant; nothing else, and a live session keeps
-//! its spent tokens (reuse detection reads them).
+//! before its instant, with every refresh token of theirs, the login
+//! events before its other instant, the outbox messages that finished
+//! (sent or failed) before theirs and the account tokens that ended (used,
+//! revoked, expired) before theirs; nothing else, a live session keeps its
+//! spent tokens (reuse detection reads them), and a pending message stays
+//! however old.
+
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::ports::{PruneOutcome, PruneRules, Pruned, Repositories, ThrottleKey};
-use domain::{Session, UserId};
+use domain::{AccountTokenKind, OutboxStats, Session, UserId};
 
-use crate::support::{BASE, at, create_user, new_session, token_hash};
+use crate::support::{
+    BASE, account_token_hash, at, create_user, issue, mail, new_account_token, new_session,
+    token_hash,
+};
 
 /// The instant sessions must have ended before to go: a day after [`BASE`].
 fn cutoff() -> DateTime<Utc> {
@@ -18,6 +26,8 @@ fn rules() -> PruneRules {
     PruneRules {
         sessions_ended_before: cutoff(),
         attempts_before: BASE - TimeDelta::hours(1),
+        outbox_finished_before: cutoff(),
+        account_tokens_ended_before: cutoff(),
     }
 }
 
@@ -106,6 +116,7 @@ pub async fn a_pass_deletes_ended_sessions_with_their_tokens_and_nothing_live(po
             sessions: 2,
             refresh_tokens: 3,
             login_attempts: 0,
+            ..Pruned::default()
         })
     );
     for gone in ["expired-1", "expired-2", "revoked"] {
@@ -187,6 +198,7 @@ pub async fn a_second_pass_finds_nothing_left(ports: Repositories) {
             sessions: 1,
             refresh_tokens: 1,
             login_attempts: 1,
+            ..Pruned::default()
         })
     );
 
@@ -219,4 +231,189 @@ pub async fn a_pass_leaves_other_tables_alone(ports: Repositories) {
         .await
         .unwrap();
     assert_eq!(found.map(|t| t.id), Some(todo.id));
+}
+
+pub async fn a_pass_deletes_mail_finished_before_the_instant_and_never_a_pending_one(
+    ports: Repositories,
+) {
+    let outbox = &ports.outbox;
+    let mut ids = Vec::new();
+    for label in [
+        "sent-early",
+        "failed-early",
+        "sent-at",
+        "failed-at",
+        "retried",
+        "waiting",
+    ] {
+        ids.push(
+            outbox
+                .enqueue(mail(&format!("{label}@example.com"), label), BASE)
+                .await
+                .unwrap(),
+        );
+    }
+    let [
+        sent_early,
+        failed_early,
+        sent_at,
+        failed_at,
+        retried,
+        _waiting,
+    ] = ids[..]
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        outbox
+            .claim(BASE, Duration::from_secs(60), 5)
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
+    outbox
+        .mark_sent(sent_early, cutoff() - TimeDelta::microseconds(1))
+        .await
+        .unwrap();
+    outbox
+        .mark_failed(failed_early, cutoff() - TimeDelta::seconds(1), "gave up")
+        .await
+        .unwrap();
+    // Finished at the instant: not before it; stays.
+    outbox.mark_sent(sent_at, cutoff()).await.unwrap();
+    outbox
+        .mark_failed(failed_at, cutoff(), "gave up")
+        .await
+        .unwrap();
+    // Pending, however long ago they were queued: stay.
+    outbox
+        .retry_at(retried, BASE + TimeDelta::minutes(5), "later")
+        .await
+        .unwrap();
+
+    let outcome = ports.pruner.prune(&rules()).await.unwrap();
+
+    assert_eq!(
+        outcome,
+        PruneOutcome::Done(Pruned {
+            outbox: 2,
+            ..Pruned::default()
+        })
+    );
+    assert_eq!(
+        outbox.stats().await.unwrap(),
+        OutboxStats {
+            pending: 2,
+            sent: 1,
+            failed: 1,
+            oldest_pending: Some(BASE),
+        }
+    );
+    let due = outbox
+        .claim(at(TimeDelta::days(2)), Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 2, "the pending messages are still there");
+    assert_eq!(
+        ports.pruner.prune(&rules()).await.unwrap(),
+        PruneOutcome::Done(Pruned::default())
+    );
+}
+
+pub async fn a_pass_deletes_account_tokens_ended_before_the_instant_and_keeps_the_rest(
+    ports: Repositories,
+) {
+    const RESET: AccountTokenKind = AccountTokenKind::PasswordReset;
+    let tokens = &ports.account_tokens;
+    let mut users = Vec::new();
+    for name in [
+        "expired",
+        "used",
+        "revoked",
+        "expires_at",
+        "used_at",
+        "live",
+    ] {
+        users.push(create_user(&ports, name).await);
+    }
+    let [expired, used, revoked, expires_at, used_at, live] = &users[..] else {
+        unreachable!()
+    };
+    let far = cutoff() + TimeDelta::days(30);
+    let token = |user, label, expires| {
+        let mut token = new_account_token(user, RESET, label, BASE);
+        token.expires_at = expires;
+        token
+    };
+    // Expired a microsecond before the instant: goes.
+    issue(
+        &ports,
+        token(expired, "expired", cutoff() - TimeDelta::microseconds(1)),
+        "expired",
+    )
+    .await;
+    // Used, and revoked, a second before the instant: go.
+    issue(&ports, token(used, "used", far), "used").await;
+    issue(&ports, token(revoked, "revoked", far), "revoked").await;
+    // Expiring, and used, at the instant: stay.
+    issue(
+        &ports,
+        token(expires_at, "expires-at", cutoff()),
+        "expires-at",
+    )
+    .await;
+    issue(&ports, token(used_at, "used-at", far), "used-at").await;
+    // Live: stays, and stays live.
+    issue(&ports, token(live, "live", far), "live").await;
+    let redeem = |label: &'static str, now| async move {
+        let found = tokens
+            .find_live(&account_token_hash(label), RESET, now)
+            .await
+            .unwrap()
+            .expect("live before its redemption");
+        assert!(
+            tokens
+                .redeem_password_reset(
+                    found.id,
+                    domain::PasswordHash::new("$2b$12$reset"),
+                    mail("notice@example.com", label),
+                    now,
+                )
+                .await
+                .unwrap()
+        );
+    };
+    redeem("used", cutoff() - TimeDelta::seconds(1)).await;
+    redeem("used-at", cutoff()).await;
+    assert_eq!(
+        tokens
+            .revoke_all(revoked.id, RESET, cutoff() - TimeDelta::seconds(1))
+            .await
+            .unwrap(),
+        1
+    );
+
+    let outcome = ports.pruner.prune(&rules()).await.unwrap();
+
+    assert_eq!(
+        outcome,
+        PruneOutcome::Done(Pruned {
+            account_tokens: 3,
+            ..Pruned::default()
+        })
+    );
+    let found = tokens
+        .find_live(&account_token_hash("live"), RESET, cutoff())
+        .await
+        .unwrap()
+        .expect("the live token is kept");
+    assert_eq!(found.user_id, live.id);
+    assert_eq!(
+        ports.pruner.prune(&rules()).await.unwrap(),
+        PruneOutcome::Done(Pruned::default()),
+        "the tokens that ended at the instant stay"
+    );
+    // The deleted hashes are free again; the kept ones are not.
+    issue(&ports, token(expired, "expired", far), "expired-again").await;
 }

@@ -1,11 +1,12 @@
-//! Fixtures the contract tests share: fixed instants, users, sessions and
-//! todos made through the ports.
+//! Fixtures the contract tests share: fixed instants, users, sessions,
+//! todos, mail and account tokens made through the ports.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::ports::Repositories;
 use domain::{
-    ClientInfo, Email, FullName, LiveSession, NewSession, NewTodo, NewUser, PasswordHash, Priority,
-    RefreshTokenHash, Session, Todo, TodoDescription, TodoTitle, User, UserId, Username,
+    AccountTokenHash, AccountTokenKind, ClientInfo, Email, FullName, LiveSession, MailMessage,
+    NewAccountToken, NewSession, NewTodo, NewUser, PasswordHash, Priority, RefreshTokenHash,
+    Session, Todo, TodoDescription, TodoTitle, User, UserId, Username,
 };
 
 /// The instant every test's time is measured from: 2025-06-01T12:00:00Z.
@@ -148,4 +149,55 @@ pub async fn create_todo_at(
         .await
         .expect("create todo")
         .expect("the session is live")
+}
+
+/// A message to `to` whose parts carry a link with `label` in it.
+#[must_use]
+pub fn mail(to: &str, label: &str) -> MailMessage {
+    MailMessage {
+        to: Email::parse(to).unwrap(),
+        subject: format!("Subject {label}"),
+        text: format!("Open https://app.example/{label}?token=secret-{label}"),
+        html: format!(
+            "<p><a href=\"https://app.example/{label}?token=secret-{label}\">Open</a> ✓</p>"
+        ),
+    }
+}
+
+/// An account-token hash distinct per `label` (the store takes any text).
+#[must_use]
+pub fn account_token_hash(label: &str) -> AccountTokenHash {
+    AccountTokenHash::new(format!("account-token-hash-{label}"))
+}
+
+/// How long [`new_account_token`]'s tokens live.
+pub const ACCOUNT_TOKEN_LIFETIME: TimeDelta = TimeDelta::hours(1);
+
+/// A token of `user` of `kind`, hashed as `account_token_hash(label)`,
+/// created at `created_at`, living [`ACCOUNT_TOKEN_LIFETIME`].
+#[must_use]
+pub fn new_account_token(
+    user: &User,
+    kind: AccountTokenKind,
+    label: &str,
+    created_at: DateTime<Utc>,
+) -> NewAccountToken {
+    NewAccountToken {
+        user_id: user.id,
+        kind,
+        hash: account_token_hash(label),
+        email: user.email.clone(),
+        created_at,
+        expires_at: created_at + ACCOUNT_TOKEN_LIFETIME,
+    }
+}
+
+/// Issues `token` with a mail labelled like its hash; panics on failure.
+pub async fn issue(ports: &Repositories, token: NewAccountToken, label: &str) {
+    let to = token.email.as_str().to_owned();
+    ports
+        .account_tokens
+        .issue(token, mail(&to, label))
+        .await
+        .expect("issue an account token");
 }

@@ -3,16 +3,19 @@
 use std::sync::Arc;
 
 use super::{
-    DatabaseProbe, LoginAttempts, SchemaStatus, SessionRepository, StorePruner, TodoRepository,
-    UserRepository,
+    AccountTokenRepository, DatabaseProbe, LoginAttempts, Outbox, SchemaStatus, SessionRepository,
+    StorePruner, TodoRepository, UserRepository,
 };
 
 /// The storage ports of one store (one database, or one in-memory store):
 /// what a storage adapter crate hands the composition root, and what the
 /// port-contract suite tests. Cheap to clone.
 ///
-/// All seven MUST share one store: a user deleted through `users` has no
-/// todos left in `todos` and no sessions in `sessions`.
+/// All nine MUST share one store: a user deleted through `users` has no
+/// todos left in `todos`, no sessions in `sessions` and no tokens in
+/// `account_tokens`; the mail that `account_tokens` queues is claimed from
+/// `outbox`, and a password reset through `account_tokens` ends the
+/// sessions `sessions` sees.
 #[derive(Clone)]
 pub struct Repositories {
     pub users: Arc<dyn UserRepository>,
@@ -22,6 +25,8 @@ pub struct Repositories {
     pub probe: Arc<dyn DatabaseProbe>,
     pub schema: Arc<dyn SchemaStatus>,
     pub pruner: Arc<dyn StorePruner>,
+    pub account_tokens: Arc<dyn AccountTokenRepository>,
+    pub outbox: Arc<dyn Outbox>,
 }
 
 impl std::fmt::Debug for Repositories {

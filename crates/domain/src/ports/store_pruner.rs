@@ -1,12 +1,13 @@
 //! Deleting what no rule of the service reads any more, so that the tables
-//! of sessions, refresh tokens and counted login events stay bounded.
+//! of sessions, refresh tokens, counted login events, delivered mail and
+//! spent account tokens stay bounded.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::RepositoryError;
 
-/// What a pass may delete. Both instants are computed by
+/// What a pass may delete. The instants are computed by
 /// [`crate::services::PruneService`] from its policy and the clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PruneRules {
@@ -19,6 +20,13 @@ pub struct PruneRules {
     /// Counted login and registration events that occurred before this
     /// instant go (no throttling window reaches back that far).
     pub attempts_before: DateTime<Utc>,
+    /// An outbox message that became sent or failed before this instant
+    /// goes. A pending one (waiting, or claimed by a worker) never does.
+    pub outbox_finished_before: DateTime<Utc>,
+    /// An account token that was used, was revoked, or expired before this
+    /// instant goes. A live one never does, nor one that ended at or after
+    /// it.
+    pub account_tokens_ended_before: DateTime<Utc>,
 }
 
 /// Rows one pass deleted, per table.
@@ -27,6 +35,9 @@ pub struct Pruned {
     pub sessions: u64,
     pub refresh_tokens: u64,
     pub login_attempts: u64,
+    /// Sent or failed outbox messages.
+    pub outbox: u64,
+    pub account_tokens: u64,
 }
 
 impl Pruned {
@@ -42,6 +53,8 @@ impl std::ops::AddAssign for Pruned {
         self.sessions += other.sessions;
         self.refresh_tokens += other.refresh_tokens;
         self.login_attempts += other.login_attempts;
+        self.outbox += other.outbox;
+        self.account_tokens += other.account_tokens;
     }
 }
 
@@ -66,13 +79,16 @@ impl PruneOutcome {
     }
 }
 
-/// Deletes ended sessions, their refresh tokens and old login events.
+/// Deletes ended sessions, their refresh tokens, old login events, finished
+/// outbox messages and ended account tokens.
 ///
 /// An implementation MUST:
 /// - delete exactly what [`PruneRules`] names and nothing else: never a
 ///   live session nor a token of one, never a session that ended at or
 ///   after `sessions_ended_before`, never an event at or after
-///   `attempts_before`;
+///   `attempts_before`, never a pending outbox message nor one that
+///   finished at or after `outbox_finished_before`, never a live account
+///   token nor one that ended at or after `account_tokens_ended_before`;
 /// - delete in small batches, each its own short transaction, so that no
 ///   statement holds locks for long however much there is to delete (a
 ///   store with nothing to lock, e.g. in memory, may do it at once);

@@ -9,7 +9,8 @@ use crate::error::RepositoryError;
 use crate::ports::{Clock, PruneOutcome, PruneRules, StorePruner};
 use crate::time;
 
-/// How long ended sessions and counted events are kept.
+/// How long ended sessions, counted events, finished mail and ended account
+/// tokens are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PrunePolicy {
     /// A session that ended (expired or was revoked) less than this long
@@ -21,6 +22,15 @@ pub struct PrunePolicy {
     /// the longest throttling window, or the throttle would forget
     /// failures it must still count.
     pub attempts_kept: Duration,
+    /// Sent and failed outbox messages are kept this long (their parts are
+    /// already erased; recipient, times and last error stay for the
+    /// operator).
+    pub outbox_kept: Duration,
+    /// An account token that was used, revoked or expired less than this
+    /// long ago is kept: a link clicked twice, or on an instance whose
+    /// clock runs behind, is refused as "no longer valid" rather than found
+    /// missing, and the operator can see what happened to it.
+    pub ended_token_margin: Duration,
 }
 
 impl Default for PrunePolicy {
@@ -28,6 +38,8 @@ impl Default for PrunePolicy {
         Self {
             ended_session_margin: Duration::from_secs(60),
             attempts_kept: Duration::from_secs(24 * 3600),
+            outbox_kept: Duration::from_secs(7 * 24 * 3600),
+            ended_token_margin: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -56,6 +68,8 @@ impl PruneService {
         PruneRules {
             sessions_ended_before: time::sub_saturating(now, self.policy.ended_session_margin),
             attempts_before: time::sub_saturating(now, self.policy.attempts_kept),
+            outbox_finished_before: time::sub_saturating(now, self.policy.outbox_kept),
+            account_tokens_ended_before: time::sub_saturating(now, self.policy.ended_token_margin),
         }
     }
 

@@ -369,6 +369,9 @@ impl Wiring {
             schema,
             // The background task prunes, over a pool of its own.
             pruner: _,
+            // Constructed with the rest; no route uses them yet.
+            account_tokens: _,
+            outbox: _,
         } = repositories;
         let hasher = self.hasher.clone();
         let clock = self.clock.clone();

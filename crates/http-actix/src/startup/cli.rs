@@ -286,8 +286,13 @@ async fn prune(settings: &Settings) -> anyhow::Result<()> {
         .context("pruning")?;
     let pruned = outcome.pruned();
     println!(
-        "removed {} ended sessions, {} refresh tokens and {} login attempts",
-        pruned.sessions, pruned.refresh_tokens, pruned.login_attempts
+        "removed {} ended sessions, {} refresh tokens, {} login attempts, {} outbox messages and {} \
+         account tokens",
+        pruned.sessions,
+        pruned.refresh_tokens,
+        pruned.login_attempts,
+        pruned.outbox,
+        pruned.account_tokens
     );
     if let PruneOutcome::Busy(_) = outcome {
         println!("another instance is pruning this database now: it removes the rest");

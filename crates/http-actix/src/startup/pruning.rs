@@ -96,9 +96,11 @@ pub async fn pass(
                     sessions = pruned.sessions,
                     refresh_tokens = pruned.refresh_tokens,
                     login_attempts = pruned.login_attempts,
+                    outbox = pruned.outbox,
+                    account_tokens = pruned.account_tokens,
                     busy,
                     elapsed_ms,
-                    "pruned ended sessions and old login attempts"
+                    "pruned ended sessions, old login attempts, finished mail and ended account tokens"
                 );
             }
         }

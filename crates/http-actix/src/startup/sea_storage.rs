@@ -9,8 +9,8 @@ use anyhow::Context;
 use async_trait::async_trait;
 use domain::ports::{Repositories, StorePruner};
 use infra_sea::{
-    SeaDatabaseProbe, SeaLoginAttempts, SeaSchemaStatus, SeaSessionRepository, SeaStorePruner,
-    SeaTodoRepository, SeaUserRepository,
+    SeaAccountTokens, SeaDatabaseProbe, SeaLoginAttempts, SeaOutbox, SeaSchemaStatus,
+    SeaSessionRepository, SeaStorePruner, SeaTodoRepository, SeaUserRepository,
 };
 use sea_orm::DatabaseConnection;
 
@@ -106,7 +106,9 @@ impl Storage for SeaStorage {
             attempts: Arc::new(SeaLoginAttempts::with_retention(db.clone(), self.retention)),
             probe: Arc::new(SeaDatabaseProbe::new(db.clone())),
             schema: Arc::new(SeaSchemaStatus::new(db.clone())),
-            pruner: Arc::new(SeaStorePruner::new(db)),
+            pruner: Arc::new(SeaStorePruner::new(db.clone())),
+            account_tokens: Arc::new(SeaAccountTokens::new(db.clone())),
+            outbox: Arc::new(SeaOutbox::new(db)),
         })
     }
 

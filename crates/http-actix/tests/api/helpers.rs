@@ -108,7 +108,7 @@ impl Store {
         Self::Database(Arc::new(TestDatabase::new().await.expect("test database")))
     }
 
-    /// The seven storage ports over this store, for reading and arranging
+    /// The nine storage ports over this store, for reading and arranging
     /// state behind the API's back.
     pub fn repositories(&self) -> Repositories {
         match self {

@@ -17,6 +17,8 @@ const ONE_SESSION_TWO_TOKENS: Pruned = Pruned {
     sessions: 1,
     refresh_tokens: 2,
     login_attempts: 0,
+    outbox: 0,
+    account_tokens: 0,
 };
 
 /// The 401 of a refresh, without its request id (which differs per request).

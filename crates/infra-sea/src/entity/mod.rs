@@ -1,7 +1,9 @@
 //! SeaORM entities: the rows of the tables created by the `migration` crate,
 //! and their conversion into domain types.
 
+pub mod account_token;
 pub mod login_attempt;
+pub mod outbox;
 pub mod refresh_token;
 pub mod session;
 pub mod todo;

@@ -11,6 +11,8 @@ fn policy() -> PrunePolicy {
     PrunePolicy {
         ended_session_margin: Duration::from_secs(60),
         attempts_kept: Duration::from_secs(3600),
+        outbox_kept: Duration::from_secs(7 * 24 * 3600),
+        ended_token_margin: Duration::from_secs(24 * 3600),
     }
 }
 
@@ -29,6 +31,7 @@ async fn a_pass_deletes_sessions_ended_a_margin_ago_and_events_older_than_kept()
                 sessions: 2,
                 refresh_tokens: 7,
                 login_attempts: 3,
+                ..Pruned::default()
             }))
         });
     let service = PruneService::new(Arc::new(pruner), policy(), clock());
@@ -38,7 +41,8 @@ async fn a_pass_deletes_sessions_ended_a_margin_ago_and_events_older_than_kept()
         Pruned {
             sessions: 2,
             refresh_tokens: 7,
-            login_attempts: 3
+            login_attempts: 3,
+            ..Pruned::default()
         }
     );
 }
@@ -91,19 +95,42 @@ fn pruned_counts_add_up_per_table() {
         sessions: 1,
         refresh_tokens: 2,
         login_attempts: 3,
+        outbox: 4,
+        account_tokens: 5,
     };
     total += Pruned {
         sessions: 10,
         refresh_tokens: 20,
         login_attempts: 30,
+        outbox: 40,
+        account_tokens: 50,
     };
     assert_eq!(
         total,
         Pruned {
             sessions: 11,
             refresh_tokens: 22,
-            login_attempts: 33
+            login_attempts: 33,
+            outbox: 44,
+            account_tokens: 55,
         }
     );
     assert!(!total.is_empty());
+}
+
+#[test]
+fn finished_mail_and_ended_account_tokens_go_after_their_own_retention() {
+    let service = PruneService::new(Arc::new(MockStorePruner::new()), policy(), clock());
+    let rules = service.rules();
+    assert_eq!(
+        rules.outbox_finished_before,
+        fixed_now() - TimeDelta::days(7)
+    );
+    assert_eq!(
+        rules.account_tokens_ended_before,
+        fixed_now() - TimeDelta::days(1)
+    );
+    let defaults = PrunePolicy::default();
+    assert_eq!(defaults.outbox_kept, Duration::from_secs(7 * 24 * 3600));
+    assert_eq!(defaults.ended_token_margin, Duration::from_secs(24 * 3600));
 }

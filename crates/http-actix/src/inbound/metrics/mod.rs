@@ -17,7 +17,8 @@
 //! - `throttled_requests_total{route}` counts 429 answers (login and
 //!   registration throttling), by route template.
 //! - `pruned_rows_total{table}` counts the rows the background pruning
-//!   deleted (`sessions`, `refresh_tokens`, `login_attempts`).
+//!   deleted (`sessions`, `refresh_tokens`, `login_attempts`, `outbox`,
+//!   `account_tokens`).
 //! - The `db_pool_*` gauges are read from the pool at scrape time
 //!   ([`db_pool`]).
 //!
@@ -104,11 +105,17 @@ impl Metrics {
         let pruned = IntCounterVec::new(
             Opts::new(
                 "pruned_rows_total",
-                "Rows deleted by the background pruning, by table (sessions, refresh_tokens, login_attempts).",
+                "Rows deleted by the background pruning, by table (sessions, refresh_tokens, login_attempts, outbox, account_tokens).",
             ),
             &["table"],
         )?;
-        for table in ["sessions", "refresh_tokens", "login_attempts"] {
+        for table in [
+            "sessions",
+            "refresh_tokens",
+            "login_attempts",
+            "outbox",
+            "account_tokens",
+        ] {
             // Present from the start (at 0), so that a rate over it is defined.
             pruned.with_label_values(&[table]);
         }
@@ -134,6 +141,8 @@ impl Metrics {
             ("sessions", pruned.sessions),
             ("refresh_tokens", pruned.refresh_tokens),
             ("login_attempts", pruned.login_attempts),
+            ("outbox", pruned.outbox),
+            ("account_tokens", pruned.account_tokens),
         ] {
             if let Ok(counter) = self.pruned.get_metric_with_label_values(&[table]) {
                 counter.inc_by(rows);
