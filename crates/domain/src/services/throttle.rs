@@ -45,7 +45,9 @@ impl RetryAfter {
 }
 
 /// `Some(wait)` when `key` already has `limit` events inside `window`: the
-/// wait lasts until the oldest of those leaves the window.
+/// wait lasts until the oldest of those leaves the window. An event exactly
+/// `window` old has left it, so a client that waits the `Retry-After` it
+/// was given is admitted.
 ///
 /// # Errors
 /// What the store fails with.
@@ -60,7 +62,8 @@ pub(crate) async fn blocked(
         return Ok(None);
     }
     let since = crate::time::sub_saturating(now, window);
-    let recent = attempts.recent(key, since, limit).await?;
+    let mut recent = attempts.recent(key, since, limit).await?;
+    recent.retain(|at| *at > since);
     if recent.len() < limit as usize {
         return Ok(None);
     }

@@ -48,6 +48,16 @@ async fn under_the_limit_is_not_blocked() {
 }
 
 #[tokio::test]
+async fn an_event_exactly_one_window_old_has_left_it() {
+    // The client waited the whole Retry-After it was given: admitted.
+    let attempts = answering(3, vec![ago(10), ago(20), ago(15 * 60)]);
+
+    let wait = blocked(&attempts, &key(), 3, WINDOW, now()).await.unwrap();
+
+    assert_eq!(wait, None);
+}
+
+#[tokio::test]
 async fn no_events_at_all_is_not_blocked() {
     let attempts = answering(5, Vec::new());
 
