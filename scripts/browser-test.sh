@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Runs the Swagger UI browser test (tests/browser/docs.test.mjs) against the
+# Runs the browser tests (tests/browser/docs.test.mjs: Swagger UI and ReDoc;
+# tests/browser/reset.test.mjs: the password reset from Swagger UI through the
+# mailed link to the reset page) against the
 # `api` binary given (default target/debug/api). Installs what it needs when
 # missing: Debian's chromium (as root, through apt-get) and playwright-core
 # from npm (pinned by tests/browser/package-lock.json). No browser download.
@@ -23,4 +25,6 @@ cd "$root/tests/browser"
 if [ ! -d node_modules/playwright-core ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
-CHROMIUM_PATH="$(command -v chromium)" node docs.test.mjs "$api"
+export CHROMIUM_PATH="$(command -v chromium)"
+node docs.test.mjs "$api"
+node reset.test.mjs "$api"

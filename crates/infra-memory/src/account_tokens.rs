@@ -94,10 +94,12 @@ impl AccountTokenRepository for MemoryAccountTokens {
         &self,
         token: AccountTokenId,
         password_hash: PasswordHash,
+        updated_at: DateTime<Utc>,
         notice: MailMessage,
         now: DateTime<Utc>,
     ) -> Result<bool, RepositoryError> {
         let now = truncate(now);
+        let updated_at = truncate(updated_at);
         self.0.with_state(|state| {
             // The check: a live password-reset token. The loser of a race
             // finds it used, and nothing is written.
@@ -124,7 +126,7 @@ impl AccountTokenRepository for MemoryAccountTokens {
             }
             if let Some(row) = state.users.get_mut(&user.0) {
                 row.password_hash = password_hash;
-                row.updated_at = now;
+                row.updated_at = updated_at;
             }
             state.revoke_live_tokens(user, AccountTokenKind::PasswordReset, Some(token.0), now);
             for session in state.sessions.values_mut() {

@@ -755,6 +755,7 @@ async fn while_unavailable_the_outbox_and_the_account_tokens_fail_and_change_not
             .redeem_password_reset(
                 live.id,
                 PasswordHash::new("$2b$12$new"),
+                now,
                 message.clone(),
                 now
             )

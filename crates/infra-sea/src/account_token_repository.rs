@@ -198,6 +198,7 @@ impl AccountTokenRepository for SeaAccountTokens {
         &self,
         token: AccountTokenId,
         password_hash: PasswordHash,
+        updated_at: DateTime<Utc>,
         notice: MailMessage,
         now: DateTime<Utc>,
     ) -> Result<bool, RepositoryError> {
@@ -221,7 +222,7 @@ impl AccountTokenRepository for SeaAccountTokens {
         };
         let password = user::ActiveModel {
             hashed_password: Set(HashedPassword(password_hash.into_inner())),
-            updated_at: Set(now),
+            updated_at: Set(updated_at),
             ..Default::default()
         };
         user::Entity::update_many()

@@ -5,7 +5,6 @@
 // Helpers outside #[test] functions fail loudly too: this is test code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-
 use std::time::{Duration, Instant};
 
 use domain::ports::{AccountMail, MailComposer, MailError, Mailer};

@@ -181,6 +181,7 @@ pub async fn find_live_refuses_used_revoked_expired_other_kind_and_unknown_token
             .redeem_password_reset(
                 reset.id,
                 new_hash("alice"),
+                now,
                 mail("alice@example.com", "notice"),
                 now
             )
@@ -200,12 +201,15 @@ pub async fn redeem_password_reset_replaces_the_hash_and_ends_every_session_of_t
     let bobs = create_session(&ports, bob.id, "bob").await;
     let token = issued(&ports, &alice, RESET, "reset", BASE).await;
     let now = at(TimeDelta::minutes(5));
+    // The use case's `updated_at`, which may be a microsecond past `now`.
+    let updated_at = now + TimeDelta::microseconds(1);
 
     let redeemed = ports
         .account_tokens
         .redeem_password_reset(
             token.id,
             new_hash("alice"),
+            updated_at,
             mail("alice@example.com", "notice"),
             now,
         )
@@ -215,7 +219,7 @@ pub async fn redeem_password_reset_replaces_the_hash_and_ends_every_session_of_t
     assert!(redeemed);
     assert_eq!(
         password_of(&ports, alice.id).await,
-        (new_hash("alice"), now)
+        (new_hash("alice"), updated_at)
     );
     assert_eq!(ports.sessions.list_active(alice.id, now).await.unwrap(), []);
     for session in [phone.id, laptop.id] {
@@ -258,7 +262,7 @@ pub async fn redeem_password_reset_queues_the_notice_and_leaves_other_kinds_live
     assert!(
         ports
             .account_tokens
-            .redeem_password_reset(token.id, new_hash("alice"), notice.clone(), now)
+            .redeem_password_reset(token.id, new_hash("alice"), now, notice.clone(), now)
             .await
             .unwrap()
     );
@@ -292,6 +296,7 @@ pub async fn concurrent_redemptions_of_one_token_give_exactly_one_true(ports: Re
                     .redeem_password_reset(
                         token.id,
                         new_hash(&label),
+                        now,
                         mail("alice@example.com", &label),
                         now,
                     )
@@ -331,6 +336,7 @@ pub async fn a_redemption_after_the_expiry_is_false_and_writes_nothing(ports: Re
         .redeem_password_reset(
             token.id,
             new_hash("late"),
+            expiry,
             mail("alice@example.com", "notice"),
             expiry,
         )
@@ -369,7 +375,7 @@ pub async fn a_used_revoked_or_verification_token_redeems_nothing(ports: Reposit
         let tokens = Arc::clone(&ports.account_tokens);
         async move {
             tokens
-                .redeem_password_reset(id, new_hash(label), mail("x@example.com", label), now)
+                .redeem_password_reset(id, new_hash(label), now, mail("x@example.com", label), now)
                 .await
                 .unwrap()
         }

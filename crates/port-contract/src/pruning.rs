@@ -377,6 +377,7 @@ pub async fn a_pass_deletes_account_tokens_ended_before_the_instant_and_keeps_th
                 .redeem_password_reset(
                     found.id,
                     domain::PasswordHash::new("$2b$12$reset"),
+                    now,
                     mail("notice@example.com", label),
                     now,
                 )

@@ -54,16 +54,19 @@ pub trait AccountTokenRepository: Send + Sync {
     /// - marks `token` used, only if it is still live at `now` (one
     ///   conditional write: of any number of concurrent redemptions of one
     ///   token, on any instance, exactly one returns `Ok(true)`);
-    /// - replaces its user's password hash and moves `updated_at` to `now`;
+    /// - replaces its user's password hash and sets `updated_at` to
+    ///   `updated_at` (which the use case makes later than the previous
+    ///   one, even on a clock that stood still);
     /// - revokes every other live password-reset token of the user;
     /// - ends every active session of the user (`revoked_at = now`);
-    /// - queues `notice`.
+    /// - queues `notice`, due at `now`.
     ///
     /// `Ok(false)`, and nothing written, when the token was no longer live.
     async fn redeem_password_reset(
         &self,
         token: AccountTokenId,
         password_hash: PasswordHash,
+        updated_at: DateTime<Utc>,
         notice: MailMessage,
         now: DateTime<Utc>,
     ) -> Result<bool, RepositoryError>;

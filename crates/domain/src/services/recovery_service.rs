@@ -98,7 +98,7 @@ impl std::fmt::Debug for AccountMailPorts {
 impl AccountMailPorts {
     /// After a password change by any route other than a reset: kills the
     /// reset links already mailed and queues the "password changed" notice.
-    pub async fn password_changed(
+    pub(crate) async fn password_changed(
         &self,
         user: &User,
         now: chrono::DateTime<chrono::Utc>,
@@ -240,15 +240,16 @@ impl RecoveryService {
         let password_hash = self.ports.hasher.hash(new_password).await?;
         // Hashing takes a while: the token must still be live when it is
         // used, so the redemption reads the clock again.
-        let now = time::after(self.ports.clock.now(), user.updated_at);
+        let now = self.ports.clock.now();
         let notice = mail.composer.compose(&AccountMail::PasswordChanged {
             to: user.email.clone(),
             username: user.username.clone(),
             at: now,
         });
+        let updated_at = time::after(now, user.updated_at);
         if !mail
             .tokens
-            .redeem_password_reset(live.id, password_hash, notice, now)
+            .redeem_password_reset(live.id, password_hash, updated_at, notice, now)
             .await?
         {
             return Err(RecoveryError::InvalidToken);

@@ -1,5 +1,6 @@
 //! The caller's sessions: logout, listing, ending one, and changing the
-//! password (which ends every other session).
+//! password (which ends every other session, kills the reset links already
+//! mailed, and mails a notice).
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use crate::ports::{
     Clock, HashError, LoginAttempts, PasswordHasher, SessionRepository, ThrottleKey, UserRepository,
 };
 use crate::services::auth_service::Authenticated;
+use crate::services::recovery_service::AccountMailPorts;
 use crate::services::throttle::{RetryAfter, ThrottlePolicy, blocked};
 use crate::session::{Session, SessionId};
 use crate::time;
@@ -54,18 +56,21 @@ pub struct SessionService {
     hasher: Arc<dyn PasswordHasher>,
     attempts: Arc<dyn LoginAttempts>,
     throttle: ThrottlePolicy,
+    mail: AccountMailPorts,
     clock: Arc<dyn Clock>,
 }
 
 impl SessionService {
     /// `attempts` and `throttle` are the login throttle's: a wrong current
-    /// password counts as a failed login of the account.
+    /// password counts as a failed login of the account. `mail` revokes the
+    /// reset links and queues the notice of a password change.
     pub fn new(
         users: Arc<dyn UserRepository>,
         sessions: Arc<dyn SessionRepository>,
         hasher: Arc<dyn PasswordHasher>,
         attempts: Arc<dyn LoginAttempts>,
         throttle: ThrottlePolicy,
+        mail: AccountMailPorts,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
@@ -74,6 +79,7 @@ impl SessionService {
             hasher,
             attempts,
             throttle,
+            mail,
             clock,
         }
     }
@@ -121,8 +127,9 @@ impl SessionService {
         }
     }
 
-    /// Replaces the caller's password after checking the current one, and
-    /// ends every other session of theirs.
+    /// Replaces the caller's password after checking the current one, ends
+    /// every other session of theirs, kills their password-reset links and
+    /// queues the "password changed" notice.
     ///
     /// # Errors
     /// [`SessionError::WrongPassword`] when `current` does not match (which
@@ -167,6 +174,10 @@ impl SessionService {
         }
         self.sessions
             .revoke_all(caller.user.id, Some(caller.session), now)
+            .await?;
+        // Due at the clock's time (`now` may be a microsecond past it).
+        self.mail
+            .password_changed(&caller.user, self.clock.now())
             .await?;
         Ok(())
     }

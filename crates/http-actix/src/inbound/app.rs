@@ -75,6 +75,7 @@ where
         // request id and the security headers here.
         .wrap(from_fn(request_context))
         .configure(routes)
+        .configure(crate::inbound::routes::account_pages::configure)
         .configure(|cfg| crate::inbound::routes::docs::configure(cfg, &config.docs))
         .configure(|cfg| {
             crate::inbound::routes::metrics::configure(

@@ -12,8 +12,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use domain::services::{
-    AuthenticateError, LoginError, RefreshError, RegisterError, RetryAfter, SessionError,
-    TodoError, UserError,
+    AuthenticateError, LoginError, RecoveryError, RefreshError, RegisterError, RetryAfter,
+    SessionError, TodoError, UserError,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -298,6 +298,7 @@ pub const INCORRECT_LOGIN: &str = "Incorrect username or password";
 pub const INVALID_REFRESH_TOKEN: &str = "Invalid refresh token";
 pub const INCORRECT_PASSWORD: &str = "Incorrect password";
 pub const SESSION_NOT_FOUND: &str = "Session not found";
+pub const INVALID_ACCOUNT_TOKEN: &str = "Invalid or expired token";
 
 impl ApiError {
     /// A throttle decision: logged (never with a password or a token) and
@@ -382,6 +383,17 @@ impl From<SessionError> for ApiError {
             }
             SessionError::Unavailable(e) => Self::Unavailable(e),
             SessionError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<RecoveryError> for ApiError {
+    fn from(error: RecoveryError) -> Self {
+        match error {
+            RecoveryError::InvalidToken => Self::BadRequest(INVALID_ACCOUNT_TOKEN.to_owned()),
+            RecoveryError::Throttled(wait) => Self::throttled("recovery requests", wait),
+            RecoveryError::Unavailable(e) => Self::Unavailable(e),
+            RecoveryError::Unexpected(e) => Self::Internal(e),
         }
     }
 }

@@ -20,10 +20,11 @@ use utoipa::openapi::security::{
 use utoipa::{Modify, OpenApi};
 
 use crate::inbound::dto::{
-    ChangePasswordRequest, CreateTodoRequest, HealthResponse, Jwk, JwksResponse, LivenessResponse,
-    LoginRequest, NewUserRequest, NotReadyResponse, ReadinessResponse, RefreshRequest,
-    SessionResponse, TodoListResponse, TodoResponse, TokenResponse, UnhealthyResponse,
-    UpdateTodoRequest, UpdateUserRequest, UserListResponse, UserResponse,
+    AcceptedResponse, ChangePasswordRequest, CreateTodoRequest, ForgotPasswordRequest,
+    HealthResponse, Jwk, JwksResponse, LivenessResponse, LoginRequest, NewUserRequest,
+    NotReadyResponse, ReadinessResponse, RefreshRequest, ResetPasswordRequest, SessionResponse,
+    TodoListResponse, TodoResponse, TokenResponse, UnhealthyResponse, UpdateTodoRequest,
+    UpdateUserRequest, UserListResponse, UserResponse,
 };
 use crate::inbound::error::{
     ApiError, ErrorEnvelope, INCORRECT_LOGIN, INVALID_CREDENTIALS, INVALID_REFRESH_TOKEN,
@@ -61,6 +62,9 @@ const REFRESH_URL: &str = "/v1/auth/refresh";
         TokenResponse,
         RefreshRequest,
         ChangePasswordRequest,
+        ForgotPasswordRequest,
+        ResetPasswordRequest,
+        AcceptedResponse,
         SessionResponse,
         JwksResponse,
         Jwk,
@@ -78,7 +82,7 @@ const REFRESH_URL: &str = "/v1/auth/refresh";
     tags(
         (name = "health", description = "Liveness, readiness and the full health check"),
         (name = "auth", description = "Registration, login, token refresh, the current user, \
-            sessions (logout, list, end) and password change"),
+            sessions (logout, list, end), password change, and recovery by a mailed link (forgot, reset)"),
         (name = "users", description = "Users: admins manage everyone, users themselves"),
         (name = "todos", description = "The caller's own todos"),
         (name = "keys", description = "The public keys that verify access tokens (JWKS)"),

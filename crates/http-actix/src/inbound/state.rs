@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use domain::ports::{Clock, DatabaseProbe, SchemaStatus};
-use domain::services::{AuthService, SessionService, TodoService, UserService};
+use domain::services::{AuthService, RecoveryService, SessionService, TodoService, UserService};
 
 /// Shared application state (cheap to clone: everything inside is shared).
 #[derive(Clone)]
 pub struct AppState {
     pub auth: AuthService,
     pub sessions: SessionService,
+    pub recovery: RecoveryService,
     pub users: UserService,
     pub todos: TodoService,
     pub probe: Arc<dyn DatabaseProbe>,

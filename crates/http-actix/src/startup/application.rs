@@ -9,10 +9,12 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 use anyhow::Context;
+use auth::RandomOneTimeTokens;
 use auth::{BcryptHasher, JwtTokenService};
-use domain::ports::{Clock, CursorSeal, Repositories};
+use domain::ports::{Clock, CursorSeal, MailComposer, Repositories};
 use domain::services::{
-    AuthPolicy, AuthPorts, AuthService, SessionService, TodoService, UserService,
+    AccountMailPorts, AuthPolicy, AuthPorts, AuthService, RecoveryPolicy, RecoveryPorts,
+    RecoveryService, SessionService, TodoService, UserService,
 };
 use domain::time::SystemClock;
 
@@ -26,6 +28,7 @@ use crate::inbound::routes::docs::ApiDocs;
 use crate::inbound::routes::metrics::MetricsRoute;
 use crate::inbound::state::AppState;
 use crate::startup::config::{Environment, MAX_HEADER_WAIT, Settings};
+use crate::startup::mail_worker::MailWorker;
 use crate::startup::pruning::Housekeeping;
 use crate::startup::shutdown::ShutdownSignals;
 use crate::startup::storage::{Adapters, Storage};
@@ -41,13 +44,16 @@ pub struct Application {
     /// The background pruning, started with the server (`None` with
     /// `PRUNE_INTERVAL_SECONDS=0`).
     housekeeping: Option<Housekeeping>,
+    /// The outbox worker, started with the server.
+    mail_worker: MailWorker,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
     /// Loads (in development, creates) the RSA keys, connects to the
     /// database the settings name, applies migrations if `AUTO_MIGRATE`,
-    /// and builds the application over it ([`Self::build_with`]) with the
-    /// system clock.
+    /// makes the mailer the settings name, and builds the application over
+    /// them ([`Self::build_with`]) with the system clock.
     ///
     /// # Errors
     /// Any start-up failure, with context saying which step failed.
@@ -55,6 +61,10 @@ impl Application {
         // Keys first: a missing key is the operator's first problem to hear
         // of, before anything about the database.
         let tokens = keys(settings)?;
+        if let Some(problem) = settings.mail.start_problem(settings.environment) {
+            anyhow::bail!("{problem}");
+        }
+        let mailer = crate::startup::mailer::from_settings(settings)?;
         let storage = crate::startup::sea_storage::open(settings).await?;
         Self::assemble(
             settings,
@@ -62,6 +72,7 @@ impl Application {
             Adapters {
                 storage,
                 clock: Arc::new(SystemClock),
+                mailer,
             },
         )
     }
@@ -84,7 +95,11 @@ impl Application {
         tokens: JwtTokenService,
         adapters: Adapters,
     ) -> anyhow::Result<Self> {
-        let Adapters { storage, clock } = adapters;
+        let Adapters {
+            storage,
+            clock,
+            mailer,
+        } = adapters;
         let hasher = BcryptHasher::with_nice(
             settings.passwords.bcrypt_cost,
             settings.passwords.bcrypt_nice,
@@ -107,9 +122,17 @@ impl Application {
                 clock: clock.clone(),
                 metrics: metrics.as_ref().map(|m| m.get_ref().clone()),
             });
+        let mail_worker = MailWorker {
+            storage: storage.clone(),
+            mailer,
+            clock: clock.clone(),
+            policy: settings.mail.relay_policy(),
+            metrics: metrics.as_ref().map(|m| m.get_ref().clone()),
+        };
         let wiring = Arc::new(Wiring::new(
             Arc::new(tokens.with_clock(clock.clone())),
             Arc::new(hasher),
+            crate::startup::mailer::templates(settings)?,
             clock,
             settings,
         )?);
@@ -189,6 +212,8 @@ impl Application {
             metrics_server,
             storage,
             housekeeping,
+            mail_worker,
+            shutdown_timeout: settings.server.shutdown_timeout,
         })
     }
 
@@ -214,12 +239,15 @@ impl Application {
     /// Serves until the process receives SIGTERM or SIGINT (or the handle
     /// stops it): then stops accepting, lets in-flight requests finish within
     /// `SHUTDOWN_TIMEOUT_SECONDS`, and closes the database pools. Runs the
-    /// background pruning meanwhile ([`crate::startup::pruning`]).
+    /// background pruning ([`crate::startup::pruning`]) and the outbox worker
+    /// ([`crate::startup::mail_worker`]) meanwhile; the worker finishes the
+    /// message in flight before the pools close.
     ///
     /// # Errors
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let housekeeping = self.housekeeping.map(|h| tokio::spawn(h.run()));
+        let mail_worker = self.mail_worker.spawn();
         let served = match self.metrics_server {
             None => self.server.await,
             Some((metrics, _)) => {
@@ -237,6 +265,7 @@ impl Application {
             // A pass cut short rolls its batch back; the next start redoes it.
             task.abort();
         }
+        mail_worker.stop(self.shutdown_timeout).await;
         // Closing waits for lent-out connections; after a forced drain none
         // should remain, but it never hangs the exit (a time limit per pool).
         self.storage.close().await;
@@ -327,8 +356,10 @@ pub fn auth_policy(settings: &Settings) -> AuthPolicy {
 struct Wiring {
     tokens: Arc<JwtTokenService>,
     hasher: Arc<BcryptHasher>,
+    composer: Arc<dyn MailComposer>,
     clock: Arc<dyn Clock>,
     policy: AuthPolicy,
+    recovery: RecoveryPolicy,
     jwks: web::Bytes,
     environment: Environment,
     health_timeout: Duration,
@@ -340,6 +371,7 @@ impl Wiring {
     fn new(
         tokens: Arc<JwtTokenService>,
         hasher: Arc<BcryptHasher>,
+        composer: Arc<dyn MailComposer>,
         clock: Arc<dyn Clock>,
         settings: &Settings,
     ) -> anyhow::Result<Self> {
@@ -350,8 +382,10 @@ impl Wiring {
         Ok(Self {
             tokens,
             hasher,
+            composer,
             clock,
             policy: auth_policy(settings),
+            recovery: settings.throttling.recovery_policy(&settings.mail),
             jwks: web::Bytes::from(jwks),
             environment: settings.environment,
             health_timeout: settings.database.health_timeout,
@@ -369,13 +403,18 @@ impl Wiring {
             schema,
             // The background task prunes, over a pool of its own.
             pruner: _,
-            // Constructed with the rest; no route uses them yet.
-            account_tokens: _,
-            outbox: _,
+            account_tokens,
+            outbox,
         } = repositories;
         let hasher = self.hasher.clone();
         let clock = self.clock.clone();
         let cursors: Arc<dyn CursorSeal> = Arc::new(self.tokens.cursor_seal());
+        let mail = AccountMailPorts {
+            tokens: account_tokens,
+            one_time_tokens: Arc::new(RandomOneTimeTokens),
+            outbox,
+            composer: self.composer.clone(),
+        };
         let ports = AuthPorts {
             users: users.clone(),
             sessions: sessions.clone(),
@@ -391,9 +430,20 @@ impl Wiring {
                 users.clone(),
                 sessions.clone(),
                 hasher.clone(),
-                attempts,
+                attempts.clone(),
                 self.policy.throttle,
+                mail.clone(),
                 clock.clone(),
+            ),
+            recovery: RecoveryService::new(
+                RecoveryPorts {
+                    users: users.clone(),
+                    hasher: hasher.clone(),
+                    attempts,
+                    mail,
+                    clock: clock.clone(),
+                },
+                self.recovery,
             ),
             users: UserService::new(
                 users,

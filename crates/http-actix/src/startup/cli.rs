@@ -164,14 +164,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             for note in &files.notes {
                 eprintln!("note: {note}");
             }
-            if files.problems.is_empty() {
-                Ok(())
-            } else {
+            if !files.problems.is_empty() {
                 bail!(
                     "the configuration names files that are not usable:\n  {}",
                     files.problems.join("\n  ")
                 )
             }
+            if let Some(problem) = settings.mail.start_problem(settings.environment) {
+                bail!("the server would not start: {problem}");
+            }
+            Ok(())
         }
         Command::Openapi => print_openapi(),
     }

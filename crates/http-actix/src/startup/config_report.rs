@@ -3,8 +3,8 @@
 //! the password inside `DATABASE_URL`). The output is a valid `.env` file.
 
 use crate::startup::config::{
-    DatabaseSettings, Environment, LoggingSettings, MetricsSettings, PasswordSettings,
-    ServerSettings, Settings, ThrottlingSettings, TokenSettings,
+    DatabaseSettings, Environment, LoggingSettings, MailSettings, MailTransport, MetricsSettings,
+    PasswordSettings, ServerSettings, Settings, ThrottlingSettings, TokenSettings,
 };
 
 /// What a secret prints as.
@@ -78,9 +78,29 @@ pub fn render(settings: &Settings) -> String {
                 login_failure_window_seconds,
                 register_max_per_ip,
                 register_window_seconds,
+                recovery_max_per_address,
+                recovery_max_per_ip,
+                recovery_window_seconds,
+            },
+        mail:
+            MailSettings {
+                transport,
+                files_on_purpose: _,
+                from: mail_from,
+                password_reset_url,
+                email_verify_url,
+                password_reset_token_minutes,
+                email_verify_token_hours,
+                max_attempts: mail_max_attempts,
+                retry_seconds: mail_retry_seconds,
+                timeout_seconds: mail_timeout_seconds,
             },
     } = settings;
-    let lines: [(&str, String); 43] = [
+    let (smtp_url, mail_dir) = match transport {
+        MailTransport::Smtp(url) => (redact_database_url(url.expose()), String::new()),
+        MailTransport::Files(dir) => (String::new(), dir.display().to_string()),
+    };
+    let lines: [(&str, String); 56] = [
         ("APP_NAME", app_name.clone()),
         ("ENVIRONMENT", environment.as_str().to_owned()),
         ("DEBUG", debug.to_string()),
@@ -197,6 +217,31 @@ pub fn render(settings: &Settings) -> String {
             "REGISTER_WINDOW_SECONDS",
             register_window_seconds.to_string(),
         ),
+        (
+            "RECOVERY_MAX_PER_ADDRESS",
+            recovery_max_per_address.to_string(),
+        ),
+        ("RECOVERY_MAX_PER_IP", recovery_max_per_ip.to_string()),
+        (
+            "RECOVERY_WINDOW_SECONDS",
+            recovery_window_seconds.to_string(),
+        ),
+        ("SMTP_URL", smtp_url),
+        ("MAIL_DIR", mail_dir),
+        ("MAIL_FROM", mail_from.clone()),
+        ("PASSWORD_RESET_URL", password_reset_url.clone()),
+        ("EMAIL_VERIFY_URL", email_verify_url.clone()),
+        (
+            "PASSWORD_RESET_TOKEN_MINUTES",
+            password_reset_token_minutes.to_string(),
+        ),
+        (
+            "EMAIL_VERIFY_TOKEN_HOURS",
+            email_verify_token_hours.to_string(),
+        ),
+        ("MAIL_MAX_ATTEMPTS", mail_max_attempts.to_string()),
+        ("MAIL_RETRY_SECONDS", mail_retry_seconds.to_string()),
+        ("MAIL_TIMEOUT_SECONDS", mail_timeout_seconds.to_string()),
     ];
     lines
         .iter()

@@ -33,6 +33,8 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The slot of the housekeeping's pool in `Inner::opened` (no worker's).
 const MAINTENANCE_SLOT: u32 = u32::MAX;
+/// The slot of the outbox worker's pool.
+const MAIL_SLOT: u32 = u32::MAX - 1;
 
 /// Hands each worker its pool and keeps them all, for the metrics and for
 /// closing them at shutdown. Cheap to clone (shared).
@@ -118,6 +120,22 @@ impl DbPools {
     /// # Errors
     /// As [`Self::for_this_worker`].
     pub async fn for_maintenance(&self) -> anyhow::Result<DatabaseConnection> {
+        self.background(MAINTENANCE_SLOT).await
+    }
+
+    /// The pool of the outbox worker, as [`Self::for_maintenance`] but a
+    /// pool (of one connection) of its own: mail never waits for a pruning
+    /// pass, nor a pass for mail.
+    ///
+    /// # Errors
+    /// As [`Self::for_this_worker`].
+    pub async fn for_mail(&self) -> anyhow::Result<DatabaseConnection> {
+        self.background(MAIL_SLOT).await
+    }
+
+    /// A background task's pool of one connection in `slot` (replacing the
+    /// one it had, if the task restarted).
+    async fn background(&self, slot: u32) -> anyhow::Result<DatabaseConnection> {
         let settings = match &self.inner.mode {
             Mode::Shared(pool) => return Ok(pool.clone()),
             Mode::PerWorker { settings, .. } => settings,
@@ -129,8 +147,8 @@ impl DbPools {
         })
         .await?;
         let mut opened = self.opened();
-        opened.retain(|(s, _)| *s != MAINTENANCE_SLOT);
-        opened.push((MAINTENANCE_SLOT, pool.clone()));
+        opened.retain(|(s, _)| *s != slot);
+        opened.push((slot, pool.clone()));
         Ok(pool)
     }
 
@@ -224,6 +242,24 @@ mod tests {
         let again = pools.for_maintenance().await.unwrap();
         assert_eq!(max_size(&again), 1);
         assert_eq!(pools.stats().unwrap().max_size, 3);
+        pools.close().await;
+        assert!(again.ping().await.is_err(), "closed at shutdown");
+    }
+
+    #[tokio::test]
+    async fn the_mail_worker_gets_a_connection_of_its_own_beside_the_housekeeping() {
+        let pools = DbPools::per_worker(settings(3), 2);
+        let _worker = pools.for_this_worker().await.unwrap();
+        let _maintenance = pools.for_maintenance().await.unwrap();
+        let mail = pools.for_mail().await.unwrap();
+        assert_eq!(max_size(&mail), 1);
+        assert_eq!(pools.stats().unwrap().max_size, 4, "2 + 1 + 1");
+        let again = pools.for_mail().await.unwrap();
+        assert_eq!(
+            pools.stats().unwrap().max_size,
+            4,
+            "a restart replaces its own"
+        );
         pools.close().await;
         assert!(again.ping().await.is_err(), "closed at shutdown");
     }

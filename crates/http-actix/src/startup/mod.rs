@@ -11,6 +11,8 @@ pub mod config;
 pub mod config_report;
 pub mod db_pools;
 pub mod listener;
+pub mod mail_worker;
+pub mod mailer;
 pub mod pruning;
 pub mod sea_storage;
 pub mod shutdown;

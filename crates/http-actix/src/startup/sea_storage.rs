@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use domain::ports::{Repositories, StorePruner};
+use domain::ports::{Outbox, Repositories, StorePruner};
 use infra_sea::{
     SeaAccountTokens, SeaDatabaseProbe, SeaLoginAttempts, SeaOutbox, SeaSchemaStatus,
     SeaSessionRepository, SeaStorePruner, SeaTodoRepository, SeaUserRepository,
@@ -115,6 +115,11 @@ impl Storage for SeaStorage {
     async fn pruner(&self) -> anyhow::Result<Arc<dyn StorePruner>> {
         let db = self.pools.for_maintenance().await?;
         Ok(Arc::new(SeaStorePruner::new(db)))
+    }
+
+    async fn outbox(&self) -> anyhow::Result<Arc<dyn Outbox>> {
+        let db = self.pools.for_mail().await?;
+        Ok(Arc::new(SeaOutbox::new(db)))
     }
 
     fn pool_stats(&self) -> Option<PoolStats> {

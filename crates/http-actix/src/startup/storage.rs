@@ -1,13 +1,13 @@
 //! What the composition root is given to run on: the storage (each actix
-//! worker's repositories) and the clock. [`crate::Application::build_with`]
+//! worker's repositories), the clock and the mailer. [`crate::Application::build_with`]
 //! takes them as values; [`crate::Application::build`] opens the SeaORM
-//! storage the settings describe ([`crate::startup::sea_storage`]) and the system
-//! clock.
+//! storage the settings describe ([`crate::startup::sea_storage`]), the
+//! mailer they describe ([`crate::startup::mailer`]) and the system clock.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use domain::ports::{Clock, Repositories, StorePruner};
+use domain::ports::{Clock, Mailer, Outbox, Repositories, StorePruner};
 
 pub use crate::inbound::metrics::PoolStats;
 
@@ -33,6 +33,16 @@ pub trait Storage: Send + Sync + 'static {
         Ok(self.repositories_for_this_worker().await?.pruner)
     }
 
+    /// The outbox of the mail worker, for the runtime this is called on (the
+    /// server's main one). By default the repositories' own; a store with a
+    /// pool per worker gives it a pool of its own instead.
+    ///
+    /// # Errors
+    /// When it cannot be made (the worker retries).
+    async fn outbox(&self) -> anyhow::Result<Arc<dyn Outbox>> {
+        Ok(self.repositories_for_this_worker().await?.outbox)
+    }
+
     /// Connection-pool numbers for the metrics; `None` for a store without a
     /// pool (or before any pool exists).
     fn pool_stats(&self) -> Option<PoolStats>;
@@ -50,4 +60,6 @@ pub trait Storage: Send + Sync + 'static {
 pub struct Adapters {
     pub storage: Arc<dyn Storage>,
     pub clock: Arc<dyn Clock>,
+    /// Where the outbox worker delivers mail.
+    pub mailer: Arc<dyn Mailer>,
 }

@@ -12,7 +12,7 @@ use domain::services::PruneService;
 use domain::time::{ManualClock, SystemClock};
 use domain::{UserChanges, UserId, UserPatch};
 use http_actix::{Adapters, Application, PoolStats, Settings, Storage};
-use infra_memory::MemoryStore;
+use infra_memory::{MemoryMailer, MemoryStore};
 use infra_sea::testing::TestDatabase;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -171,6 +171,10 @@ pub struct TestApp {
     /// See [`TestApp::clock`]. Shared with the instances started beside
     /// this one.
     clock: AppClock,
+    /// What the application's outbox worker delivered (unless `SMTP_URL` is
+    /// among the settings: then mail goes to that SMTP server). Each
+    /// instance has its own.
+    pub mail: MemoryMailer,
     server: actix_web::dev::ServerHandle,
     /// A pruning pass over the store, on the application's clock and with
     /// its policy: run before every request the helpers below send (unless
@@ -303,6 +307,7 @@ impl TestApp {
             ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "10000"),
             ("LOGIN_MAX_FAILURES_PER_IP", "10000"),
             ("REGISTER_MAX_PER_IP", "10000"),
+            ("RECOVERY_MAX_PER_IP", "10000"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -332,9 +337,18 @@ impl TestApp {
             http_actix::startup::pruning::policy(&settings),
             clock.port(),
         );
+        let mail = MemoryMailer::new();
+        let mailer: Arc<dyn domain::ports::Mailer> =
+            if overrides.iter().any(|(k, _)| *k == "SMTP_URL") {
+                // The real adapter, as `Application::build` makes it.
+                http_actix::startup::mailer::from_settings(&settings).expect("the SMTP mailer")
+            } else {
+                Arc::new(mail.clone())
+            };
         let adapters = Adapters {
             storage,
             clock: clock.port(),
+            mailer,
         };
         let app = Application::build_with(&settings, adapters)
             .await
@@ -351,8 +365,27 @@ impl TestApp {
             client,
             store,
             clock,
+            mail,
             server,
             pruning,
+        }
+    }
+
+    /// The `count`-th message delivered to `address` (1-based), waiting up
+    /// to 10 s for the outbox worker to deliver it (it polls every 500 ms).
+    pub async fn wait_for_mail(&self, address: &str, count: usize) -> domain::MailMessage {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let sent = self.mail.sent_to(address);
+            if sent.len() >= count {
+                return sent[count - 1].clone();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "message {count} to {address} never came; delivered: {:?}",
+                self.mail.sent()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 

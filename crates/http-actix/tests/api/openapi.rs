@@ -126,6 +126,8 @@ async fn the_document_covers_every_route_of_the_contract() {
         ("/v1/auth/sessions", "GET"),
         ("/v1/auth/sessions/{id}", "DELETE"),
         ("/v1/auth/password", "POST"),
+        ("/v1/auth/password/forgot", "POST"),
+        ("/v1/auth/password/reset", "POST"),
         ("/.well-known/jwks.json", "GET"),
         ("/v1/users", "GET"),
         ("/v1/users", "POST"),

@@ -17,11 +17,16 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::account::{AccountToken, AccountTokenHash};
 use crate::error::RepositoryError;
+use crate::mail::{MailMessage, OutboxId};
 use crate::pagination::ListCursor;
 use crate::password::{Password, PasswordHash};
-use crate::ports::MockCursorSeal;
-use crate::services::{Actor, Authenticated, Registration};
+use crate::ports::{
+    AccountMail, MockAccountTokenRepository, MockCursorSeal, MockMailComposer, MockOneTimeTokens,
+    MockOutbox,
+};
+use crate::services::{AccountMailPorts, Actor, Authenticated, Registration};
 use crate::session::{ClientInfo, Session, SessionId};
 use crate::time::ManualClock;
 use crate::todo::{NewTodo, Priority, Todo, TodoId, TodoTitle};
@@ -201,6 +206,60 @@ pub(super) fn authenticated(user_id: i64, session_id: i64) -> Authenticated {
     Authenticated {
         user: user(user_id, false, true),
         session: SessionId(session_id),
+    }
+}
+
+/// The token [`one_time_tokens`] generates.
+pub(super) const TOKEN: &str = "the-one-time-token";
+
+/// The composer stand-in: the subject names the mail's kind, the text holds
+/// the token (if any), so a test can see which message went where.
+pub(super) fn composer() -> MockMailComposer {
+    let mut composer = MockMailComposer::new();
+    composer.expect_compose().returning(|mail| {
+        let (to, subject, text) = match mail {
+            AccountMail::PasswordReset { to, token, .. } => {
+                (to.clone(), "reset", token.expose().to_owned())
+            }
+            AccountMail::PasswordChanged { to, .. } => (to.clone(), "changed", String::new()),
+            AccountMail::EmailVerification { to, token, .. } => {
+                (to.clone(), "verify", token.expose().to_owned())
+            }
+            AccountMail::EmailChanged { to, .. } => (to.clone(), "email changed", String::new()),
+        };
+        MailMessage {
+            to,
+            subject: subject.to_owned(),
+            text,
+            html: String::new(),
+        }
+    });
+    composer
+}
+
+pub(super) fn one_time_tokens() -> MockOneTimeTokens {
+    let mut tokens = MockOneTimeTokens::new();
+    tokens
+        .expect_generate()
+        .returning(|| AccountToken::new(TOKEN.to_owned()));
+    tokens
+        .expect_hash()
+        .returning(|token| AccountTokenHash::new(format!("hash:{}", token.expose())));
+    tokens
+}
+
+/// Account-mail ports that accept any revocation and queue any notice (for
+/// the use cases whose mail is not what a test is about).
+pub(super) fn accepting_account_mail() -> AccountMailPorts {
+    let mut tokens = MockAccountTokenRepository::new();
+    tokens.expect_revoke_all().returning(|_, _, _| Ok(0));
+    let mut outbox = MockOutbox::new();
+    outbox.expect_enqueue().returning(|_, _| Ok(OutboxId(1)));
+    AccountMailPorts {
+        tokens: Arc::new(tokens),
+        one_time_tokens: Arc::new(one_time_tokens()),
+        outbox: Arc::new(outbox),
+        composer: Arc::new(composer()),
     }
 }
 

@@ -6,15 +6,16 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 
-use super::{HASH, IP, client, clock, fixed_now, unavailable, user};
+use super::{
+    HASH, IP, TOKEN, client, clock, composer, fixed_now, one_time_tokens, unavailable, user,
+};
 use crate::account::{
     AccountToken, AccountTokenHash, AccountTokenId, AccountTokenKind, LiveAccountToken,
 };
-use crate::mail::MailMessage;
 use crate::password::{Password, PasswordHash};
 use crate::ports::{
-    AccountMail, MockAccountTokenRepository, MockLoginAttempts, MockMailComposer,
-    MockOneTimeTokens, MockOutbox, MockPasswordHasher, MockUserRepository, ThrottleKey,
+    MockAccountTokenRepository, MockLoginAttempts, MockOutbox, MockPasswordHasher,
+    MockUserRepository, ThrottleKey,
 };
 use crate::services::{
     AccountMailPorts, RecoveryError, RecoveryPolicy, RecoveryPorts, RecoveryService,
@@ -22,45 +23,8 @@ use crate::services::{
 use crate::session::ClientInfo;
 use crate::user::{Email, User, UserId};
 
-const TOKEN: &str = "the-one-time-token";
 const NEW_PASSWORD: &str = "a brand new passphrase";
 const NEW_HASH: &str = "$2b$12$hash-of-a-brand-new-passphrase";
-
-/// The composer stand-in: the subject names the mail's kind, the text holds
-/// the token (if any), so a test can see which message went where.
-fn composer() -> MockMailComposer {
-    let mut composer = MockMailComposer::new();
-    composer.expect_compose().returning(|mail| {
-        let (to, subject, text) = match mail {
-            AccountMail::PasswordReset { to, token, .. } => {
-                (to.clone(), "reset", token.expose().to_owned())
-            }
-            AccountMail::PasswordChanged { to, .. } => (to.clone(), "changed", String::new()),
-            AccountMail::EmailVerification { to, token, .. } => {
-                (to.clone(), "verify", token.expose().to_owned())
-            }
-            AccountMail::EmailChanged { to, .. } => (to.clone(), "email changed", String::new()),
-        };
-        MailMessage {
-            to,
-            subject: subject.to_owned(),
-            text,
-            html: String::new(),
-        }
-    });
-    composer
-}
-
-fn one_time_tokens() -> MockOneTimeTokens {
-    let mut tokens = MockOneTimeTokens::new();
-    tokens
-        .expect_generate()
-        .returning(|| AccountToken::new(TOKEN.to_owned()));
-    tokens
-        .expect_hash()
-        .returning(|token| AccountTokenHash::new(format!("hash:{}", token.expose())));
-    tokens
-}
 
 fn attempts_not_throttled() -> MockLoginAttempts {
     let mut attempts = MockLoginAttempts::new();
@@ -327,14 +291,15 @@ async fn a_reset_redeems_the_token_with_the_new_hash_and_a_notice_then_clears_th
         .tokens
         .expect_redeem_password_reset()
         .times(1)
-        .withf(|id, hash, notice, now| {
+        .withf(|id, hash, updated_at, notice, now| {
             *id == AccountTokenId(41)
                 && hash.as_str() == NEW_HASH
+                && *updated_at > super::long_ago()
                 && notice.subject == "changed"
                 && notice.to.as_str() == "user7@example.com"
                 && *now == fixed_now()
         })
-        .returning(|_, _, _, _| Ok(true));
+        .returning(|_, _, _, _, _| Ok(true));
     let mut attempts = MockLoginAttempts::new();
     attempts
         .expect_clear()
@@ -392,7 +357,7 @@ async fn losing_the_redemption_to_a_concurrent_reset_is_invalid_and_clears_nothi
     mocks
         .tokens
         .expect_redeem_password_reset()
-        .returning(|_, _, _, _| Ok(false));
+        .returning(|_, _, _, _, _| Ok(false));
     let mut attempts = MockLoginAttempts::new();
     attempts.expect_clear().never();
     mocks.attempts = attempts;

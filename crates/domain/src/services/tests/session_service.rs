@@ -5,11 +5,18 @@ use std::sync::Arc;
 
 use mockall::predicate::{always, eq};
 
-use super::{HASH, authenticated, in_an_hour, session, unavailable, user};
+use super::{
+    HASH, accepting_account_mail, authenticated, composer, in_an_hour, one_time_tokens, session,
+    unavailable, user,
+};
+use crate::account::AccountTokenKind;
+use crate::mail::OutboxId;
 use crate::password::{Password, PasswordHash};
+use crate::ports::{MockAccountTokenRepository, MockOutbox};
 use crate::ports::{
     MockLoginAttempts, MockPasswordHasher, MockSessionRepository, MockUserRepository, ThrottleKey,
 };
+use crate::services::AccountMailPorts;
 use crate::services::tests::{clock, fixed_now};
 use crate::services::{Authenticated, SessionError, SessionService, ThrottlePolicy};
 use crate::session::SessionId;
@@ -33,12 +40,23 @@ fn service_with(
     hasher: MockPasswordHasher,
     attempts: MockLoginAttempts,
 ) -> SessionService {
+    service_with_mail(users, sessions, hasher, attempts, accepting_account_mail())
+}
+
+fn service_with_mail(
+    users: MockUserRepository,
+    sessions: MockSessionRepository,
+    hasher: MockPasswordHasher,
+    attempts: MockLoginAttempts,
+    mail: AccountMailPorts,
+) -> SessionService {
     SessionService::new(
         Arc::new(users),
         Arc::new(sessions),
         Arc::new(hasher),
         Arc::new(attempts),
         ThrottlePolicy::default(),
+        mail,
         clock(),
     )
 }
@@ -281,6 +299,57 @@ async fn change_password_stores_the_new_hash_and_ends_every_other_session() {
         .await;
 
     assert!(result.is_ok(), "{result:?}");
+}
+
+/// Account-mail ports that expect the notice of exactly `changes` password
+/// changes (the reset links revoked, the notice queued), or none.
+fn expecting_notices(changes: usize) -> AccountMailPorts {
+    let mut tokens = MockAccountTokenRepository::new();
+    tokens
+        .expect_revoke_all()
+        .withf(|user, kind, _| *user == UserId(2) && *kind == AccountTokenKind::PasswordReset)
+        .times(changes)
+        .returning(|_, _, _| Ok(1));
+    let mut outbox = MockOutbox::new();
+    outbox
+        .expect_enqueue()
+        .withf(|mail, _| mail.subject == "changed" && mail.to.as_str() == "user2@example.com")
+        .times(changes)
+        .returning(|_, _| Ok(OutboxId(5)));
+    AccountMailPorts {
+        tokens: Arc::new(tokens),
+        one_time_tokens: Arc::new(one_time_tokens()),
+        outbox: Arc::new(outbox),
+        composer: Arc::new(composer()),
+    }
+}
+
+#[tokio::test]
+async fn a_password_change_kills_the_reset_links_and_queues_the_notice_a_failed_one_neither() {
+    for (right, notices) in [(true, 1), (false, 0)] {
+        let mut hasher = verifying_current(CURRENT_PASSWORD, right);
+        hasher
+            .expect_hash()
+            .returning(|_| Ok(PasswordHash::new(NEW_HASH)));
+        let mut users = MockUserRepository::new();
+        users.expect_set_password().returning(|_, _, _| Ok(true));
+        let mut sessions = MockSessionRepository::new();
+        sessions.expect_revoke_all().returning(|_, _, _| Ok(0));
+        let result = service_with_mail(
+            users,
+            sessions,
+            hasher,
+            not_throttled(),
+            expecting_notices(notices),
+        )
+        .change_password(
+            &caller(),
+            &Password::candidate(CURRENT_PASSWORD),
+            &Password::parse(NEW_PASSWORD).unwrap(),
+        )
+        .await;
+        assert_eq!(result.is_ok(), right, "{result:?}");
+    }
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! are validated with `garde` rules that delegate to the domain's
 //! constructors, so each rule is written once.
 
+mod account;
 mod auth;
 mod health;
 mod keys;
@@ -10,6 +11,7 @@ pub(crate) mod rules;
 mod todos;
 mod users;
 
+pub use account::{AcceptedResponse, ForgotPasswordRequest, ResetPasswordRequest};
 pub use auth::{
     ChangePasswordRequest, LoginRequest, RefreshRequest, SessionResponse, TokenResponse,
 };

@@ -19,14 +19,20 @@
 //! - `pruned_rows_total{table}` counts the rows the background pruning
 //!   deleted (`sessions`, `refresh_tokens`, `login_attempts`, `outbox`,
 //!   `account_tokens`).
+//! - `mail_deliveries_total{outcome}` counts the outbox worker's delivery
+//!   attempts (`sent`, `retried`, `failed`); `outbox_messages{status}`
+//!   (`pending`, `sent`, `failed`) and `outbox_oldest_pending_age_seconds`
+//!   are the outbox as the worker last read it ([`MailMetrics`]).
 //! - The `db_pool_*` gauges are read from the pool at scrape time
 //!   ([`db_pool`]).
 //!
 //! Names and labels are documented in `docs/OPERATIONS.md`.
 
 mod db_pool;
+mod mail;
 
 pub use db_pool::PoolStats;
+pub use mail::MailMetrics;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,6 +71,7 @@ pub struct Metrics {
     login_failures: IntCounter,
     throttled: IntCounterVec,
     pruned: IntCounterVec,
+    mail: MailMetrics,
 }
 
 impl Metrics {
@@ -125,6 +132,7 @@ impl Metrics {
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(login_failures.clone()))?;
         registry.register(Box::new(db_pool::PoolCollector::new(pool_stats)?))?;
+        let mail = MailMetrics::register(&registry)?;
         Ok(Self {
             registry,
             requests,
@@ -132,7 +140,14 @@ impl Metrics {
             login_failures,
             throttled,
             pruned,
+            mail,
         })
+    }
+
+    /// The outbox worker's metrics.
+    #[must_use]
+    pub fn mail(&self) -> &MailMetrics {
+        &self.mail
     }
 
     /// Counts the rows one pruning pass deleted.

@@ -6,6 +6,7 @@
 //! built from that list (see [`endpoint`]). `docs` (the document and its
 //! viewers) and `metrics` are served beside the API, not part of it.
 
+pub mod account_pages;
 pub mod auth;
 pub mod docs;
 pub mod endpoint;
@@ -13,6 +14,7 @@ pub mod health;
 pub mod keys;
 pub mod metrics;
 mod paging;
+pub mod recovery;
 pub mod sessions;
 pub mod tags;
 pub mod todos;
@@ -27,6 +29,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         health::endpoints(),
         auth::endpoints(),
         sessions::endpoints(),
+        recovery::endpoints(),
         users::endpoints(),
         todos::endpoints(),
         keys::endpoints(),

@@ -13,9 +13,12 @@
 //! - `tokens.rs`: keys, access tokens, sessions ([`TokenSettings`], which
 //!   builds the token service's [`auth::JwtSettings`]);
 //! - `passwords.rs`: bcrypt ([`PasswordSettings`]);
-//! - `throttling.rs`: login and registration limits
+//! - `throttling.rs`: login, registration and recovery limits
 //!   ([`ThrottlingSettings`], which builds the domain's
-//!   [`domain::services::ThrottlePolicy`]).
+//!   [`domain::services::ThrottlePolicy`] and
+//!   [`domain::services::RecoveryPolicy`]);
+//! - `mail.rs`: outbound mail, account links, token lifetimes, the
+//!   outbox's retries ([`MailSettings`]).
 //!
 //! [`Settings::environment`] sits above the groups: it is a default of
 //! several of them (`LOG_JSON`, `AUTO_MIGRATE`) and is handed to the ones
@@ -25,7 +28,7 @@
 //! included (`METRICS_ADDR` with `METRICS_ENABLED` in metrics, the
 //! `DATABASE_URL` scheme in database, the `LOG_LEVEL` filter in logging), in
 //! its `read` over a shared reader (`reader.rs`) that collects every problem
-//! instead of stopping at the first. A new group (mail is next) is one file
+//! instead of stopping at the first. A new group is one file
 //! plus one line in [`Settings`] (and its variables in [`VARIABLES`],
 //! `.env.example` and the `check-config` report).
 //!
@@ -35,6 +38,7 @@
 mod database;
 mod dotenv;
 mod logging;
+mod mail;
 mod metrics;
 mod passwords;
 mod reader;
@@ -44,6 +48,7 @@ mod tokens;
 
 pub use self::database::{DEFAULT_DATABASE_URL, DatabaseSettings};
 pub use self::logging::LoggingSettings;
+pub use self::mail::{DEFAULT_MAIL_DIR, DEFAULT_MAIL_FROM, MailSettings, MailTransport};
 pub use self::metrics::MetricsSettings;
 pub use self::passwords::PasswordSettings;
 use self::reader::Reader;
@@ -65,6 +70,7 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub passwords: PasswordSettings,
     pub throttling: ThrottlingSettings,
+    pub mail: MailSettings,
 }
 
 /// Every variable the settings read, in the order their problems are
@@ -72,7 +78,7 @@ pub struct Settings {
 /// rest; the `METRICS_ADDR` cross-check (with `METRICS_ENABLED`) is last.
 /// The order the settings have always reported in, kept so that the same
 /// input gives the same `ConfigError` and `check-config` output.
-pub const VARIABLES: [&str; 43] = [
+pub const VARIABLES: [&str; 56] = [
     "ENVIRONMENT",
     "DATABASE_URL",
     "LOG_LEVEL",
@@ -103,6 +109,9 @@ pub const VARIABLES: [&str; 43] = [
     "LOGIN_FAILURE_WINDOW_SECONDS",
     "REGISTER_MAX_PER_IP",
     "REGISTER_WINDOW_SECONDS",
+    "RECOVERY_MAX_PER_ADDRESS",
+    "RECOVERY_MAX_PER_IP",
+    "RECOVERY_WINDOW_SECONDS",
     "TRUSTED_PROXIES",
     "CORS_ORIGINS",
     "REQUEST_TIMEOUT_SECONDS",
@@ -114,6 +123,16 @@ pub const VARIABLES: [&str; 43] = [
     "SHUTDOWN_TIMEOUT_SECONDS",
     "HEALTH_TIMEOUT_MS",
     "PRUNE_INTERVAL_SECONDS",
+    "SMTP_URL",
+    "MAIL_DIR",
+    "MAIL_FROM",
+    "PASSWORD_RESET_URL",
+    "EMAIL_VERIFY_URL",
+    "PASSWORD_RESET_TOKEN_MINUTES",
+    "EMAIL_VERIFY_TOKEN_HOURS",
+    "MAIL_MAX_ATTEMPTS",
+    "MAIL_RETRY_SECONDS",
+    "MAIL_TIMEOUT_SECONDS",
     "METRICS_ENABLED",
     "METRICS_ADDR",
 ];
@@ -155,15 +174,18 @@ impl Settings {
             Environment::Development,
             "expected development, production or test",
         );
+        let server = ServerSettings::read(&mut r);
+        let mail = MailSettings::read(&mut r, server.port);
         let settings = Self {
             environment,
-            server: ServerSettings::read(&mut r),
+            server,
             metrics: MetricsSettings::read(&mut r),
             database: DatabaseSettings::read(&mut r, environment),
             logging: LoggingSettings::read(&mut r, environment),
             tokens: TokenSettings::read(&mut r),
             passwords: PasswordSettings::read(&mut r),
             throttling: ThrottlingSettings::read(&mut r),
+            mail,
         };
         let problems = r.into_problems(&VARIABLES);
         if problems.is_empty() {

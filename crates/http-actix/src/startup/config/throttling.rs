@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use domain::services::ThrottlePolicy;
+use domain::services::{RecoveryPolicy, ThrottlePolicy};
 
 use super::reader::Reader;
 
@@ -18,12 +18,19 @@ pub struct ThrottlingSettings {
     /// Registrations per client address within the window before 429 (0: no limit).
     pub register_max_per_ip: u32,
     pub register_window_seconds: u64,
+    /// Recovery requests (forgot password) per address within the window
+    /// before 429 (0: no limit).
+    pub recovery_max_per_address: u32,
+    /// Recovery requests per client address within the window (0: no limit).
+    pub recovery_max_per_ip: u32,
+    pub recovery_window_seconds: u64,
 }
 
 impl ThrottlingSettings {
     /// `LOGIN_MAX_FAILURES_PER_ACCOUNT`, `LOGIN_MAX_FAILURES_PER_IP`,
-    /// `LOGIN_FAILURE_WINDOW_SECONDS`, `REGISTER_MAX_PER_IP` and
-    /// `REGISTER_WINDOW_SECONDS`.
+    /// `LOGIN_FAILURE_WINDOW_SECONDS`, `REGISTER_MAX_PER_IP`,
+    /// `REGISTER_WINDOW_SECONDS`, `RECOVERY_MAX_PER_ADDRESS`,
+    /// `RECOVERY_MAX_PER_IP` and `RECOVERY_WINDOW_SECONDS`.
     pub(super) fn read(r: &mut Reader<'_>) -> Self {
         Self {
             login_max_failures_per_account: r.ranged(
@@ -39,16 +46,20 @@ impl ThrottlingSettings {
             ),
             register_max_per_ip: r.ranged("REGISTER_MAX_PER_IP", 10, 0..=1_000_000),
             register_window_seconds: r.ranged("REGISTER_WINDOW_SECONDS", 3600, 1..=7 * 86_400),
+            recovery_max_per_address: r.ranged("RECOVERY_MAX_PER_ADDRESS", 5, 0..=1_000_000),
+            recovery_max_per_ip: r.ranged("RECOVERY_MAX_PER_IP", 20, 0..=1_000_000),
+            recovery_window_seconds: r.ranged("RECOVERY_WINDOW_SECONDS", 3600, 1..=7 * 86_400),
         }
     }
 
-    /// How long login and registration events are kept (by the stores on
+    /// How long login, registration and recovery events are kept (by the stores on
     /// each record, and by pruning): they must outlive the longest window
     /// that counts them, and a day at least.
     #[must_use]
     pub fn events_retention(&self) -> Duration {
         Duration::from_secs(self.login_failure_window_seconds)
             .max(Duration::from_secs(self.register_window_seconds))
+            .max(Duration::from_secs(self.recovery_window_seconds))
             .max(Duration::from_secs(24 * 3600))
     }
 
@@ -61,6 +72,17 @@ impl ThrottlingSettings {
             failure_window: Duration::from_secs(self.login_failure_window_seconds),
             max_registrations_per_ip: self.register_max_per_ip,
             registration_window: Duration::from_secs(self.register_window_seconds),
+        }
+    }
+
+    /// The recovery limits, with the reset links' lifetime from `mail`.
+    #[must_use]
+    pub fn recovery_policy(&self, mail: &super::MailSettings) -> RecoveryPolicy {
+        RecoveryPolicy {
+            reset_token_lifetime: mail.password_reset_lifetime(),
+            max_requests_per_address: self.recovery_max_per_address,
+            max_requests_per_ip: self.recovery_max_per_ip,
+            request_window: Duration::from_secs(self.recovery_window_seconds),
         }
     }
 }

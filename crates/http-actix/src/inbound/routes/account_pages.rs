@@ -1,0 +1,75 @@
+//! The pages a mailed link opens in a browser: `GET /account/reset` (a form
+//! for the new password that posts to `POST /v1/auth/password/reset` and
+//! shows the outcome). Plain HTML, one script and one style sheet of our
+//! own (compiled in from `assets/account/`), nothing from anywhere else.
+//!
+//! The token arrives in the query string. The page is static: the script
+//! reads the token from the address, at once takes it out of the address
+//! bar and the history, and sends it only to this origin. The request log
+//! records paths without query strings, so the token is in no log line.
+//! Every response here carries `Referrer-Policy: no-referrer`, `no-store`
+//! and a Content-Security-Policy that allows this origin's script, style
+//! and API only.
+
+use actix_web::http::header::{self, CacheControl, CacheDirective, ContentType};
+use actix_web::{HttpResponse, web};
+
+/// The password-reset page (the default `PASSWORD_RESET_URL`).
+pub const RESET_PAGE_PATH: &str = "/account/reset";
+const ASSETS: &str = "/account/assets";
+
+const RESET_HTML: &str = include_str!("../../../assets/account/reset.html");
+const RESET_JS: &str = include_str!("../../../assets/account/reset.js");
+const ACCOUNT_CSS: &str = include_str!("../../../assets/account/account.css");
+
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+    img-src 'none'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Registers the pages and their two assets.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource(RESET_PAGE_PATH).route(web::get().to(reset_page)))
+        .service(
+            web::resource(format!("{ASSETS}/reset.js"))
+                .route(web::get().to(|| asset("text/javascript; charset=utf-8", RESET_JS))),
+        )
+        .service(
+            web::resource(format!("{ASSETS}/account.css"))
+                .route(web::get().to(|| asset("text/css; charset=utf-8", ACCOUNT_CSS))),
+        );
+}
+
+async fn reset_page() -> HttpResponse {
+    guarded(
+        HttpResponse::Ok().content_type(ContentType::html()),
+        RESET_HTML,
+    )
+}
+
+async fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+    guarded(HttpResponse::Ok().content_type(content_type), body)
+}
+
+fn guarded(response: &mut actix_web::HttpResponseBuilder, body: &'static str) -> HttpResponse {
+    response
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .body(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_loads_only_its_own_assets() {
+        assert!(RESET_HTML.contains("src=\"/account/assets/reset.js\""));
+        assert!(RESET_HTML.contains("href=\"/account/assets/account.css\""));
+        assert!(!RESET_HTML.contains("http://") && !RESET_HTML.contains("https://"));
+        assert!(RESET_JS.contains("\"/v1/auth/password/reset\""));
+        assert!(
+            RESET_JS.contains("replaceState"),
+            "the token leaves the address bar"
+        );
+    }
+}
