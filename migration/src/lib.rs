@@ -19,6 +19,7 @@ mod m20250301_000003_case_folded_user_keys;
 mod m20250401_000004_row_counts;
 mod m20250501_000005_prune_indexes;
 mod m20250601_000006_account_tokens_and_outbox;
+mod m20250701_000007_email_verified;
 pub mod report;
 
 pub use applied::{SchemaState, schema_state};
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250401_000004_row_counts::Migration),
             Box::new(m20250501_000005_prune_indexes::Migration),
             Box::new(m20250601_000006_account_tokens_and_outbox::Migration),
+            Box::new(m20250701_000007_email_verified::Migration),
         ]
     }
 }

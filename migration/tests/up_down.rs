@@ -101,6 +101,7 @@ async fn the_migrations_are_listed_oldest_first() {
             "m20250401_000004_row_counts",
             "m20250501_000005_prune_indexes",
             "m20250601_000006_account_tokens_and_outbox",
+            "m20250701_000007_email_verified",
         ]
     );
 }
@@ -245,6 +246,61 @@ async fn down_of_the_account_tokens_migration_keeps_the_rest_and_its_data() {
 
     Migrator::up(&db, None).await.expect("up again");
     assert_tables(&db, ACCOUNT_SCHEMA, true).await;
+}
+
+/// `users.email_verified` of every user, by username.
+async fn verified(db: &DatabaseConnection) -> Vec<(String, bool)> {
+    db.query_all_raw(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT username, email_verified FROM users ORDER BY username",
+    ))
+    .await
+    .expect("read email_verified")
+    .iter()
+    .map(|row| {
+        (
+            row.try_get("", "username").unwrap(),
+            row.try_get("", "email_verified").unwrap(),
+        )
+    })
+    .collect()
+}
+
+#[tokio::test]
+async fn email_verified_starts_false_for_existing_users_and_goes_down_and_up() {
+    let db = fresh_database().await;
+    let before = steps_to_undo("m20250701_000007_email_verified");
+    let all = u32::try_from(Migrator::migrations().len()).unwrap();
+    Migrator::up(&db, Some(all - before))
+        .await
+        .expect("up to the migration before");
+    insert_keyed_user(&db, "alice").await;
+    Migrator::up(&db, None).await.expect("up");
+    assert_eq!(verified(&db).await, [("alice".to_owned(), false)]);
+    insert_keyed_user(&db, "bob").await;
+    assert_eq!(
+        verified(&db).await[1],
+        ("bob".to_owned(), false),
+        "the default"
+    );
+
+    Migrator::down(&db, Some(before)).await.expect("down");
+    assert_eq!(keys(&db).await.len(), 2, "the users stay");
+    Migrator::up(&db, None).await.expect("up again");
+    assert_eq!(verified(&db).await.len(), 2);
+}
+
+/// A user `name` (`name@example.com`) with its case-folded keys, as every
+/// row has had them since migration 000003.
+async fn insert_keyed_user(db: &DatabaseConnection, name: &str) {
+    db.execute_unprepared(&format!(
+        "INSERT INTO users (email, username, full_name, hashed_password, created_at, updated_at,
+                            email_key, username_key)
+         VALUES ('{name}@example.com', '{name}', 'Someone', 'x', '2025-01-01T00:00:00+00:00',
+                 '2025-01-01T00:00:00+00:00', '{name}@example.com', '{name}')"
+    ))
+    .await
+    .expect("insert a user with its keys");
 }
 
 #[tokio::test]

@@ -145,11 +145,14 @@ pub struct User {
     pub password_hash: PasswordHash,
     pub is_active: bool,
     pub is_admin: bool,
+    /// The user proved `email` is theirs (a verification link); false for a
+    /// new user and after every change of address.
+    pub email_verified: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-/// A user to be inserted; the store assigns the id.
+/// A user to be inserted (unverified); the store assigns the id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {
     pub email: Email,
@@ -184,6 +187,9 @@ impl UserPatch {
 pub struct UserChanges {
     pub patch: UserPatch,
     pub updated_at: DateTime<Utc>,
+    /// The patch changes the address (its `fold_case` key): the store sets
+    /// `email_verified` false in the same write.
+    pub unverifies_email: bool,
 }
 
 #[cfg(test)]

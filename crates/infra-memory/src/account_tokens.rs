@@ -9,7 +9,7 @@ use domain::ports::AccountTokenRepository;
 use domain::time::truncate;
 use domain::{
     AccountTokenHash, AccountTokenId, AccountTokenKind, LiveAccountToken, MailMessage,
-    NewAccountToken, PasswordHash, RepositoryError, UserId,
+    NewAccountToken, PasswordHash, RepositoryError, User, UserId, fold_case,
 };
 
 use crate::MemoryStore;
@@ -136,6 +136,39 @@ impl AccountTokenRepository for MemoryAccountTokens {
             }
             state.queue(notice, now)?;
             Ok(true)
+        })
+    }
+
+    async fn redeem_email_verification(
+        &self,
+        token: AccountTokenId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, RepositoryError> {
+        let now = truncate(now);
+        self.0.with_state(|state| {
+            let Some((user, address)) = state
+                .account_tokens
+                .get(&token.0)
+                .filter(|row| row.kind == AccountTokenKind::EmailVerification && row.is_live(now))
+                .map(|row| (row.user_id, fold_case(row.email.as_str())))
+            else {
+                return Ok(None);
+            };
+            // A link to an address the user has since left proves nothing.
+            let still_theirs = state
+                .users
+                .get(&user.0)
+                .is_some_and(|row| fold_case(row.email.as_str()) == address);
+            if !still_theirs {
+                return Ok(None);
+            }
+            if let Some(row) = state.account_tokens.get_mut(&token.0) {
+                row.used_at = Some(now);
+            }
+            Ok(state.users.get_mut(&user.0).map(|row| {
+                row.email_verified = true;
+                row.clone()
+            }))
         })
     }
 

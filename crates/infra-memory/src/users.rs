@@ -77,6 +77,7 @@ impl UserRepository for MemoryUsers {
                 password_hash: new.password_hash,
                 is_active: new.is_active,
                 is_admin: new.is_admin,
+                email_verified: false,
                 created_at,
                 updated_at: created_at,
             };
@@ -169,6 +170,9 @@ impl UserRepository for MemoryUsers {
             }
             if let Some(is_admin) = patch.is_admin {
                 row.is_admin = is_admin;
+            }
+            if changes.unverifies_email {
+                row.email_verified = false;
             }
             row.updated_at = truncate(changes.updated_at);
             check_row(state, &row)?;

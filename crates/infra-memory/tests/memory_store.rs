@@ -162,6 +162,7 @@ async fn while_unavailable_every_method_of_every_port_fails_and_changes_nothing(
             ..UserPatch::default()
         },
         updated_at: later,
+        unverifies_email: false,
     };
     assert!(is_unavailable(
         r.users.update(alice.id, deactivate.clone()).await

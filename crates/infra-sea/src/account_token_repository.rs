@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use domain::ports::AccountTokenRepository;
 use domain::{
     AccountTokenHash, AccountTokenId, AccountTokenKind, LiveAccountToken, MailMessage,
-    NewAccountToken, PasswordHash, RepositoryError, UserId,
+    NewAccountToken, PasswordHash, RepositoryError, User, UserId, fold_case,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -122,21 +122,55 @@ async fn token_user(
         .transpose()
 }
 
-/// Marks the password-reset token `token` used at `now` if it is live then:
+/// Marks the `kind` token `token` used at `now` if it is live then:
 /// whether it was.
 async fn spend(
     txn: &DatabaseTransaction,
     token: AccountTokenId,
+    kind: AccountTokenKind,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let spent = account_token::Entity::update_many()
         .col_expr(account_token::Column::UsedAt, Expr::value(now))
         .filter(account_token::Column::Id.eq(token.0))
-        .filter(account_token::Column::Kind.eq(AccountTokenKind::PasswordReset.as_str()))
+        .filter(account_token::Column::Kind.eq(kind.as_str()))
         .filter(live_at(now))
         .exec(txn)
         .await?;
     Ok(spent.rows_affected > 0)
+}
+
+/// The verification of token `token` at `now`, inside `txn`: the user as
+/// verified, or `None` when the token is not live or its address is no
+/// longer the user's (then nothing was written).
+async fn verify(
+    txn: &DatabaseTransaction,
+    token: AccountTokenId,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, DbErr> {
+    let Some(user_id) = token_user(txn, token).await? else {
+        return Ok(None);
+    };
+    let address = account_token::Entity::find_by_id(token.0)
+        .one(txn)
+        .await?
+        .map(|row| fold_case(&row.email));
+    let current = user::Entity::find_by_id(user_id.0)
+        .one(txn)
+        .await?
+        .map(|row| row.email_key);
+    if address.is_none() || address != current {
+        return Ok(None);
+    }
+    if !spend(txn, token, AccountTokenKind::EmailVerification, now).await? {
+        return Ok(None);
+    }
+    let verified = user::Entity::update_many()
+        .col_expr(user::Column::EmailVerified, Expr::value(true))
+        .filter(user::Column::Id.eq(user_id.0))
+        .exec_with_returning(txn)
+        .await?;
+    Ok(verified.into_iter().next().map(User::from))
 }
 
 #[async_trait]
@@ -209,7 +243,7 @@ impl AccountTokenRepository for SeaAccountTokens {
             .await
             .map_err(db_error("locking the user of a password-reset token"))?;
         let spent = match user {
-            Some(_) => spend(&txn, token, now)
+            Some(_) => spend(&txn, token, AccountTokenKind::PasswordReset, now)
                 .await
                 .map_err(db_error("spending a password-reset token"))?,
             None => false,
@@ -255,6 +289,35 @@ impl AccountTokenRepository for SeaAccountTokens {
             .await
             .map_err(db_error("committing a password reset"))?;
         Ok(true)
+    }
+
+    async fn redeem_email_verification(
+        &self,
+        token: AccountTokenId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, RepositoryError> {
+        let txn = begin_write(&self.db)
+            .await
+            .map_err(db_error("starting to redeem a verification token"))?;
+        // The user row is locked (PostgreSQL) before anything is read: a
+        // change of address waits for this redemption, or this one sees it.
+        let verified = verify(&txn, token, now)
+            .await
+            .map_err(db_error("redeeming a verification token"))?;
+        match verified {
+            Some(user) => {
+                txn.commit()
+                    .await
+                    .map_err(db_error("committing an email verification"))?;
+                Ok(Some(user))
+            }
+            None => {
+                txn.rollback()
+                    .await
+                    .map_err(db_error("ending a verification with a dead token"))?;
+                Ok(None)
+            }
+        }
     }
 
     async fn revoke_all(

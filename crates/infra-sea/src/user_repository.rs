@@ -92,6 +92,7 @@ impl UserRepository for SeaUserRepository {
             hashed_password: Set(HashedPassword(new.password_hash.into_inner())),
             is_active: Set(new.is_active),
             is_admin: Set(new.is_admin),
+            email_verified: Set(false),
             created_at: Set(new.created_at),
             updated_at: Set(new.created_at),
             ..Default::default()
@@ -197,8 +198,12 @@ impl UserRepository for SeaUserRepository {
         if let Some(is_admin) = patch.is_admin {
             row.is_admin = Set(is_admin);
         }
+        if changes.unverifies_email {
+            row.email_verified = Set(false);
+        }
         // One UPDATE ... RETURNING: no row back means no such user.
-        // A key column the patch leaves alone is set to itself. On SQLite,
+        // A key column (or `email_verified`, added later still) the patch
+        // leaves alone is set to itself. On SQLite,
         // `UPDATE ... RETURNING` read a key column the statement did not set
         // as NULL on the statement's first execution in a connection (seen
         // with the bundled SQLite 3.51 under sqlx 0.9, every later execution
@@ -208,6 +213,7 @@ impl UserRepository for SeaUserRepository {
         for (unchanged, column) in [
             (email_key.is_none(), user::Column::EmailKey),
             (!username_changes, user::Column::UsernameKey),
+            (!changes.unverifies_email, user::Column::EmailVerified),
         ] {
             if unchanged {
                 update = update.col_expr(column, Expr::col(column));

@@ -460,3 +460,137 @@ pub async fn deleting_a_user_deletes_their_tokens(ports: Repositories) {
     let token = issued(&ports, &bob, RESET, "alice-reset", BASE).await;
     assert_eq!(token.user_id, bob.id);
 }
+
+pub async fn redeem_email_verification_verifies_the_user_once(ports: Repositories) {
+    let alice = create_user(&ports, "alice").await;
+    assert!(!alice.email_verified, "a new user is unverified");
+    let token = issued(&ports, &alice, VERIFY, "verify", BASE).await;
+    let now = at(TimeDelta::minutes(5));
+
+    let verified = ports
+        .account_tokens
+        .redeem_email_verification(token.id, now)
+        .await
+        .unwrap()
+        .expect("a live token of the user's current address verifies");
+    assert!(verified.email_verified);
+    assert_eq!(verified.id, alice.id);
+    assert_eq!(
+        verified.updated_at, alice.updated_at,
+        "nothing the user changed"
+    );
+    let stored = ports.users.find_by_id(alice.id).await.unwrap().unwrap();
+    assert!(stored.email_verified);
+    assert_eq!(live(&ports, "verify", VERIFY, now).await, None, "used up");
+    assert_eq!(
+        ports
+            .account_tokens
+            .redeem_email_verification(token.id, now)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn a_verification_redeems_nothing_once_the_address_changed_or_with_a_reset_token(
+    ports: Repositories,
+) {
+    let alice = create_user(&ports, "alice").await;
+    let verify = issued(&ports, &alice, VERIFY, "verify", BASE).await;
+    let reset = issued(&ports, &alice, RESET, "reset", BASE).await;
+    let now = at(TimeDelta::minutes(5));
+    assert_eq!(
+        ports
+            .account_tokens
+            .redeem_email_verification(reset.id, now)
+            .await
+            .unwrap(),
+        None,
+        "a reset token is not a verification"
+    );
+    // Alice moves to another address: the link mailed to the old one dies.
+    ports
+        .users
+        .update(
+            alice.id,
+            domain::UserChanges {
+                patch: domain::UserPatch {
+                    email: Some(domain::Email::parse("alice@elsewhere.example.org").unwrap()),
+                    ..domain::UserPatch::default()
+                },
+                updated_at: at(TimeDelta::minutes(1)),
+                unverifies_email: true,
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        ports
+            .account_tokens
+            .redeem_email_verification(verify.id, now)
+            .await
+            .unwrap(),
+        None
+    );
+    let stored = ports.users.find_by_id(alice.id).await.unwrap().unwrap();
+    assert!(!stored.email_verified);
+}
+
+pub async fn an_update_that_unverifies_the_email_clears_email_verified_and_others_keep_it(
+    ports: Repositories,
+) {
+    let alice = create_user(&ports, "alice").await;
+    let token = issued(&ports, &alice, VERIFY, "verify", BASE).await;
+    let verified = ports
+        .account_tokens
+        .redeem_email_verification(token.id, at(TimeDelta::minutes(1)))
+        .await
+        .unwrap()
+        .unwrap();
+    let update = |minutes, unverifies_email, full_name: &str| domain::UserChanges {
+        patch: domain::UserPatch {
+            full_name: Some(domain::FullName::parse(full_name).unwrap()),
+            ..domain::UserPatch::default()
+        },
+        updated_at: at(TimeDelta::minutes(minutes)),
+        unverifies_email,
+    };
+    let kept = ports
+        .users
+        .update(alice.id, update(2, false, "Alice A"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(kept.email_verified && verified.email_verified);
+    let cleared = ports
+        .users
+        .update(alice.id, update(3, true, "Alice B"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!cleared.email_verified);
+}
+
+pub async fn concurrent_verifications_of_one_token_give_exactly_one_user(ports: Repositories) {
+    let alice = create_user(&ports, "alice").await;
+    let token = issued(&ports, &alice, VERIFY, "verify", BASE).await;
+    let now = at(TimeDelta::minutes(1));
+    let tokens = Arc::new(ports.account_tokens.clone());
+    let attempts = (0..20).map(|_| {
+        let tokens = tokens.clone();
+        tokio::spawn(async move {
+            tokens
+                .redeem_email_verification(token.id, now)
+                .await
+                .unwrap()
+        })
+    });
+    let mut won = 0;
+    for attempt in attempts {
+        if attempt.await.unwrap().is_some() {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
+}

@@ -252,6 +252,10 @@ macro_rules! suite {
                 a_used_revoked_or_verification_token_redeems_nothing,
                 revoke_all_revokes_and_counts_the_live_tokens_of_the_kind,
                 deleting_a_user_deletes_their_tokens,
+                redeem_email_verification_verifies_the_user_once,
+                a_verification_redeems_nothing_once_the_address_changed_or_with_a_reset_token,
+                an_update_that_unverifies_the_email_clears_email_verified_and_others_keep_it,
+                concurrent_verifications_of_one_token_give_exactly_one_user (multi_thread),
             }
         }
         mod fixture {

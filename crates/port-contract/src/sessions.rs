@@ -559,6 +559,7 @@ pub async fn find_authenticated_is_none_once_the_user_is_deactivated_or_deleted(
                     ..UserPatch::default()
                 },
                 updated_at: after(alice.updated_at),
+                unverifies_email: false,
             },
         )
         .await

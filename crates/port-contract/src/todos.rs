@@ -746,6 +746,7 @@ pub async fn nothing_is_done_unless_the_session_is_live(ports: Repositories) {
                     ..UserPatch::default()
                 },
                 updated_at: after(carol.updated_at),
+                unverifies_email: false,
             },
         )
         .await

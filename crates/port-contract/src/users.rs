@@ -104,6 +104,7 @@ fn change(user: &User, patch: UserPatch) -> UserChanges {
     UserChanges {
         patch,
         updated_at: after(user.updated_at),
+        unverifies_email: false,
     }
 }
 
@@ -356,6 +357,7 @@ pub async fn update_writes_only_the_patched_fields_and_updated_at(ports: Reposit
                     ..UserPatch::default()
                 },
                 updated_at: later,
+                unverifies_email: false,
             },
         )
         .await
@@ -387,6 +389,7 @@ pub async fn update_to_a_taken_email_or_username_is_a_conflict_and_changes_nothi
     let change = |patch| UserChanges {
         patch,
         updated_at: after(alice.updated_at),
+        unverifies_email: false,
     };
 
     let email = repo
@@ -427,6 +430,7 @@ pub async fn update_may_change_the_case_of_its_own_username(ports: Repositories)
                     ..UserPatch::default()
                 },
                 updated_at: after(alice.updated_at),
+                unverifies_email: false,
             },
         )
         .await
@@ -444,6 +448,7 @@ pub async fn update_of_a_missing_user_is_none(ports: Repositories) {
             ..UserPatch::default()
         },
         updated_at: BASE,
+        unverifies_email: false,
     };
     assert_eq!(
         ports.users.update(UserId(999), changes).await.unwrap(),
@@ -656,6 +661,7 @@ pub async fn concurrent_updates_to_one_username_give_one_success_and_a_conflict(
                         ..UserPatch::default()
                     },
                     updated_at,
+                    unverifies_email: false,
                 };
                 start.wait().await;
                 (id, users.update(id, changes).await)
@@ -716,6 +722,7 @@ pub async fn timestamps_round_trip_to_the_microsecond(ports: Repositories) {
                 UserChanges {
                     patch: UserPatch::default(),
                     updated_at: later,
+                    unverifies_email: false,
                 },
             )
             .await

@@ -11,7 +11,7 @@ use crate::account::{
 use crate::error::RepositoryError;
 use crate::mail::MailMessage;
 use crate::password::PasswordHash;
-use crate::user::UserId;
+use crate::user::{User, UserId};
 
 /// Token material for reset and verification links.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -70,6 +70,20 @@ pub trait AccountTokenRepository: Send + Sync {
         notice: MailMessage,
         now: DateTime<Utc>,
     ) -> Result<bool, RepositoryError>;
+
+    /// Redeems an email-verification token, atomically: marks `token` used
+    /// and sets its user's `email_verified`, only if the token is still
+    /// live at `now` AND its address is still the user's (compared by
+    /// [`fold_case`](crate::user::fold_case) key: a link mailed to an
+    /// address the user has since changed proves nothing). One conditional
+    /// write: of concurrent redemptions exactly one gets `Some`. Returns the
+    /// user as stored after the write; `None`, and nothing written,
+    /// otherwise. `updated_at` does not move (the user changed nothing).
+    async fn redeem_email_verification(
+        &self,
+        token: AccountTokenId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, RepositoryError>;
 
     /// Revokes every live token of `user` of `kind` at `now` (a password
     /// changed by any route kills the reset links already mailed); returns

@@ -19,6 +19,7 @@ use crate::ports::{
     AccessClaims, Clock, HashError, IssuedToken, LoginAttempts, PasswordHasher, RefreshTokens,
     SessionRepository, ThrottleKey, TokenError, TokenService, UserRepository, VerifiedAccess,
 };
+use crate::services::recovery_service::AccountMailPorts;
 use crate::services::throttle::{RetryAfter, ThrottlePolicy, blocked};
 use crate::session::{ClientInfo, NewSession, RefreshToken, Session, SessionId};
 use crate::time;
@@ -45,6 +46,9 @@ pub struct AuthPolicy {
     /// How long a spent refresh token may be replayed for the same answer.
     pub reuse_grace: Duration,
     pub throttle: ThrottlePolicy,
+    /// Refuse a login (with the right password) until the user has
+    /// verified their address (`REQUIRE_VERIFIED_EMAIL`).
+    pub require_verified_email: bool,
 }
 
 impl Default for AuthPolicy {
@@ -53,6 +57,7 @@ impl Default for AuthPolicy {
             refresh_lifetime: Duration::from_secs(30 * 24 * 3600),
             reuse_grace: Duration::from_secs(10),
             throttle: ThrottlePolicy::default(),
+            require_verified_email: false,
         }
     }
 }
@@ -93,6 +98,10 @@ pub enum LoginError {
     InvalidCredentials,
     #[error("user account is inactive")]
     Inactive,
+    /// The right password, but the address is not verified and the policy
+    /// requires it.
+    #[error("email address not verified")]
+    EmailNotVerified,
     /// Too many recent failures for this account or this client address;
     /// answered even when the password is right.
     #[error("too many failed logins")]
@@ -183,6 +192,8 @@ pub struct AuthPorts {
     pub tokens: Arc<dyn TokenService>,
     pub refresh_tokens: Arc<dyn RefreshTokens>,
     pub attempts: Arc<dyn LoginAttempts>,
+    /// Mails a new user's verification link.
+    pub mail: AccountMailPorts,
     /// The time every rule here reads (expiry, grace window, throttling).
     pub clock: Arc<dyn Clock>,
 }
@@ -230,14 +241,21 @@ impl AuthService {
                 attempts.record(&[key], now).await?;
             }
         }
-        insert_user(
+        let user = insert_user(
             self.ports.users.as_ref(),
             self.ports.hasher.as_ref(),
             self.ports.clock.as_ref(),
             registration,
             false,
         )
-        .await
+        .await?;
+        // A separate step: a crash in between leaves an unverified user
+        // without a link, who asks for one (`verify-email/send`).
+        self.ports
+            .mail
+            .send_verification(&user, self.ports.clock.now())
+            .await?;
+        Ok(user)
     }
 
     /// Checks the credentials and opens a session. `login` is a username or
@@ -321,6 +339,9 @@ impl AuthService {
             return Err(LoginError::Inactive);
         }
         attempts.clear(&account).await?;
+        if self.policy.require_verified_email && !user.email_verified {
+            return Err(LoginError::EmailNotVerified);
+        }
 
         let refresh_token = self.ports.refresh_tokens.generate();
         let expires_at = time::add_saturating(now, self.policy.refresh_lifetime);

@@ -14,6 +14,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use crate::account::{AccountToken, AccountTokenKind, NewAccountToken};
 use crate::error::RepositoryError;
 use crate::password::Password;
@@ -21,10 +23,11 @@ use crate::ports::{
     AccountMail, AccountTokenRepository, Clock, HashError, LoginAttempts, MailComposer,
     OneTimeTokens, Outbox, PasswordHasher, ThrottleKey, UserRepository,
 };
+use crate::services::actor::Actor;
 use crate::services::throttle::{RetryAfter, blocked};
 use crate::session::ClientInfo;
 use crate::time;
-use crate::user::{Email, User, fold_case};
+use crate::user::{Email, User, UserId, fold_case};
 
 /// Token lifetimes and the limits on recovery requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +61,11 @@ pub enum RecoveryError {
     /// Too many recovery requests for this address or from this client.
     #[error("too many requests")]
     Throttled(RetryAfter),
+    /// Only an administrator may send someone else a reset link.
+    #[error("not allowed")]
+    Forbidden,
+    #[error("user not found")]
+    NotFound,
     #[error("the data store is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
@@ -87,6 +95,8 @@ pub struct AccountMailPorts {
     pub one_time_tokens: Arc<dyn OneTimeTokens>,
     pub outbox: Arc<dyn Outbox>,
     pub composer: Arc<dyn MailComposer>,
+    /// How long a verification link works.
+    pub verification_lifetime: Duration,
 }
 
 impl std::fmt::Debug for AccountMailPorts {
@@ -96,12 +106,60 @@ impl std::fmt::Debug for AccountMailPorts {
 }
 
 impl AccountMailPorts {
+    /// Mails `user` a link that proves their current address, stored with
+    /// its mail in one step; earlier verification links die.
+    pub(crate) async fn send_verification(
+        &self,
+        user: &User,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        let token = self.one_time_tokens.generate();
+        let message = self.composer.compose(&AccountMail::EmailVerification {
+            to: user.email.clone(),
+            username: user.username.clone(),
+            token: token.clone(),
+            valid_for: self.verification_lifetime,
+        });
+        self.tokens
+            .issue(
+                NewAccountToken {
+                    user_id: user.id,
+                    kind: AccountTokenKind::EmailVerification,
+                    hash: self.one_time_tokens.hash(&token),
+                    email: user.email.clone(),
+                    created_at: now,
+                    expires_at: time::add_saturating(now, self.verification_lifetime),
+                },
+                message,
+            )
+            .await
+    }
+
+    /// After a change of address from `before` to `after`: a verification
+    /// link to the new address and a notice to the old one.
+    pub(crate) async fn email_changed(
+        &self,
+        before: &User,
+        after: &User,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        self.send_verification(after, now).await?;
+        let notice = self.composer.compose(&AccountMail::EmailChanged {
+            to: before.email.clone(),
+            username: after.username.clone(),
+            new_address: after.email.clone(),
+            at: now,
+        });
+        self.outbox.enqueue(notice, now).await?;
+        Ok(())
+    }
+
     /// After a password change by any route other than a reset: kills the
     /// reset links already mailed and queues the "password changed" notice.
     pub(crate) async fn password_changed(
         &self,
         user: &User,
-        now: chrono::DateTime<chrono::Utc>,
+        now: DateTime<Utc>,
     ) -> Result<(), RepositoryError> {
         self.tokens
             .revoke_all(user.id, AccountTokenKind::PasswordReset, now)
@@ -151,6 +209,126 @@ impl RecoveryService {
         client: &ClientInfo,
     ) -> Result<(), RecoveryError> {
         let now = self.ports.clock.now();
+        self.count_request(email, client, now).await?;
+
+        // An '@' never matches a username, so this finds by email only.
+        let Some(user) = self.ports.users.find_by_login(email.as_str()).await? else {
+            return Ok(());
+        };
+        if !user.is_active {
+            return Ok(());
+        }
+        self.issue_reset(&user, now).await?;
+        Ok(())
+    }
+
+    /// An administrator mails `id` a password-reset link (the user's
+    /// sessions and password stay as they are until the link is used). An
+    /// inactive user gets none, with the same outcome.
+    ///
+    /// # Errors
+    /// [`RecoveryError::Forbidden`] for a non-admin,
+    /// [`RecoveryError::NotFound`] for no such user.
+    pub async fn admin_password_reset(
+        &self,
+        actor: Actor,
+        id: UserId,
+    ) -> Result<(), RecoveryError> {
+        if !actor.is_admin {
+            return Err(RecoveryError::Forbidden);
+        }
+        let user = self
+            .ports
+            .users
+            .find_by_id(id)
+            .await?
+            .ok_or(RecoveryError::NotFound)?;
+        if user.is_active {
+            self.issue_reset(&user, self.ports.clock.now()).await?;
+        }
+        Ok(())
+    }
+
+    /// Stores a new reset token for `user` with the mail that carries it.
+    async fn issue_reset(&self, user: &User, now: DateTime<Utc>) -> Result<(), RepositoryError> {
+        let mail = &self.ports.mail;
+        let token = mail.one_time_tokens.generate();
+        let message = mail.composer.compose(&AccountMail::PasswordReset {
+            to: user.email.clone(),
+            username: user.username.clone(),
+            token: token.clone(),
+            valid_for: self.policy.reset_token_lifetime,
+        });
+        mail.tokens
+            .issue(
+                NewAccountToken {
+                    user_id: user.id,
+                    kind: AccountTokenKind::PasswordReset,
+                    hash: mail.one_time_tokens.hash(&token),
+                    email: user.email.clone(),
+                    created_at: now,
+                    expires_at: time::add_saturating(now, self.policy.reset_token_lifetime),
+                },
+                message,
+            )
+            .await
+    }
+
+    /// Mails the caller a fresh verification link (the earlier ones die),
+    /// within the same limits as forgot-password requests; an address
+    /// already verified gets none, with the same outcome.
+    ///
+    /// # Errors
+    /// [`RecoveryError::Throttled`] over either limit; store failures.
+    pub async fn resend_verification(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+    ) -> Result<(), RecoveryError> {
+        let now = self.ports.clock.now();
+        self.count_request(&user.email, client, now).await?;
+        if !user.email_verified {
+            self.ports.mail.send_verification(user, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Proves the address a verification link was mailed to, if it is still
+    /// the user's: the token is used up and the user is verified, in one
+    /// step. Returns the user as stored after it.
+    ///
+    /// # Errors
+    /// [`RecoveryError::InvalidToken`] unless the token is live, its user
+    /// active, and its address still the user's.
+    pub async fn verify_email(&self, token: &AccountToken) -> Result<User, RecoveryError> {
+        let mail = &self.ports.mail;
+        let hash = mail.one_time_tokens.hash(token);
+        let now = self.ports.clock.now();
+        let live = mail
+            .tokens
+            .find_live(&hash, AccountTokenKind::EmailVerification, now)
+            .await?
+            .ok_or(RecoveryError::InvalidToken)?;
+        let user = mail
+            .tokens
+            .redeem_email_verification(live.id, now)
+            .await?
+            .ok_or(RecoveryError::InvalidToken)?;
+        if user.is_active {
+            Ok(user)
+        } else {
+            Err(RecoveryError::InvalidToken)
+        }
+    }
+
+    /// Checks and counts one request for `email` from `client` against the
+    /// per-address and per-client limits.
+    async fn count_request(
+        &self,
+        email: &Email,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> Result<(), RecoveryError> {
         let attempts = self.ports.attempts.as_ref();
         let window = self.policy.request_window;
         let mut keys = Vec::with_capacity(2);
@@ -178,34 +356,6 @@ impl RecoveryService {
             attempts.record(&counted, now).await?;
         }
 
-        // An '@' never matches a username, so this finds by email only.
-        let Some(user) = self.ports.users.find_by_login(email.as_str()).await? else {
-            return Ok(());
-        };
-        if !user.is_active {
-            return Ok(());
-        }
-        let mail = &self.ports.mail;
-        let token = mail.one_time_tokens.generate();
-        let message = mail.composer.compose(&AccountMail::PasswordReset {
-            to: user.email.clone(),
-            username: user.username.clone(),
-            token: token.clone(),
-            valid_for: self.policy.reset_token_lifetime,
-        });
-        mail.tokens
-            .issue(
-                NewAccountToken {
-                    user_id: user.id,
-                    kind: AccountTokenKind::PasswordReset,
-                    hash: mail.one_time_tokens.hash(&token),
-                    email: user.email.clone(),
-                    created_at: now,
-                    expires_at: time::add_saturating(now, self.policy.reset_token_lifetime),
-                },
-                message,
-            )
-            .await?;
         Ok(())
     }
 

@@ -9,8 +9,9 @@ use crate::ports::{
 };
 use crate::services::actor::Actor;
 use crate::services::auth_service::{RegisterError, Registration, insert_user};
+use crate::services::recovery_service::AccountMailPorts;
 use crate::time;
-use crate::user::{User, UserChanges, UserId, UserPatch};
+use crate::user::{User, UserChanges, UserId, UserPatch, fold_case};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
@@ -84,15 +85,19 @@ pub struct UserService {
     hasher: Arc<dyn PasswordHasher>,
     sessions: Arc<dyn SessionRepository>,
     cursors: Arc<dyn CursorSeal>,
+    mail: AccountMailPorts,
     clock: Arc<dyn Clock>,
 }
 
 impl UserService {
+    /// `mail` sends the verification link of a new user and of a changed
+    /// address, and the notice of a change to the old address.
     pub fn new(
         users: Arc<dyn UserRepository>,
         hasher: Arc<dyn PasswordHasher>,
         sessions: Arc<dyn SessionRepository>,
         cursors: Arc<dyn CursorSeal>,
+        mail: AccountMailPorts,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
@@ -100,6 +105,7 @@ impl UserService {
             hasher,
             sessions,
             cursors,
+            mail,
             clock,
         }
     }
@@ -116,14 +122,16 @@ impl UserService {
         if !actor.is_admin {
             return Err(UserError::Forbidden);
         }
-        Ok(insert_user(
+        let user = insert_user(
             self.users.as_ref(),
             self.hasher.as_ref(),
             self.clock.as_ref(),
             registration,
             is_admin,
         )
-        .await?)
+        .await?;
+        self.mail.send_verification(&user, self.clock.now()).await?;
+        Ok(user)
     }
 
     /// One page of every user, by id, by number or after a cursor, with
@@ -184,8 +192,17 @@ impl UserService {
             .await?
             .ok_or(UserError::NotFound)?;
         let deactivates = patch.is_active == Some(false);
-        let updated_at = time::after(self.clock.now(), current.updated_at);
-        let changes = UserChanges { patch, updated_at };
+        let unverifies_email = patch
+            .email
+            .as_ref()
+            .is_some_and(|email| fold_case(email.as_str()) != fold_case(current.email.as_str()));
+        let now = self.clock.now();
+        let updated_at = time::after(now, current.updated_at);
+        let changes = UserChanges {
+            patch,
+            updated_at,
+            unverifies_email,
+        };
         let user = self
             .users
             .update(id, changes)
@@ -195,6 +212,10 @@ impl UserService {
             // Inactive users fail authentication anyway; ending the sessions
             // also kills their refresh tokens.
             self.sessions.revoke_all(id, None, updated_at).await?;
+        }
+        if unverifies_email {
+            // A link to prove the new address, and word to the old one.
+            self.mail.email_changed(&current, &user, now).await?;
         }
         Ok(user)
     }
@@ -248,6 +269,7 @@ impl UserService {
                     ..UserPatch::default()
                 },
                 updated_at: time::after(self.clock.now(), user.updated_at),
+                unverifies_email: false,
             };
             let user = self
                 .users

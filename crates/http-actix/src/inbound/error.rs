@@ -334,6 +334,7 @@ impl From<LoginError> for ApiError {
         match error {
             LoginError::InvalidCredentials => Self::Unauthorized(INCORRECT_LOGIN),
             LoginError::Inactive => Self::Unauthorized("Inactive user"),
+            LoginError::EmailNotVerified => Self::Forbidden("Email address not verified"),
             // The domain does not say which of the two limits was hit.
             LoginError::Throttled(wait) => {
                 Self::throttled("failed logins per account or per address", wait)
@@ -392,6 +393,8 @@ impl From<RecoveryError> for ApiError {
         match error {
             RecoveryError::InvalidToken => Self::BadRequest(INVALID_ACCOUNT_TOKEN.to_owned()),
             RecoveryError::Throttled(wait) => Self::throttled("recovery requests", wait),
+            RecoveryError::Forbidden => Self::Forbidden(NOT_ENOUGH_PERMISSIONS),
+            RecoveryError::NotFound => Self::NotFound("User not found"),
             RecoveryError::Unavailable(e) => Self::Unavailable(e),
             RecoveryError::Unexpected(e) => Self::Internal(e),
         }

@@ -24,7 +24,7 @@ use crate::inbound::dto::{
     HealthResponse, Jwk, JwksResponse, LivenessResponse, LoginRequest, NewUserRequest,
     NotReadyResponse, ReadinessResponse, RefreshRequest, ResetPasswordRequest, SessionResponse,
     TodoListResponse, TodoResponse, TokenResponse, UnhealthyResponse, UpdateTodoRequest,
-    UpdateUserRequest, UserListResponse, UserResponse,
+    UpdateUserRequest, UserListResponse, UserResponse, VerifyEmailRequest,
 };
 use crate::inbound::error::{
     ApiError, ErrorEnvelope, INCORRECT_LOGIN, INVALID_CREDENTIALS, INVALID_REFRESH_TOKEN,
@@ -65,6 +65,7 @@ const REFRESH_URL: &str = "/v1/auth/refresh";
         ForgotPasswordRequest,
         ResetPasswordRequest,
         AcceptedResponse,
+        VerifyEmailRequest,
         SessionResponse,
         JwksResponse,
         Jwk,
@@ -82,7 +83,7 @@ const REFRESH_URL: &str = "/v1/auth/refresh";
     tags(
         (name = "health", description = "Liveness, readiness and the full health check"),
         (name = "auth", description = "Registration, login, token refresh, the current user, \
-            sessions (logout, list, end), password change, and recovery by a mailed link (forgot, reset)"),
+            sessions (logout, list, end), password change, and links by mail: password recovery (forgot, reset) and email verification"),
         (name = "users", description = "Users: admins manage everyone, users themselves"),
         (name = "todos", description = "The caller's own todos"),
         (name = "keys", description = "The public keys that verify access tokens (JWKS)"),

@@ -347,6 +347,7 @@ pub fn auth_policy(settings: &Settings) -> AuthPolicy {
         refresh_lifetime: settings.tokens.refresh_lifetime(),
         reuse_grace: settings.tokens.reuse_grace(),
         throttle: settings.throttling.policy(),
+        require_verified_email: settings.mail.require_verified_email,
     }
 }
 
@@ -360,6 +361,7 @@ struct Wiring {
     clock: Arc<dyn Clock>,
     policy: AuthPolicy,
     recovery: RecoveryPolicy,
+    verification_lifetime: Duration,
     jwks: web::Bytes,
     environment: Environment,
     health_timeout: Duration,
@@ -386,6 +388,7 @@ impl Wiring {
             clock,
             policy: auth_policy(settings),
             recovery: settings.throttling.recovery_policy(&settings.mail),
+            verification_lifetime: settings.mail.email_verify_lifetime(),
             jwks: web::Bytes::from(jwks),
             environment: settings.environment,
             health_timeout: settings.database.health_timeout,
@@ -414,6 +417,7 @@ impl Wiring {
             one_time_tokens: Arc::new(RandomOneTimeTokens),
             outbox,
             composer: self.composer.clone(),
+            verification_lifetime: self.verification_lifetime,
         };
         let ports = AuthPorts {
             users: users.clone(),
@@ -422,6 +426,7 @@ impl Wiring {
             refresh_tokens: Arc::new(self.tokens.refresh_tokens()),
             tokens: self.tokens.clone(),
             attempts: attempts.clone(),
+            mail: mail.clone(),
             clock: clock.clone(),
         };
         AppState {
@@ -440,7 +445,7 @@ impl Wiring {
                     users: users.clone(),
                     hasher: hasher.clone(),
                     attempts,
-                    mail,
+                    mail: mail.clone(),
                     clock: clock.clone(),
                 },
                 self.recovery,
@@ -450,6 +455,7 @@ impl Wiring {
                 hasher,
                 sessions.clone(),
                 cursors.clone(),
+                mail,
                 clock.clone(),
             ),
             todos: TodoService::new(todos, sessions, cursors, clock.clone()),

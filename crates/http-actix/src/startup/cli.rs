@@ -10,9 +10,13 @@ use auth::BcryptHasher;
 use auth::keys::KeygenError;
 use clap::{Parser, Subcommand};
 use domain::ports::PruneOutcome;
-use domain::services::{CreateAdminError, PruneService, Registration, UserService};
+use domain::services::{
+    AccountMailPorts, CreateAdminError, PruneService, Registration, UserService,
+};
 use domain::{Email, FullName, Password, Username};
-use infra_sea::{SeaSessionRepository, SeaStorePruner, SeaUserRepository};
+use infra_sea::{
+    SeaAccountTokens, SeaOutbox, SeaSessionRepository, SeaStorePruner, SeaUserRepository,
+};
 use migration::SchemaState;
 use sea_orm::DatabaseConnection;
 
@@ -323,11 +327,21 @@ async fn create_admin(
             .context("applying migrations")?;
     }
     let hasher = BcryptHasher::new(settings.passwords.bcrypt_cost)?;
+    // `create_admin` mails nothing; the ports are there for the service's
+    // other use cases.
+    let mail = AccountMailPorts {
+        tokens: Arc::new(SeaAccountTokens::new(db.clone())),
+        one_time_tokens: Arc::new(auth::RandomOneTimeTokens),
+        outbox: Arc::new(SeaOutbox::new(db.clone())),
+        composer: crate::startup::mailer::templates(settings)?,
+        verification_lifetime: settings.mail.email_verify_lifetime(),
+    };
     let service = UserService::new(
         Arc::new(SeaUserRepository::new(db.clone())),
         Arc::new(hasher),
         Arc::new(SeaSessionRepository::new(db)),
         Arc::new(NoListing),
+        mail,
         Arc::new(domain::time::SystemClock),
     );
     match service.create_admin(registration).await {

@@ -94,13 +94,14 @@ pub fn render(settings: &Settings) -> String {
                 max_attempts: mail_max_attempts,
                 retry_seconds: mail_retry_seconds,
                 timeout_seconds: mail_timeout_seconds,
+                require_verified_email,
             },
     } = settings;
     let (smtp_url, mail_dir) = match transport {
         MailTransport::Smtp(url) => (redact_database_url(url.expose()), String::new()),
         MailTransport::Files(dir) => (String::new(), dir.display().to_string()),
     };
-    let lines: [(&str, String); 56] = [
+    let lines: [(&str, String); 57] = [
         ("APP_NAME", app_name.clone()),
         ("ENVIRONMENT", environment.as_str().to_owned()),
         ("DEBUG", debug.to_string()),
@@ -242,6 +243,7 @@ pub fn render(settings: &Settings) -> String {
         ("MAIL_MAX_ATTEMPTS", mail_max_attempts.to_string()),
         ("MAIL_RETRY_SECONDS", mail_retry_seconds.to_string()),
         ("MAIL_TIMEOUT_SECONDS", mail_timeout_seconds.to_string()),
+        ("REQUIRE_VERIFIED_EMAIL", require_verified_email.to_string()),
     ];
     lines
         .iter()

@@ -371,18 +371,29 @@ impl TestApp {
         }
     }
 
-    /// The `count`-th message delivered to `address` (1-based), waiting up
-    /// to 10 s for the outbox worker to deliver it (it polls every 500 ms).
-    pub async fn wait_for_mail(&self, address: &str, count: usize) -> domain::MailMessage {
+    /// The `count`-th message delivered to `address` (1-based) whose
+    /// subject contains `subject`, waiting up to 10 s for the outbox worker
+    /// to deliver it (it polls every 500 ms).
+    pub async fn wait_for_mail(
+        &self,
+        address: &str,
+        subject: &str,
+        count: usize,
+    ) -> domain::MailMessage {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
-            let sent = self.mail.sent_to(address);
+            let sent: Vec<domain::MailMessage> = self
+                .mail
+                .sent_to(address)
+                .into_iter()
+                .filter(|m| m.subject.contains(subject))
+                .collect();
             if sent.len() >= count {
                 return sent[count - 1].clone();
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "message {count} to {address} never came; delivered: {:?}",
+                "message {count} to {address} about {subject:?} never came; delivered: {:?}",
                 self.mail.sent()
             );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -530,6 +541,7 @@ impl TestApp {
             },
             // The application's time, so that its next change is later.
             updated_at: self.clock.port().now(),
+            unverifies_email: false,
         };
         repo.update(UserId(id), changes)
             .await

@@ -29,3 +29,4 @@ mod timing;
 mod todos;
 mod tokens;
 mod users;
+mod verification;

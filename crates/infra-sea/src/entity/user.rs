@@ -41,6 +41,8 @@ pub struct Model {
     /// `domain::fold_case(username)` (unique index
     /// `users_username_folded_key`). Written with every username.
     pub username_key: String,
+    /// Migration 000007: the user proved `email` by a verification link.
+    pub email_verified: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -75,6 +77,7 @@ impl From<Model> for User {
             password_hash: PasswordHash::new(row.hashed_password.0),
             is_active: row.is_active,
             is_admin: row.is_admin,
+            email_verified: row.email_verified,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }

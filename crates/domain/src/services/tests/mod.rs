@@ -108,6 +108,7 @@ pub(super) fn user(id: i64, is_admin: bool, is_active: bool) -> User {
         password_hash: PasswordHash::new(HASH),
         is_active,
         is_admin,
+        email_verified: false,
         created_at: long_ago(),
         updated_at: long_ago(),
     }
@@ -123,6 +124,7 @@ pub(super) fn stored(id: i64, new: NewUser) -> User {
         password_hash: new.password_hash,
         is_active: new.is_active,
         is_admin: new.is_admin,
+        email_verified: false,
         created_at: new.created_at,
         updated_at: new.created_at,
     }
@@ -253,6 +255,7 @@ pub(super) fn one_time_tokens() -> MockOneTimeTokens {
 pub(super) fn accepting_account_mail() -> AccountMailPorts {
     let mut tokens = MockAccountTokenRepository::new();
     tokens.expect_revoke_all().returning(|_, _, _| Ok(0));
+    tokens.expect_issue().returning(|_, _| Ok(()));
     let mut outbox = MockOutbox::new();
     outbox.expect_enqueue().returning(|_, _| Ok(OutboxId(1)));
     AccountMailPorts {
@@ -260,6 +263,7 @@ pub(super) fn accepting_account_mail() -> AccountMailPorts {
         one_time_tokens: Arc::new(one_time_tokens()),
         outbox: Arc::new(outbox),
         composer: Arc::new(composer()),
+        verification_lifetime: std::time::Duration::from_secs(48 * 3600),
     }
 }
 

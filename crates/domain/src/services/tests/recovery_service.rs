@@ -64,6 +64,7 @@ impl Mocks {
                     one_time_tokens: Arc::new(one_time_tokens()),
                     outbox: Arc::new(self.outbox),
                     composer: Arc::new(composer()),
+                    verification_lifetime: std::time::Duration::from_secs(48 * 3600),
                 },
                 clock: clock(),
             },
@@ -391,6 +392,131 @@ async fn a_password_change_revokes_the_reset_links_and_queues_the_notice() {
         one_time_tokens: Arc::new(one_time_tokens()),
         outbox: Arc::new(outbox),
         composer: Arc::new(composer()),
+        verification_lifetime: std::time::Duration::from_secs(48 * 3600),
     };
     ports.password_changed(&alice, fixed_now()).await.unwrap();
+}
+
+fn verification_token(user_id: i64) -> LiveAccountToken {
+    LiveAccountToken {
+        kind: AccountTokenKind::EmailVerification,
+        ..live_token(user_id)
+    }
+}
+
+#[tokio::test]
+async fn a_verification_token_redeems_to_the_verified_user() {
+    let mut mocks = Mocks::new();
+    mocks
+        .tokens
+        .expect_find_live()
+        .withf(|_, kind, _| *kind == AccountTokenKind::EmailVerification)
+        .returning(|_, _, _| Ok(Some(verification_token(7))));
+    mocks
+        .tokens
+        .expect_redeem_email_verification()
+        .withf(|id, now| *id == AccountTokenId(41) && *now == fixed_now())
+        .times(1)
+        .returning(|_, _| {
+            Ok(Some(User {
+                email_verified: true,
+                ..user(7, false, true)
+            }))
+        });
+    let verified = mocks
+        .service()
+        .verify_email(&AccountToken::new(TOKEN.to_owned()))
+        .await
+        .unwrap();
+    assert!(verified.email_verified);
+}
+
+#[tokio::test]
+async fn a_verification_that_redeems_nothing_or_an_inactive_user_is_invalid() {
+    for redeemed in [None, Some(user(7, false, false))] {
+        let mut mocks = Mocks::new();
+        mocks
+            .tokens
+            .expect_find_live()
+            .returning(|_, _, _| Ok(Some(verification_token(7))));
+        mocks
+            .tokens
+            .expect_redeem_email_verification()
+            .returning(move |_, _| Ok(redeemed.clone()));
+        let err = mocks
+            .service()
+            .verify_email(&AccountToken::new(TOKEN.to_owned()))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RecoveryError::InvalidToken), "{err:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_fresh_verification_link_goes_to_an_unverified_user_only() {
+    for (verified, links) in [(false, 1), (true, 0)] {
+        let mut mocks = Mocks::new();
+        mocks
+            .tokens
+            .expect_issue()
+            .withf(|token, mail| {
+                token.kind == AccountTokenKind::EmailVerification
+                    && token.expires_at == fixed_now() + TimeDelta::hours(48)
+                    && mail.subject == "verify"
+                    && mail.text == TOKEN
+            })
+            .times(links)
+            .returning(|_, _| Ok(()));
+        let caller = User {
+            email_verified: verified,
+            ..user(7, false, true)
+        };
+        mocks
+            .service()
+            .resend_verification(&caller, &client())
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn only_an_admin_mails_someone_a_reset_link_and_only_to_an_existing_user() {
+    let mut mocks = Mocks::new();
+    mocks.users.expect_find_by_id().never();
+    let err = mocks
+        .service()
+        .admin_password_reset(super::member(1), UserId(7))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RecoveryError::Forbidden), "{err:?}");
+
+    let mut mocks = Mocks::new();
+    mocks.users.expect_find_by_id().returning(|_| Ok(None));
+    let err = mocks
+        .service()
+        .admin_password_reset(super::admin(1), UserId(7))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RecoveryError::NotFound), "{err:?}");
+
+    let mut mocks = Mocks::new();
+    mocks
+        .users
+        .expect_find_by_id()
+        .returning(|_| Ok(Some(user(7, false, true))));
+    mocks
+        .tokens
+        .expect_issue()
+        .withf(|token, mail| {
+            token.kind == AccountTokenKind::PasswordReset
+                && token.user_id == UserId(7)
+                && mail.subject == "reset"
+        })
+        .times(1)
+        .returning(|_, _| Ok(()));
+    mocks
+        .service()
+        .admin_password_reset(super::admin(1), UserId(7))
+        .await
+        .unwrap();
 }

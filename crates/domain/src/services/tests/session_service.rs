@@ -321,6 +321,7 @@ fn expecting_notices(changes: usize) -> AccountMailPorts {
         one_time_tokens: Arc::new(one_time_tokens()),
         outbox: Arc::new(outbox),
         composer: Arc::new(composer()),
+        verification_lifetime: std::time::Duration::from_secs(48 * 3600),
     }
 }
 

@@ -42,6 +42,7 @@ fn service_with_seal(
         Arc::new(hasher),
         Arc::new(sessions),
         Arc::new(seal),
+        super::accepting_account_mail(),
         clock(),
     )
 }

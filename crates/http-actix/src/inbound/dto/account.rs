@@ -66,3 +66,22 @@ pub struct AcceptedResponse {
 impl AcceptedResponse {
     pub const ACCEPTED: Self = Self { status: "accepted" };
 }
+
+/// `POST /v1/auth/verify-email`. Unknown fields are ignored.
+#[derive(Deserialize, garde::Validate, ToSchema)]
+pub struct VerifyEmailRequest {
+    /// The token from the verification link (the `token` query parameter).
+    #[garde(length(min = 1, max = 1024))]
+    #[schema(
+        min_length = 1,
+        max_length = 1024,
+        examples("Zk2Qw8Lr5TnV1bXc7YhJ0sDf4GpA9mEu3KiO6aWzR2t")
+    )]
+    pub token: String,
+}
+
+impl std::fmt::Debug for VerifyEmailRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyEmailRequest").finish_non_exhaustive()
+    }
+}

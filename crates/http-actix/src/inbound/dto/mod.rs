@@ -11,7 +11,9 @@ pub(crate) mod rules;
 mod todos;
 mod users;
 
-pub use account::{AcceptedResponse, ForgotPasswordRequest, ResetPasswordRequest};
+pub use account::{
+    AcceptedResponse, ForgotPasswordRequest, ResetPasswordRequest, VerifyEmailRequest,
+};
 pub use auth::{
     ChangePasswordRequest, LoginRequest, RefreshRequest, SessionResponse, TokenResponse,
 };

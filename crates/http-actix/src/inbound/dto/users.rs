@@ -146,6 +146,9 @@ pub struct UserResponse {
     pub full_name: String,
     pub is_active: bool,
     pub is_admin: bool,
+    /// The user proved `email` is theirs by the link mailed to it; false
+    /// again after every change of address.
+    pub email_verified: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -159,6 +162,7 @@ impl From<User> for UserResponse {
             full_name: user.full_name.as_str().to_owned(),
             is_active: user.is_active,
             is_admin: user.is_admin,
+            email_verified: user.email_verified,
             created_at: user.created_at,
             updated_at: user.updated_at,
         }

@@ -1,6 +1,8 @@
 //! The pages a mailed link opens in a browser: `GET /account/reset` (a form
 //! for the new password that posts to `POST /v1/auth/password/reset` and
-//! shows the outcome). Plain HTML, one script and one style sheet of our
+//! shows the outcome) and `GET /account/verify` (a button that posts to
+//! `POST /v1/auth/verify-email`: a mail scanner that opens the link does not
+//! use the token up). Plain HTML, one script and one style sheet of our
 //! own (compiled in from `assets/account/`), nothing from anywhere else.
 //!
 //! The token arrives in the query string. The page is static: the script
@@ -11,15 +13,19 @@
 //! and a Content-Security-Policy that allows this origin's script, style
 //! and API only.
 
-use actix_web::http::header::{self, CacheControl, CacheDirective, ContentType};
+use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpResponse, web};
 
 /// The password-reset page (the default `PASSWORD_RESET_URL`).
 pub const RESET_PAGE_PATH: &str = "/account/reset";
+/// The verification page (the default `EMAIL_VERIFY_URL`).
+pub const VERIFY_PAGE_PATH: &str = "/account/verify";
 const ASSETS: &str = "/account/assets";
 
 const RESET_HTML: &str = include_str!("../../../assets/account/reset.html");
 const RESET_JS: &str = include_str!("../../../assets/account/reset.js");
+const VERIFY_HTML: &str = include_str!("../../../assets/account/verify.html");
+const VERIFY_JS: &str = include_str!("../../../assets/account/verify.js");
 const ACCOUNT_CSS: &str = include_str!("../../../assets/account/account.css");
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
@@ -27,30 +33,31 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; conn
 
 /// Registers the pages and their two assets.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource(RESET_PAGE_PATH).route(web::get().to(reset_page)))
-        .service(
-            web::resource(format!("{ASSETS}/reset.js"))
-                .route(web::get().to(|| asset("text/javascript; charset=utf-8", RESET_JS))),
-        )
-        .service(
-            web::resource(format!("{ASSETS}/account.css"))
-                .route(web::get().to(|| asset("text/css; charset=utf-8", ACCOUNT_CSS))),
-        );
-}
-
-async fn reset_page() -> HttpResponse {
-    guarded(
-        HttpResponse::Ok().content_type(ContentType::html()),
-        RESET_HTML,
+    cfg.service(
+        web::resource(RESET_PAGE_PATH)
+            .route(web::get().to(|| asset("text/html; charset=utf-8", RESET_HTML))),
     )
+    .service(
+        web::resource(VERIFY_PAGE_PATH)
+            .route(web::get().to(|| asset("text/html; charset=utf-8", VERIFY_HTML))),
+    )
+    .service(
+        web::resource(format!("{ASSETS}/reset.js"))
+            .route(web::get().to(|| asset("text/javascript; charset=utf-8", RESET_JS))),
+    )
+    .service(
+        web::resource(format!("{ASSETS}/verify.js"))
+            .route(web::get().to(|| asset("text/javascript; charset=utf-8", VERIFY_JS))),
+    )
+    .service(
+        web::resource(format!("{ASSETS}/account.css"))
+            .route(web::get().to(|| asset("text/css; charset=utf-8", ACCOUNT_CSS))),
+    );
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
-    guarded(HttpResponse::Ok().content_type(content_type), body)
-}
-
-fn guarded(response: &mut actix_web::HttpResponseBuilder, body: &'static str) -> HttpResponse {
-    response
+    HttpResponse::Ok()
+        .content_type(content_type)
         .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))

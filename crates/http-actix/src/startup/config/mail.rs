@@ -52,13 +52,16 @@ pub struct MailSettings {
     pub retry_seconds: u64,
     /// `MAIL_TIMEOUT_SECONDS`: the SMTP connection and command timeout.
     pub timeout_seconds: u64,
+    /// `REQUIRE_VERIFIED_EMAIL`: a login with the right password by a user
+    /// whose address is not verified is refused (403).
+    pub require_verified_email: bool,
 }
 
 impl MailSettings {
     /// `SMTP_URL`, `MAIL_DIR`, `MAIL_FROM`, `PASSWORD_RESET_URL`,
     /// `EMAIL_VERIFY_URL`, `PASSWORD_RESET_TOKEN_MINUTES`,
-    /// `EMAIL_VERIFY_TOKEN_HOURS`, `MAIL_MAX_ATTEMPTS`, `MAIL_RETRY_SECONDS`
-    /// and `MAIL_TIMEOUT_SECONDS`. The links default to the pages this
+    /// `EMAIL_VERIFY_TOKEN_HOURS`, `MAIL_MAX_ATTEMPTS`, `MAIL_RETRY_SECONDS`,
+    /// `MAIL_TIMEOUT_SECONDS` and `REQUIRE_VERIFIED_EMAIL`. The links default to the pages this
     /// service serves itself, on `localhost` and the configured `port`.
     pub(super) fn read(r: &mut Reader<'_>, port: u16) -> Self {
         let smtp = r.raw("SMTP_URL");
@@ -113,6 +116,7 @@ impl MailSettings {
             max_attempts: r.ranged("MAIL_MAX_ATTEMPTS", 8, 1..=100),
             retry_seconds: r.ranged("MAIL_RETRY_SECONDS", 5, 1..=3600),
             timeout_seconds: r.ranged("MAIL_TIMEOUT_SECONDS", 10, 1..=300),
+            require_verified_email: r.bool("REQUIRE_VERIFIED_EMAIL", false),
         }
     }
 

@@ -78,7 +78,7 @@ pub struct Settings {
 /// rest; the `METRICS_ADDR` cross-check (with `METRICS_ENABLED`) is last.
 /// The order the settings have always reported in, kept so that the same
 /// input gives the same `ConfigError` and `check-config` output.
-pub const VARIABLES: [&str; 56] = [
+pub const VARIABLES: [&str; 57] = [
     "ENVIRONMENT",
     "DATABASE_URL",
     "LOG_LEVEL",
@@ -133,6 +133,7 @@ pub const VARIABLES: [&str; 56] = [
     "MAIL_MAX_ATTEMPTS",
     "MAIL_RETRY_SECONDS",
     "MAIL_TIMEOUT_SECONDS",
+    "REQUIRE_VERIFIED_EMAIL",
     "METRICS_ENABLED",
     "METRICS_ADDR",
 ];

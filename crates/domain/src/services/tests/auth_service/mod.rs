@@ -34,6 +34,7 @@ struct Ports {
     refresh_tokens: MockRefreshTokens,
     attempts: MockLoginAttempts,
     policy: AuthPolicy,
+    mail: crate::services::AccountMailPorts,
     /// Stands at [`super::fixed_now`] unless a test moves it.
     clock: Arc<ManualClock>,
 }
@@ -49,6 +50,7 @@ impl Ports {
             refresh_tokens: MockRefreshTokens::new(),
             attempts: MockLoginAttempts::new(),
             policy: AuthPolicy::default(),
+            mail: super::accepting_account_mail(),
             clock: super::clock(),
         }
     }
@@ -62,6 +64,7 @@ impl Ports {
                 tokens: Arc::new(self.tokens),
                 refresh_tokens: Arc::new(self.refresh_tokens),
                 attempts: Arc::new(self.attempts),
+                mail: self.mail,
                 clock: self.clock,
             },
             self.policy,

@@ -60,6 +60,36 @@ async fn register_hashes_the_password_and_stores_an_active_non_admin() {
     assert_eq!(user.password_hash.as_str(), HASH);
 }
 
+#[tokio::test]
+async fn registration_mails_the_new_user_a_verification_link() {
+    let mut ports = Ports::new();
+    ports.hasher = hashing_once();
+    ports.attempts = no_throttle();
+    ports
+        .users
+        .expect_create()
+        .returning(|new| Ok(stored(1, new)));
+    let mut tokens = crate::ports::MockAccountTokenRepository::new();
+    tokens
+        .expect_issue()
+        .withf(|token, mail| {
+            token.kind == crate::account::AccountTokenKind::EmailVerification
+                && token.user_id == UserId(1)
+                && token.email.as_str() == "alice@example.com"
+                && mail.to.as_str() == "alice@example.com"
+                && mail.subject == "verify"
+        })
+        .times(1)
+        .returning(|_, _| Ok(()));
+    ports.mail.tokens = std::sync::Arc::new(tokens);
+
+    ports
+        .service()
+        .register(registration(), &anonymous())
+        .await
+        .unwrap();
+}
+
 async fn register_against_a_store_failing_with(
     error: fn() -> RepositoryError,
 ) -> Result<User, RegisterError> {
