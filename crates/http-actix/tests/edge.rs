@@ -326,3 +326,147 @@ async fn metrics_addr_serves_metrics_there_and_not_on_the_api_listener() {
         .unwrap();
     assert_eq!(elsewhere.status(), 404);
 }
+
+/// The token of the link in the newest `.eml` under `dir` whose text has
+/// `marker` (quoted-printable soft breaks undone), waiting for the outbox
+/// worker to write it.
+async fn token_from_mail(dir: &Path, marker: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|entry| entry.path())
+                    .filter(|path| path.extension().is_some_and(|ext| ext == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        for file in files.iter().rev() {
+            let text = std::fs::read_to_string(file)
+                .unwrap()
+                .replace("=\r\n", "")
+                .replace("=3D", "=");
+            if text.contains(marker)
+                && let Some(start) = text.find("token=")
+            {
+                return text[start + "token=".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no mail with {marker:?} in {}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn no_token_or_password_of_the_account_flows_reaches_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let mail = dir.path().join("mail");
+    let mail_dir = mail.display().to_string();
+    let api = start(
+        dir.path(),
+        &[("LOG_LEVEL", "debug"), ("MAIL_DIR", &mail_dir)],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: serde_json::Value, token: Option<&str>| {
+        let mut request = client.post(api.url(path)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let first_password = "first-secret-passphrase-1";
+    let second_password = "second-secret-passphrase-2";
+    let third_password = "third-secret-passphrase-3";
+    let response = post(
+        "/v1/auth/register",
+        serde_json::json!({"email": "leak@example.com", "username": "leak",
+            "full_name": "Leak Test", "password": first_password}),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 201);
+    let verify = token_from_mail(&mail, "/account/verify?token=").await;
+    let response = post(
+        "/v1/auth/verify-email",
+        serde_json::json!({"token": verify}),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let response = post(
+        "/v1/auth/password/forgot",
+        serde_json::json!({"email": "leak@example.com"}),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 202);
+    let reset = token_from_mail(&mail, "/account/reset?token=").await;
+    let response = post(
+        "/v1/auth/password/reset",
+        serde_json::json!({"token": reset, "new_password": second_password}),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 204);
+    let login: serde_json::Value = post(
+        "/v1/auth/login",
+        serde_json::json!({"username": "leak", "password": second_password}),
+        None,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let access = login["access_token"].as_str().unwrap().to_owned();
+    let refresh = login["refresh_token"].as_str().unwrap().to_owned();
+    let response = post(
+        "/v1/auth/password",
+        serde_json::json!({"current_password": second_password, "new_password": third_password}),
+        Some(&access),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 204);
+    // The notice of the change is written too: then every mail is out.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_dir(&mail).unwrap().count() < 4 {
+        assert!(Instant::now() < deadline, "the notices never came");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let log = api.log();
+    assert!(
+        log.contains("mail written to a file"),
+        "the log is the debug one:\n{log}"
+    );
+    for (what, secret) in [
+        ("the verification token", verify.as_str()),
+        ("the reset token", reset.as_str()),
+        ("the access token", access.as_str()),
+        ("the refresh token", refresh.as_str()),
+        ("a password", first_password),
+        ("a password", second_password),
+        ("a password", third_password),
+    ] {
+        assert!(!log.contains(secret), "{what} is in the log:\n{log}");
+    }
+    assert!(
+        !log.contains("leak@example.com"),
+        "a whole address is in the log:\n{log}"
+    );
+}

@@ -188,3 +188,101 @@ fn log(delivery: &Delivery) {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use domain::ports::{MailError, Repositories};
+    use domain::time::SystemClock;
+    use domain::{Email, MailMessage};
+    use infra_memory::MemoryStore;
+    use tokio::sync::Notify;
+
+    use super::*;
+    use crate::startup::storage::PoolStats;
+
+    /// The memory store as the worker's storage.
+    struct Memory(MemoryStore);
+
+    #[async_trait]
+    impl Storage for Memory {
+        async fn repositories_for_this_worker(&self) -> anyhow::Result<Repositories> {
+            Ok(self.0.repositories())
+        }
+        fn pool_stats(&self) -> Option<PoolStats> {
+            None
+        }
+        async fn close(&self) {}
+        fn kind(&self) -> &'static str {
+            "memory"
+        }
+    }
+
+    /// A mailer whose every send waits until the test lets it finish.
+    #[derive(Default)]
+    struct HeldMailer {
+        started: Notify,
+        release: Notify,
+        sent: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl Mailer for HeldMailer {
+        async fn send(&self, message: &MailMessage) -> Result<(), MailError> {
+            self.started.notify_one();
+            self.release.notified().await;
+            self.sent.lock().unwrap().push(message.subject.clone());
+            Ok(())
+        }
+    }
+
+    fn message(n: u32) -> MailMessage {
+        MailMessage {
+            to: Email::parse("alice@example.org").unwrap(),
+            subject: format!("message {n}"),
+            text: "t".into(),
+            html: "<p>t</p>".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn stopping_finishes_the_send_in_flight_and_gives_the_rest_back() {
+        let store = MemoryStore::new(Arc::new(SystemClock));
+        let outbox = store.repositories().outbox;
+        for n in 1..=3 {
+            outbox
+                .enqueue(message(n), SystemClock::now())
+                .await
+                .unwrap();
+        }
+        let mailer = Arc::new(HeldMailer::default());
+        let running = MailWorker {
+            storage: Arc::new(Memory(store.clone())),
+            mailer: mailer.clone(),
+            clock: Arc::new(SystemClock),
+            policy: RelayPolicy::default(),
+            metrics: None,
+        }
+        .spawn();
+        // The first message is being sent: ask the worker to stop now.
+        mailer.started.notified().await;
+        let stopping = tokio::spawn(running.stop(Duration::from_secs(10)));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!stopping.is_finished(), "stop waits for the send in flight");
+        mailer.release.notify_one();
+        stopping.await.unwrap();
+
+        assert_eq!(*mailer.sent.lock().unwrap(), ["message 1"]);
+        let stats = outbox.stats().await.unwrap();
+        assert_eq!((stats.sent, stats.pending), (1, 2), "{stats:?}");
+        // The other two are due at once, as never attempted.
+        let again = outbox
+            .claim(SystemClock::now(), Duration::from_secs(60), 10)
+            .await
+            .unwrap();
+        let attempts: Vec<u32> = again.iter().map(|m| m.attempt).collect();
+        assert_eq!(attempts, [1, 1]);
+    }
+}
