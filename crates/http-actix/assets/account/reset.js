@@ -1,27 +1,20 @@
-// The reset page: reads the token from the link, takes it out of the address
-// bar and the history at once, and sends it with the new password to
-// POST /v1/auth/password/reset. Nothing is sent anywhere else.
+// The reset page: sends the link's token (account.js takes it out of the
+// address bar) with the new password to POST /v1/auth/password/reset.
+// Nothing is sent anywhere else.
 (function () {
   "use strict";
-  var params = new URLSearchParams(window.location.search);
-  var token = params.get("token") || "";
-  window.history.replaceState(null, "", window.location.pathname);
+  var page = window.accountPage;
+  var show = page.show;
+  var token = page.takeToken();
 
   var form = document.getElementById("reset-form");
   var password = document.getElementById("new-password");
   var confirmation = document.getElementById("confirm-password");
   var button = document.getElementById("submit");
-  var outcome = document.getElementById("outcome");
-
-  function show(text, kind) {
-    outcome.textContent = text;
-    outcome.className = kind;
-    outcome.hidden = false;
-  }
 
   if (!token) {
     form.hidden = true;
-    show("This link has no token. Open the link from the mail again, or ask for a new one.", "error");
+    show(page.noToken, "error");
     return;
   }
 
@@ -37,13 +30,7 @@
     }
     button.disabled = true;
     show("Sending…", "pending");
-    fetch("/v1/auth/password/reset", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: JSON.stringify({ token: token, new_password: password.value }),
-      credentials: "omit",
-      referrerPolicy: "no-referrer"
-    }).then(function (response) {
+    page.post("/v1/auth/password/reset", { token: token, new_password: password.value }).then(function (response) {
       if (response.status === 204) {
         form.hidden = true;
         show("Your password is changed. Log in with the new one; every other sign-in has ended.", "success");
@@ -54,7 +41,7 @@
         var details = error.details && error.details.validation_errors;
         if (response.status === 400) {
           form.hidden = true;
-          show("This link is invalid, used or expired. Ask for a new one.", "error");
+          show(page.deadLink, "error");
         } else if (response.status === 422 && details && details.length) {
           show("The password was refused: " + details[0].message + ".", "error");
         } else if (response.status === 429) {
@@ -66,7 +53,7 @@
         show("Something went wrong (" + response.status + "). Try again in a moment.", "error");
       });
     }, function () {
-      show("The service could not be reached. Check your connection and try again.", "error");
+      show(page.unreachable, "error");
     }).then(function () {
       button.disabled = false;
     });

@@ -340,7 +340,11 @@ async fn the_reset_page_is_self_contained_and_leaks_no_referrer() {
     );
     let page = response.text().await.unwrap();
     assert!(!page.contains("abc"), "the page does not echo the token");
-    for asset in ["/account/assets/reset.js", "/account/assets/account.css"] {
+    for asset in [
+        "/account/assets/account.js",
+        "/account/assets/reset.js",
+        "/account/assets/account.css",
+    ] {
         assert!(page.contains(asset), "{asset}");
         let response = app.get(asset, None).await;
         assert_eq!(response.status(), 200, "{asset}");

@@ -3,7 +3,8 @@
 //! shows the outcome) and `GET /account/verify` (a button that posts to
 //! `POST /v1/auth/verify-email`: a mail scanner that opens the link does not
 //! use the token up). Plain HTML, one script and one style sheet of our
-//! own (compiled in from `assets/account/`), nothing from anywhere else.
+//! own per page plus the one they share (`account.js`), all compiled in
+//! from `assets/account/`, nothing from anywhere else.
 //!
 //! The token arrives in the query string. The page is static: the script
 //! reads the token from the address, at once takes it out of the address
@@ -26,6 +27,7 @@ const RESET_HTML: &str = include_str!("../../../assets/account/reset.html");
 const RESET_JS: &str = include_str!("../../../assets/account/reset.js");
 const VERIFY_HTML: &str = include_str!("../../../assets/account/verify.html");
 const VERIFY_JS: &str = include_str!("../../../assets/account/verify.js");
+const ACCOUNT_JS: &str = include_str!("../../../assets/account/account.js");
 const ACCOUNT_CSS: &str = include_str!("../../../assets/account/account.css");
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
@@ -40,6 +42,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource(VERIFY_PAGE_PATH)
             .route(web::get().to(|| asset("text/html; charset=utf-8", VERIFY_HTML))),
+    )
+    .service(
+        web::resource(format!("{ASSETS}/account.js"))
+            .route(web::get().to(|| asset("text/javascript; charset=utf-8", ACCOUNT_JS))),
     )
     .service(
         web::resource(format!("{ASSETS}/reset.js"))
@@ -69,13 +75,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_page_loads_only_its_own_assets() {
-        assert!(RESET_HTML.contains("src=\"/account/assets/reset.js\""));
-        assert!(RESET_HTML.contains("href=\"/account/assets/account.css\""));
-        assert!(!RESET_HTML.contains("http://") && !RESET_HTML.contains("https://"));
+    fn the_pages_load_only_their_own_assets() {
+        for (page, script) in [(RESET_HTML, "reset.js"), (VERIFY_HTML, "verify.js")] {
+            for asset in ["account.js", script] {
+                let tag = format!("<script src=\"/account/assets/{asset}\"></script>");
+                assert!(page.contains(&tag), "{asset}");
+            }
+            assert!(page.contains("href=\"/account/assets/account.css\""));
+            assert!(!page.contains("http://") && !page.contains("https://"));
+        }
         assert!(RESET_JS.contains("\"/v1/auth/password/reset\""));
+        assert!(VERIFY_JS.contains("\"/v1/auth/verify-email\""));
+        for script in [RESET_JS, VERIFY_JS] {
+            assert!(script.contains("page.takeToken()"));
+        }
         assert!(
-            RESET_JS.contains("replaceState"),
+            ACCOUNT_JS.contains("replaceState"),
             "the token leaves the address bar"
         );
     }
