@@ -11,44 +11,16 @@
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium } from "playwright-core";
+import { check, freePort, launch, waitFor, watchExternal } from "./support.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const apiBin = resolve(process.argv[2] ?? join(root, "target", "debug", "api"));
 const outDir = join(root, "target", "browser");
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const username = "browser_user";
 const password = "browser-password-1";
 const titles = ["Buy oat milk", "Write the browser test ✅"];
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => ok(port));
-    });
-  });
-}
-
-async function waitFor(url, deadlineMs) {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      const response = await fetch(url);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} never answered`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function api(base, method, path, body, token) {
   const headers = { "content-type": "application/json" };
@@ -57,11 +29,6 @@ async function api(base, method, path, body, token) {
   const json = await response.json();
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
   return json;
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-  console.log(`ok - ${message}`);
 }
 
 const workDir = mkdtempSync(join(tmpdir(), "api-browser-"));
@@ -82,7 +49,7 @@ const server = spawn(apiBin, [], {
 let browser;
 let failed = false;
 try {
-  await waitFor(`${base}/v1/health`, 60_000);
+  await waitFor("the server answering", async () => (await fetch(`${base}/v1/health`)).ok, 60_000);
   await api(base, "POST", "/v1/auth/register", {
     email: "browser@example.com",
     username,
@@ -92,32 +59,10 @@ try {
   const { access_token: token } = await api(base, "POST", "/v1/auth/login", { username, password });
   for (const title of titles) await api(base, "POST", "/v1/todos", { title }, token);
 
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launch();
   const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
   // Swagger UI must work offline: any request that leaves this server fails the test.
-  // A request that the page's Content-Security-Policy blocked never left.
-  const external = [];
-  const local = (url) => url.startsWith(base) || url.startsWith("data:") || url.startsWith(`blob:${base}/`);
-  page.on("requestfinished", (request) => {
-    if (!local(request.url())) external.push(request.url());
-  });
-  page.on("requestfailed", (request) => {
-    if (!local(request.url()) && !["net::ERR_BLOCKED_BY_CSP", "csp"].includes(request.failure()?.errorText)) {
-      external.push(`${request.url()} (${request.failure()?.errorText})`);
-    }
-  });
+  const external = watchExternal(page, base);
 
   await page.goto(`${base}/docs`);
   const todos = page.locator(".opblock-get", {

@@ -13,50 +13,17 @@
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium } from "playwright-core";
+import { check, freePort, launch, waitFor, watchExternal } from "./support.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const apiBin = resolve(process.argv[2] ?? join(root, "target", "debug", "api"));
 const outDir = join(root, "target", "browser");
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const username = "reset_user";
 const email = "reset_user@example.com";
 const oldPassword = "the-old-password-1";
 const newPassword = "the-new-password-2";
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => ok(port));
-    });
-  });
-}
-
-async function waitFor(what, probe, deadlineMs) {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`${what} never happened`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-  console.log(`ok - ${message}`);
-}
 
 /// The reset link in the one .eml under `dir` that is a reset mail.
 function resetLink(dir) {
@@ -98,30 +65,9 @@ try {
   });
   check(registered.status === 201, `registered ${username}`);
 
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launch();
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-  const external = [];
-  const local = (url) => url.startsWith(base) || url.startsWith("data:") || url.startsWith(`blob:${base}/`);
-  page.on("requestfinished", (request) => {
-    if (!local(request.url())) external.push(request.url());
-  });
-  page.on("requestfailed", (request) => {
-    if (!local(request.url()) && !["net::ERR_BLOCKED_BY_CSP", "csp"].includes(request.failure()?.errorText)) {
-      external.push(`${request.url()} (${request.failure()?.errorText})`);
-    }
-  });
+  const external = watchExternal(page, base);
   const violations = [];
   page.on("console", (message) => {
     if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
