@@ -257,6 +257,37 @@ fn production_refuses_to_start_without_keys() {
     );
 }
 
+#[test]
+fn production_refuses_to_start_without_smtp_unless_mail_dir_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let keygen = run(api(dir.path()).args(["keygen", "--dir", "keys"]));
+    assert!(keygen.status.success(), "{}", text(&keygen.stderr));
+    let output = run(api(dir.path())
+        .env("ENVIRONMENT", "production")
+        .env("PORT", free_port().to_string()));
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("SMTP_URL") && stderr.contains("MAIL_DIR"),
+        "the message names both ways out: {stderr}"
+    );
+    // check-config says the same without starting anything.
+    let check = run(api(dir.path())
+        .env("ENVIRONMENT", "production")
+        .arg("check-config"));
+    assert!(!check.status.success());
+    assert!(
+        text(&check.stderr).contains("SMTP_URL"),
+        "{}",
+        text(&check.stderr)
+    );
+    let check = run(api(dir.path())
+        .env("ENVIRONMENT", "production")
+        .env("MAIL_DIR", dir.path().join("mail"))
+        .arg("check-config"));
+    assert!(check.status.success(), "{}", text(&check.stderr));
+}
+
 #[tokio::test]
 async fn create_admin_creates_then_promotes_keeping_the_password() {
     let db = TestDatabase::new().await.unwrap();

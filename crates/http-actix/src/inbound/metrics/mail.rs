@@ -79,3 +79,46 @@ impl MailMetrics {
         self.oldest_pending_age.set(age);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::inbound::metrics::Metrics;
+
+    #[test]
+    fn the_outbox_gauges_show_the_last_stats_and_the_oldest_age() {
+        let metrics = Metrics::new(std::sync::Arc::new(|| None)).unwrap();
+        let now = domain::time::SystemClock::now();
+        metrics.mail().outbox(
+            &OutboxStats {
+                pending: 3,
+                sent: 40,
+                failed: 2,
+                oldest_pending: Some(now - TimeDelta::seconds(75)),
+            },
+            now,
+        );
+        metrics.mail().delivered(&Outcome::Sent);
+        metrics.mail().delivered(&Outcome::Retry(now));
+        let text = metrics.render().unwrap();
+        for line in [
+            "outbox_messages{status=\"pending\"} 3",
+            "outbox_messages{status=\"sent\"} 40",
+            "outbox_messages{status=\"failed\"} 2",
+            "outbox_oldest_pending_age_seconds 75",
+            "mail_deliveries_total{outcome=\"sent\"} 1",
+            "mail_deliveries_total{outcome=\"retried\"} 1",
+            "mail_deliveries_total{outcome=\"failed\"} 0",
+        ] {
+            assert!(text.contains(line), "{line} missing:\n{text}");
+        }
+        metrics.mail().outbox(&OutboxStats::default(), now);
+        let text = metrics.render().unwrap();
+        assert!(
+            text.contains("outbox_oldest_pending_age_seconds 0"),
+            "{text}"
+        );
+    }
+}
