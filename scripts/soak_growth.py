@@ -544,6 +544,8 @@ def main():
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "ENVIRONMENT": "production",
+            # Production needs SMTP_URL or MAIL_DIR: account mail goes to files here.
+            "MAIL_DIR": os.path.join(tmp, "mail"),
             "AUTO_MIGRATE": "true",
             "LOG_LEVEL": "warn",
             "BCRYPT_COST": "4",  # logins are many here; hashing is not what is measured
