@@ -102,6 +102,16 @@ struct Batch {
     pruned: Pruned,
 }
 
+impl Batch {
+    /// A batch of one table's rows: it found what it deleted.
+    fn of(pruned: Pruned) -> Self {
+        Self {
+            found: pruned.login_attempts + pruned.outbox + pruned.account_tokens,
+            pruned,
+        }
+    }
+}
+
 /// Ended (expired or revoked) before the rules' instant.
 fn ended(rules: &PruneRules) -> Condition {
     Condition::any()
@@ -133,6 +143,28 @@ fn token_ended(rules: &PruneRules) -> Condition {
 }
 
 impl SeaStorePruner {
+    /// Deletes up to a batch of `E`'s rows matching `condition`, chosen by
+    /// `id` (`FOR UPDATE SKIP LOCKED` on PostgreSQL): how many it deleted.
+    async fn delete_batch<E: EntityTrait>(
+        &self,
+        txn: &DatabaseTransaction,
+        id: E::Column,
+        condition: Condition,
+    ) -> Result<u64, DbErr> {
+        let doomed = Query::select()
+            .column(id)
+            .from(E::default())
+            .cond_where(condition)
+            .limit(self.batch_rows)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .to_owned();
+        Ok(E::delete_many()
+            .filter(id.in_subquery(doomed))
+            .exec(txn)
+            .await?
+            .rows_affected)
+    }
+
     /// Sessions one batch deletes at most: a fifth of the row limit, for
     /// each brings its refresh tokens along (one per refresh it served).
     fn session_batch(&self) -> u64 {
@@ -174,67 +206,41 @@ impl SeaStorePruner {
                 Batch { found, pruned }
             }
             Step::LoginAttempts => {
-                let doomed = Query::select()
-                    .column(login_attempt::Column::Id)
-                    .from(login_attempt::Entity)
-                    .and_where(login_attempt::Column::OccurredAt.lt(rules.attempts_before))
-                    .limit(self.batch_rows)
-                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-                    .to_owned();
-                let deleted = login_attempt::Entity::delete_many()
-                    .filter(login_attempt::Column::Id.in_subquery(doomed))
-                    .exec(&txn)
-                    .await?
-                    .rows_affected;
-                Batch {
-                    found: deleted,
-                    pruned: Pruned {
-                        login_attempts: deleted,
-                        ..Pruned::default()
-                    },
-                }
+                let condition = Condition::all()
+                    .add(login_attempt::Column::OccurredAt.lt(rules.attempts_before));
+                let deleted = self
+                    .delete_batch::<login_attempt::Entity>(
+                        &txn,
+                        login_attempt::Column::Id,
+                        condition,
+                    )
+                    .await?;
+                Batch::of(Pruned {
+                    login_attempts: deleted,
+                    ..Pruned::default()
+                })
             }
             Step::Outbox => {
-                let doomed = Query::select()
-                    .column(outbox::Column::Id)
-                    .from(outbox::Entity)
-                    .cond_where(finished(rules))
-                    .limit(self.batch_rows)
-                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-                    .to_owned();
-                let deleted = outbox::Entity::delete_many()
-                    .filter(outbox::Column::Id.in_subquery(doomed))
-                    .exec(&txn)
-                    .await?
-                    .rows_affected;
-                Batch {
-                    found: deleted,
-                    pruned: Pruned {
-                        outbox: deleted,
-                        ..Pruned::default()
-                    },
-                }
+                let deleted = self
+                    .delete_batch::<outbox::Entity>(&txn, outbox::Column::Id, finished(rules))
+                    .await?;
+                Batch::of(Pruned {
+                    outbox: deleted,
+                    ..Pruned::default()
+                })
             }
             Step::AccountTokens => {
-                let doomed = Query::select()
-                    .column(account_token::Column::Id)
-                    .from(account_token::Entity)
-                    .cond_where(token_ended(rules))
-                    .limit(self.batch_rows)
-                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-                    .to_owned();
-                let deleted = account_token::Entity::delete_many()
-                    .filter(account_token::Column::Id.in_subquery(doomed))
-                    .exec(&txn)
-                    .await?
-                    .rows_affected;
-                Batch {
-                    found: deleted,
-                    pruned: Pruned {
-                        account_tokens: deleted,
-                        ..Pruned::default()
-                    },
-                }
+                let deleted = self
+                    .delete_batch::<account_token::Entity>(
+                        &txn,
+                        account_token::Column::Id,
+                        token_ended(rules),
+                    )
+                    .await?;
+                Batch::of(Pruned {
+                    account_tokens: deleted,
+                    ..Pruned::default()
+                })
             }
         };
         txn.commit().await?;
