@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the browser tests (tests/browser/docs.test.mjs: Swagger UI and ReDoc;
 # tests/browser/reset.test.mjs: the password reset from Swagger UI through the
-# mailed link to the reset page) against the
+# mailed link to the reset page, and the mailed verification link on the verify page) against the
 # `api` binary given (default target/debug/api). Installs what it needs when
 # missing: Debian's chromium (as root, through apt-get) and playwright-core
 # from npm (pinned by tests/browser/package-lock.json). No browser download.

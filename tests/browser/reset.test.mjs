@@ -1,10 +1,11 @@
-// Browser test of account recovery: starts the real `api` binary with
+// Browser test of account recovery and verification: starts the real `api` binary with
 // DEBUG=true on a throw-away SQLite database and MAIL_DIR in a temporary
 // directory (mail to .eml files, the default outside production). In
 // headless Chromium it asks for a reset link from Swagger UI ("Try it out"
 // on POST /v1/auth/password/forgot), reads the link from the .eml the
 // outbox worker wrote, opens it, chooses a new password on the reset page,
-// and expects the page to say it worked; then logs in with the new password.
+// and expects the page to say it worked; opens the verification link that
+// registration mailed and confirms it; then logs in with the new password.
 // No request may leave the server, the page must raise no
 // Content-Security-Policy violation, and the token must leave the address
 // bar. Writes screenshots to target/browser/.
@@ -25,12 +26,14 @@ const email = "reset_user@example.com";
 const oldPassword = "the-old-password-1";
 const newPassword = "the-new-password-2";
 
-/// The reset link in the one .eml under `dir` that is a reset mail.
-function resetLink(dir) {
+/// The link to the account page `page` (`reset`, `verify`) in the .eml
+/// files under `dir`, if one holds it.
+function accountLink(dir, page) {
+  const pattern = new RegExp(`https?://[^\\s"<>]*/account/${page}\\?token=[A-Za-z0-9_-]+`);
   for (const name of readdirSync(dir).filter((n) => n.endsWith(".eml"))) {
-    // Undo quoted-printable soft line breaks and the encoded "=".
+    // Undo quoted-printable soft line breaks and the encoded "=", should a part be encoded.
     const text = readFileSync(join(dir, name), "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "=");
-    const match = text.match(/https?:\/\/[^\s"<>]*\/account\/reset\?token=[A-Za-z0-9_-]+/);
+    const match = text.match(pattern);
     if (match) return match[0];
   }
   return null;
@@ -51,6 +54,7 @@ const server = spawn(apiBin, [], {
     LOG_LEVEL: "warn",
     MAIL_DIR: mailDir,
     PASSWORD_RESET_URL: `${base}/account/reset?token={token}`,
+    EMAIL_VERIFY_URL: `${base}/account/verify?token={token}`,
   },
   stdio: ["ignore", "inherit", "inherit"],
 });
@@ -95,7 +99,7 @@ try {
   check(code === "202", `POST /v1/auth/password/forgot via "Try it out" answered ${code}`);
 
   // The outbox worker writes the mail as an .eml file.
-  const link = await waitFor("the reset mail in MAIL_DIR", () => resetLink(mailDir), 20_000);
+  const link = await waitFor("the reset mail in MAIL_DIR", () => accountLink(mailDir, "reset"), 20_000);
   check(link.startsWith(`${base}/account/reset?token=`), "the mail holds a link to the reset page");
 
   // The reset page: choose the new password.
@@ -120,6 +124,16 @@ try {
   await refused.waitFor({ timeout: 20_000 });
   check((await refused.innerText()).includes("invalid, used or expired"), "a used link is refused on the page");
 
+  // The verification link registration mailed: the page confirms on a click.
+  const verifyLink = await waitFor("the verification mail", () => accountLink(mailDir, "verify"), 20_000);
+  await page.goto(verifyLink);
+  check(!page.url().includes("token="), "the verification token left the address bar");
+  await page.locator("#submit").click();
+  const confirmed = page.locator("#outcome.success");
+  await confirmed.waitFor({ timeout: 20_000 });
+  check((await confirmed.innerText()).includes(`${email} is confirmed`), "the verify page confirms the address");
+  await page.screenshot({ path: join(outDir, "verify.png") });
+
   const login = async (password) =>
     (
       await fetch(`${base}/v1/auth/login`, {
@@ -129,6 +143,15 @@ try {
       })
     ).status;
   check((await login(newPassword)) === 200, "the new password logs in");
+  const { access_token: token } = await (
+    await fetch(`${base}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username, password: newPassword }),
+    })
+  ).json();
+  const me = await (await fetch(`${base}/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } })).json();
+  check(me.email_verified === true, "the user is verified");
   check((await login(oldPassword)) === 401, "the old password does not");
   check(violations.length === 0, `no Content-Security-Policy violation (${violations.join("; ") || "none"})`);
   check(external.length === 0, `no request left the server (${external.join(", ") || "none"})`);
