@@ -28,4 +28,6 @@ pub use smtp_mailer::{SmtpMailer, SmtpMailerError};
 pub use smtp_settings::{
     SMTP_URL_FORMS, SmtpCredentials, SmtpSecurity, SmtpSettings, SmtpSettingsError,
 };
-pub use templates::{TOKEN_PLACEHOLDER, TemplateError, TemplateSettings, Templates};
+pub use templates::{
+    TOKEN_PLACEHOLDER, TemplateError, TemplateSettings, Templates, check_link_template,
+};

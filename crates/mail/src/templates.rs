@@ -77,7 +77,14 @@ impl Templates {
     }
 }
 
-fn check_link_template(setting: &'static str, template: &str) -> Result<(), TemplateError> {
+/// Whether `template` (the value of `setting`) is a usable link template:
+/// it contains [`TOKEN_PLACEHOLDER`] and, with a token in its place, is an
+/// absolute `http(s)` URL with a host. What [`Templates::new`] checks, for
+/// the settings to check it too, before anything starts.
+///
+/// # Errors
+/// [`TemplateError::MissingToken`] or [`TemplateError::InvalidUrl`].
+pub fn check_link_template(setting: &'static str, template: &str) -> Result<(), TemplateError> {
     if !template.contains(TOKEN_PLACEHOLDER) {
         return Err(TemplateError::MissingToken { setting });
     }

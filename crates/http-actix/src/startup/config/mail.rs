@@ -160,11 +160,11 @@ impl MailSettings {
     }
 }
 
-/// A link template: an `http(s)` URL containing `{token}`.
+/// A link template: an `http(s)` URL containing `{token}`, as the mail
+/// templates check it (`mail::check_link_template`), and no whitespace.
 fn link(r: &mut Reader<'_>, name: &'static str, default: &str) -> String {
     let value = r.string(name, default);
-    let scheme_ok = value.starts_with("https://") || value.starts_with("http://");
-    if !scheme_ok || !value.contains(TOKEN_PLACEHOLDER) || value.chars().any(char::is_whitespace) {
+    if mail::check_link_template(name, &value).is_err() || value.chars().any(char::is_whitespace) {
         r.problem(
             name,
             format_args!(
