@@ -102,6 +102,7 @@ async fn the_migrations_are_listed_oldest_first() {
             "m20250501_000005_prune_indexes",
             "m20250601_000006_account_tokens_and_outbox",
             "m20250701_000007_email_verified",
+            "m20250801_000008_personal_access_tokens",
         ]
     );
 }

@@ -4,8 +4,10 @@
 //! `RefreshTokens` port), bcrypt password hashing ([`BcryptHasher`], the
 //! `PasswordHasher` port), list cursors sealed with a key derived the same
 //! way ([`HmacCursorSeal`], the `CursorSeal` port), one-time tokens for reset and
-//! verification links ([`RandomOneTimeTokens`], the `OneTimeTokens` port), plus the RSA key material the tokens are signed
-//! with ([`keys`]: generation, loading, rotation, thumbprints).
+//! verification links ([`RandomOneTimeTokens`], the `OneTimeTokens` port),
+//! personal access tokens ([`RandomPersonalTokens`], the
+//! `PersonalTokenSecrets` port), plus the RSA key material the tokens are
+//! signed with ([`keys`]: generation, loading, rotation, thumbprints).
 
 pub mod cursors;
 mod derived_keys;
@@ -13,6 +15,7 @@ pub mod jwt;
 pub mod keys;
 pub mod one_time_tokens;
 pub mod password;
+pub mod personal_tokens;
 pub mod refresh_tokens;
 
 pub use cursors::HmacCursorSeal;
@@ -22,4 +25,5 @@ pub use keys::{
 };
 pub use one_time_tokens::RandomOneTimeTokens;
 pub use password::BcryptHasher;
+pub use personal_tokens::RandomPersonalTokens;
 pub use refresh_tokens::HmacRefreshTokens;

@@ -6,10 +6,12 @@
 //! the services in [`services`] and is the only place where everything meets.
 
 pub mod account;
+pub mod credential;
 pub mod error;
 pub mod mail;
 pub mod pagination;
 pub mod password;
+pub mod personal_token;
 pub mod ports;
 pub mod services;
 pub mod session;
@@ -22,6 +24,7 @@ pub use account::{
     AccountToken, AccountTokenHash, AccountTokenId, AccountTokenKind, LiveAccountToken,
     NewAccountToken,
 };
+pub use credential::{Access, Credential, LiveCredential};
 pub use error::{ConflictField, RepositoryError};
 pub use mail::{ClaimedMail, MailMessage, OutboxId, OutboxStats, mask_address};
 pub use pagination::{
@@ -29,9 +32,12 @@ pub use pagination::{
     Window,
 };
 pub use password::{Password, PasswordHash};
+pub use personal_token::{
+    NewPersonalToken, PersonalToken, PersonalTokenHash, PersonalTokenId, PersonalTokenSecret,
+    TokenName, TokenScope, TokenScopes,
+};
 pub use session::{
-    ClientInfo, LiveSession, NewSession, RefreshToken, RefreshTokenHash, Session, SessionId,
-    StoredRefreshToken,
+    ClientInfo, NewSession, RefreshToken, RefreshTokenHash, Session, SessionId, StoredRefreshToken,
 };
 pub use todo::{
     NewTodo, Priority, Todo, TodoChanges, TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle,

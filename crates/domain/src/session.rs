@@ -6,7 +6,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::user::{User, UserId};
+use crate::user::UserId;
 
 /// A session's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,40 +55,6 @@ impl Session {
     #[must_use]
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
         self.revoked_at.is_none() && self.expires_at > now
-    }
-}
-
-/// A user acting through one of their sessions, at an instant: whom a
-/// request on the user's own data (their todos) is served for.
-///
-/// The rule every store honours: the work is done only while the session is
-/// **live** for this user, as [`LiveSession::admits`] defines it (the user
-/// exists and is active; the session is theirs, not revoked, not expired at
-/// `at`), and the check is **atomic with the work**. A logout, a password
-/// change or a deactivation that is stored before the write means the write
-/// does not happen; there is no window between "checked" and "done".
-///
-/// How an adapter honours it is its own business: a SQL store puts the
-/// check in the `WHERE` of the very statement that does the work (one round
-/// trip), an in-memory store checks and works under one lock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LiveSession {
-    pub user: UserId,
-    pub session: SessionId,
-    pub at: DateTime<Utc>,
-}
-
-impl LiveSession {
-    /// Whether a store holding `user` and `session` (the rows of
-    /// `self.user` and `self.session`) may act for this caller: the
-    /// definition every adapter's check must agree with.
-    #[must_use]
-    pub fn admits(&self, user: &User, session: &Session) -> bool {
-        user.id == self.user
-            && user.is_active
-            && session.id == self.session
-            && session.user_id == self.user
-            && session.is_active(self.at)
     }
 }
 

@@ -11,7 +11,7 @@
 //!
 //! # Ports
 //!
-//! [`MemoryStore::repositories`] hands out all nine storage ports of
+//! [`MemoryStore::repositories`] hands out every storage port of
 //! [`domain::ports::Repositories`] over one shared state, so a user deleted
 //! through `users` takes their todos, sessions, refresh tokens and account
 //! tokens with it (the schema's `ON DELETE CASCADE`):
@@ -32,6 +32,8 @@
 //!   queues, and password resets that end the user's sessions, each under
 //!   the one lock (so atomic, and of concurrent redemptions of one token
 //!   exactly one wins).
+//! - [`PersonalTokenRepository`]: personal access tokens by the hash of
+//!   their secret.
 //! - [`Outbox`]: a claim picks and leases its messages under the lock, so
 //!   concurrent claims never return one message twice.
 //! - [`StorePruner`](domain::ports::StorePruner): ended sessions with their
@@ -53,8 +55,8 @@
 //!
 //! # The session check
 //!
-//! Every [`TodoRepository`] method taking a [`domain::LiveSession`] evaluates
-//! [`domain::LiveSession::admits`] against the stored user and session
+//! Every [`TodoRepository`] method taking a [`domain::LiveCredential`] evaluates
+//! [`domain::LiveCredential::admits`] against the stored user and session
 //! under the one lock that guards the whole state, and does its work under
 //! that same lock: a logout, a password change or a deactivation is either
 //! stored before (and the work does not happen) or after. No lock is held
@@ -97,6 +99,7 @@
 //! [`SchemaStatus`]: domain::ports::SchemaStatus
 //! [`AccountTokenRepository`]: domain::ports::AccountTokenRepository
 //! [`Outbox`]: domain::ports::Outbox
+//! [`PersonalTokenRepository`]: domain::ports::PersonalTokenRepository
 //! [`RepositoryError::Conflict`]: domain::RepositoryError::Conflict
 //! [`RepositoryError::Unavailable`]: domain::RepositoryError::Unavailable
 //! [`RepositoryError::Unexpected`]: domain::RepositoryError::Unexpected
@@ -106,6 +109,7 @@ mod account_tokens;
 mod login_attempts;
 mod mailer;
 mod outbox;
+mod personal_tokens;
 mod probe;
 mod pruning;
 mod sessions;
@@ -173,6 +177,7 @@ impl MemoryStore {
             pruner: Arc::new(pruning::MemoryPruner(self.clone())),
             account_tokens: Arc::new(account_tokens::MemoryAccountTokens(self.clone())),
             outbox: Arc::new(outbox::MemoryOutbox(self.clone())),
+            personal_tokens: Arc::new(personal_tokens::MemoryPersonalTokens(self.clone())),
         }
     }
 

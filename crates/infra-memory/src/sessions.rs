@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use domain::ports::SessionRepository;
 use domain::time::truncate;
 use domain::{
-    ClientInfo, LiveSession, NewSession, RefreshTokenHash, RepositoryError, Session, SessionId,
-    StoredRefreshToken, User, UserId,
+    ClientInfo, Credential, LiveCredential, NewSession, RefreshTokenHash, RepositoryError, Session,
+    SessionId, StoredRefreshToken, User, UserId,
 };
 
 use crate::MemoryStore;
@@ -196,9 +196,9 @@ impl SessionRepository for MemorySessions {
         session: SessionId,
         now: DateTime<Utc>,
     ) -> Result<Option<User>, RepositoryError> {
-        let check = LiveSession {
+        let check = LiveCredential {
             user,
-            session,
+            credential: Credential::Session(session),
             at: truncate(now),
         };
         self.0.with_state(|state| {

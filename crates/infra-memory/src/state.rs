@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::anyhow;
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::{
-    AccountTokenKind, Email, LiveSession, MailMessage, RepositoryError, Session, Todo, User, UserId,
+    AccountTokenKind, Credential, Email, LiveCredential, MailMessage, PersonalToken,
+    RepositoryError, Session, Todo, User, UserId,
 };
 
 /// A refresh token as the `refresh_tokens` table keeps it (the hash is the
@@ -34,6 +35,13 @@ impl AccountTokenRow {
     pub(crate) fn is_live(&self, now: DateTime<Utc>) -> bool {
         self.used_at.is_none() && self.revoked_at.is_none() && self.expires_at > now
     }
+}
+
+/// A row of `personal_access_tokens`: the token and its secret's hash.
+#[derive(Clone)]
+pub(crate) struct PersonalTokenRow {
+    pub(crate) token: PersonalToken,
+    pub(crate) hash: String,
 }
 
 /// The `status` of an outbox row, with the instant it finished.
@@ -77,6 +85,8 @@ pub(crate) struct State {
     pub(crate) next_account_token: i64,
     pub(crate) outbox: BTreeMap<i64, OutboxRow>,
     pub(crate) next_outbox: i64,
+    pub(crate) personal_tokens: BTreeMap<i64, PersonalTokenRow>,
+    pub(crate) next_personal_token: i64,
 }
 
 impl State {
@@ -95,18 +105,30 @@ impl State {
             next_account_token: 1,
             outbox: BTreeMap::new(),
             next_outbox: 1,
+            personal_tokens: BTreeMap::new(),
+            next_personal_token: 1,
         }
     }
 
-    /// [`LiveSession::admits`] against the stored user and session (both
-    /// must exist), as the SQL adapters' `EXISTS` in the statement's `WHERE`.
-    pub(crate) fn admits(&self, caller: &LiveSession) -> bool {
-        match (
-            self.users.get(&caller.user.0),
-            self.sessions.get(&caller.session.0),
-        ) {
-            (Some(user), Some(session)) => caller.admits(user, session),
-            _ => false,
+    /// Whether `caller`'s credential is live against the stored rows, as
+    /// the SQL adapters' `EXISTS` in the statement's `WHERE`: the session
+    /// rule of [`LiveCredential::admits_session`] (user and session must
+    /// exist), or the personal access token's of
+    /// [`State::personal_token_holds`].
+    pub(crate) fn admits(&self, caller: &LiveCredential) -> bool {
+        match caller.credential {
+            Credential::Session(session) => {
+                match (
+                    self.users.get(&caller.user.0),
+                    self.sessions.get(&session.0),
+                ) {
+                    (Some(user), Some(session)) => caller.admits_session(user, session),
+                    _ => false,
+                }
+            }
+            Credential::PersonalToken(token) => {
+                self.personal_token_holds(caller.user, token, caller.at)
+            }
         }
     }
 

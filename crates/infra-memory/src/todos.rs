@@ -1,12 +1,12 @@
-//! [`TodoRepository`] in memory. Every method taking a [`LiveSession`]
-//! checks [`LiveSession::admits`] against the stored user and session under
+//! [`TodoRepository`] in memory. Every method taking a [`LiveCredential`]
+//! checks [`LiveCredential::admits`] against the stored user and session under
 //! the store's one lock, the lock its work is done under.
 
 use async_trait::async_trait;
 use domain::ports::TodoRepository;
 use domain::time::truncate;
 use domain::{
-    LiveSession, NewTodo, Page, RepositoryError, Todo, TodoChanges, TodoFilter, TodoId,
+    LiveCredential, NewTodo, Page, RepositoryError, Todo, TodoChanges, TodoFilter, TodoId,
     TodoPosition, Window,
 };
 
@@ -19,8 +19,8 @@ const TITLE_CHARS: usize = 255;
 pub(crate) struct MemoryTodos(pub(crate) MemoryStore);
 
 /// The caller as the SQL binds it: its instant to the microsecond.
-fn bound(caller: LiveSession) -> LiveSession {
-    LiveSession {
+fn bound(caller: LiveCredential) -> LiveCredential {
+    LiveCredential {
         at: truncate(caller.at),
         ..caller
     }
@@ -31,7 +31,7 @@ impl TodoRepository for MemoryTodos {
     async fn create(
         &self,
         new: NewTodo,
-        caller: LiveSession,
+        caller: LiveCredential,
     ) -> Result<Option<Todo>, RepositoryError> {
         let caller = bound(caller);
         self.0.with_state(|state| {
@@ -74,7 +74,7 @@ impl TodoRepository for MemoryTodos {
     async fn find_owned(
         &self,
         id: TodoId,
-        caller: LiveSession,
+        caller: LiveCredential,
     ) -> Result<Option<Todo>, RepositoryError> {
         let caller = bound(caller);
         self.0.with_state(|state| {
@@ -91,7 +91,7 @@ impl TodoRepository for MemoryTodos {
 
     async fn list_owned(
         &self,
-        caller: LiveSession,
+        caller: LiveCredential,
         filter: TodoFilter,
         window: Window<TodoPosition>,
     ) -> Result<Option<Page<Todo>>, RepositoryError> {
@@ -137,7 +137,7 @@ impl TodoRepository for MemoryTodos {
         &self,
         id: TodoId,
         changes: TodoChanges,
-        caller: LiveSession,
+        caller: LiveCredential,
     ) -> Result<Option<Todo>, RepositoryError> {
         let caller = bound(caller);
         let updated_at = truncate(changes.updated_at);
@@ -184,7 +184,7 @@ impl TodoRepository for MemoryTodos {
         })
     }
 
-    async fn delete(&self, id: TodoId, caller: LiveSession) -> Result<bool, RepositoryError> {
+    async fn delete(&self, id: TodoId, caller: LiveCredential) -> Result<bool, RepositoryError> {
         let caller = bound(caller);
         self.0.with_state(|state| {
             if !state.admits(&caller) {

@@ -14,7 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use domain::ports::{Clock, Repositories, ThrottleKey};
 use domain::time::ManualClock;
 use domain::{
-    ClientInfo, ConflictField, Email, FullName, LiveSession, NewSession, NewTodo, NewUser,
+    ClientInfo, ConflictField, Email, FullName, LiveCredential, NewSession, NewTodo, NewUser,
     PageRequest, PasswordHash, Priority, RefreshTokenHash, RepositoryError, Session, SessionId,
     TodoChanges, TodoFilter, TodoId, TodoPatch, TodoTitle, User, UserChanges, UserId, UserPatch,
     Username,
@@ -104,12 +104,12 @@ impl Fixture {
     }
 
     /// A user with a live session, and the caller naming both.
-    async fn signed_in(&self, name: &str) -> (User, Session, LiveSession) {
+    async fn signed_in(&self, name: &str) -> (User, Session, LiveCredential) {
         let user = self.user(name).await;
         let session = self.session(user.id, name).await;
-        let caller = LiveSession {
+        let caller = LiveCredential {
             user: user.id,
-            session: session.id,
+            credential: domain::Credential::Session(session.id),
             at: self.now(),
         };
         (user, session, caller)

@@ -18,7 +18,9 @@
 //!   sessions, old login events, finished mail and ended account tokens,
 //!   deleted in batches, on PostgreSQL one instance at a time under an
 //!   advisory lock).
-//! - [`repositories`] puts all nine on one connection pool, as
+//! - [`SeaPersonalTokens`] implements `domain::ports::PersonalTokenRepository`
+//!   (personal access tokens by the hash of their secret).
+//! - [`repositories`] puts all of them on one connection pool, as
 //!   `domain::ports::Repositories`. Their behaviour is the port contract's
 //!   (`crates/port-contract`), run on SQLite and PostgreSQL by
 //!   `tests/contract.rs`.
@@ -33,12 +35,14 @@ mod account_token_repository;
 mod cached_sql;
 mod connect_error;
 mod connection;
+mod credential_check;
 mod database_probe;
 pub mod entity;
 mod error;
 mod login_attempts;
 mod outbox;
 mod page_sql;
+mod personal_token_repository;
 mod pool_stats;
 mod pruning;
 mod schema_status;
@@ -61,6 +65,7 @@ pub use connection::{DatabaseSettings, connect, connect_lazy, run_migrations};
 pub use database_probe::SeaDatabaseProbe;
 pub use login_attempts::SeaLoginAttempts;
 pub use outbox::{CLAIM_POSTGRES, CLAIM_SQLITE, SeaOutbox};
+pub use personal_token_repository::SeaPersonalTokens;
 pub use pool_stats::{PoolStats, pool_stats};
 pub use pruning::{BATCH_ROWS, PRUNE_LOCK_KEY, SeaStorePruner};
 pub use schema_status::SeaSchemaStatus;
@@ -68,7 +73,7 @@ pub use session_repository::SeaSessionRepository;
 pub use todo_repository::SeaTodoRepository;
 pub use user_repository::SeaUserRepository;
 
-/// The nine storage ports, all on `db` (the pool is shared, not copied).
+/// The storage ports, all on `db` (the pool is shared, not copied).
 #[must_use]
 pub fn repositories(db: &DatabaseConnection) -> Repositories {
     Repositories {
@@ -81,5 +86,6 @@ pub fn repositories(db: &DatabaseConnection) -> Repositories {
         pruner: Arc::new(SeaStorePruner::new(db.clone())),
         account_tokens: Arc::new(SeaAccountTokens::new(db.clone())),
         outbox: Arc::new(SeaOutbox::new(db.clone())),
+        personal_tokens: Arc::new(SeaPersonalTokens::new(db.clone())),
     }
 }

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::SessionRepository;
 use domain::{
-    LiveSession, NewSession, RefreshTokenHash, RepositoryError, Session, SessionId,
-    StoredRefreshToken, User, UserId,
+    NewSession, RefreshTokenHash, RepositoryError, Session, SessionId, StoredRefreshToken, User,
+    UserId,
 };
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query, SimpleExpr};
 use sea_orm::{
@@ -51,13 +51,14 @@ fn live_at(now: DateTime<Utc>) -> Condition {
         .add(session::Column::ExpiresAt.gt(now))
 }
 
-/// `EXISTS (SELECT 1 FROM sessions JOIN users ...)`: the check's session is
-/// the user's, live at `check.at`, and the user is active; the same rule as
+/// `EXISTS (SELECT 1 FROM sessions JOIN users ...)`: `session` is
+/// `user`'s, live at `at`, and the user is active; the same rule as
 /// [`authenticated_user`], as a condition another statement (a todo's
-/// SELECT, INSERT ... SELECT, UPDATE or DELETE) proves along with its work.
-/// It does not depend on the outer row, so PostgreSQL evaluates it once per
-/// statement (an InitPlan), by the two primary keys.
-pub(crate) fn session_holds(check: LiveSession) -> SimpleExpr {
+/// SELECT, INSERT ... SELECT, UPDATE or DELETE) proves along with its work
+/// (through [`crate::credential_check`]). It does not depend on the outer
+/// row, so PostgreSQL evaluates it once per statement (an InitPlan), by the
+/// two primary keys.
+pub(crate) fn session_holds(user: UserId, session: SessionId, at: DateTime<Utc>) -> SimpleExpr {
     Expr::exists(
         Query::select()
             .expr(Expr::val(1))
@@ -67,23 +68,27 @@ pub(crate) fn session_holds(check: LiveSession) -> SimpleExpr {
                 Expr::col((user::Entity, user::Column::Id))
                     .equals((session::Entity, session::Column::UserId)),
             )
-            .and_where(session::Column::Id.eq(check.session.0))
-            .and_where(session::Column::UserId.eq(check.user.0))
+            .and_where(session::Column::Id.eq(session.0))
+            .and_where(session::Column::UserId.eq(user.0))
             .and_where(user::Column::IsActive.eq(true))
-            .cond_where(live_at(check.at))
+            .cond_where(live_at(at))
             .to_owned(),
     )
 }
 
-/// The values of [`session_holds`]`(check)`, in the order its SQL binds
-/// them (for statements whose text is cached, [`CachedSql`]).
-pub(crate) fn session_holds_values(check: LiveSession) -> [Value; 5] {
+/// The values of [`session_holds`], in the order its SQL binds them (for
+/// statements whose text is cached, [`CachedSql`]).
+pub(crate) fn session_holds_values(
+    user: UserId,
+    session: SessionId,
+    at: DateTime<Utc>,
+) -> [Value; 5] {
     [
         Value::from(1_i32),
-        Value::from(check.session.0),
-        Value::from(check.user.0),
+        Value::from(session.0),
+        Value::from(user.0),
         Value::from(true),
-        Value::from(check.at),
+        Value::from(at),
     ]
 }
 

@@ -1,10 +1,11 @@
 //! [`TodoRepository`] on SeaORM.
 //!
-//! Each checked method is one statement that carries the caller's session
-//! check ([`session_holds`], an `EXISTS` on the session and user primary
-//! keys) in its `WHERE`: the SELECT, the INSERT ... SELECT, the UPDATE and
-//! the DELETE do nothing unless the session holds, and a request costs one
-//! round trip instead of two (a session query, then the work).
+//! Each checked method is one statement that carries the caller's
+//! credential check ([`credential_holds`], an `EXISTS` on the session and
+//! user primary keys, or on the personal access token's) in its `WHERE`:
+//! the SELECT, the INSERT ... SELECT, the UPDATE and the DELETE do nothing
+//! unless the credential holds, and a request costs one round trip instead
+//! of two (a session query, then the work).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -12,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use async_trait::async_trait;
 use domain::ports::TodoRepository;
 use domain::{
-    LiveSession, NewTodo, Page, RepositoryError, Todo, TodoChanges, TodoFilter, TodoId,
+    LiveCredential, NewTodo, Page, RepositoryError, Todo, TodoChanges, TodoFilter, TodoId,
     TodoPosition, UserId, Window,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SelectStatement};
@@ -23,16 +24,16 @@ use sea_orm::{
 };
 
 use crate::cached_sql::CachedSql;
+use crate::credential_check::{credential_holds, credential_holds_values};
 use crate::entity::{todo, todo_count};
 use crate::error::db_error;
 use crate::page_sql::paged;
-use crate::session_repository::{session_holds, session_holds_values};
 
 /// The alias of the matching todos' total in the list query.
 const TOTAL_COLUMN: &str = "total_count";
 
 /// The alias of a session check selected on its own.
-const HOLDS_COLUMN: &str = "session_holds";
+const HOLDS_COLUMN: &str = "credential_holds";
 
 /// A row of the list query: the todo and the total of every matching row.
 struct CountedRow {
@@ -75,18 +76,18 @@ fn matching_total_expr(user: UserId, filter: TodoFilter) -> Expr {
 
 /// `id` if `check`'s user owns it and `check` holds: the statement behind
 /// `GET /v1/todos/{id}`, as sea-query builds it.
-fn find_owned_query(id: TodoId, check: LiveSession) -> Select<todo::Entity> {
+fn find_owned_query(id: TodoId, check: LiveCredential) -> Select<todo::Entity> {
     todo::Entity::find_by_id(id.0)
         .filter(todo::Column::UserId.eq(check.user.0))
-        .filter(session_holds(check))
+        .filter(credential_holds(check))
         .limit(1)
 }
 
 /// [`find_owned_query`] with its text built once ([`CachedSql`]).
-fn find_owned_statement(backend: DbBackend, id: TodoId, check: LiveSession) -> Statement {
+fn find_owned_statement(backend: DbBackend, id: TodoId, check: LiveCredential) -> Statement {
     static SQL: CachedSql = CachedSql::new();
     let mut values = vec![Value::from(id.0), Value::from(check.user.0)];
-    values.extend(session_holds_values(check));
+    values.extend(credential_holds_values(check));
     values.push(Value::from(1_u64));
     SQL.statement(
         backend,
@@ -100,7 +101,7 @@ fn find_owned_statement(backend: DbBackend, id: TodoId, check: LiveSession) -> S
 /// session check: the statement behind `GET /v1/todos`, as sea-query builds
 /// it (without its `LIMIT` and `OFFSET`, which [`paged`] writes in).
 fn list_query(
-    check: LiveSession,
+    check: LiveCredential,
     filter: TodoFilter,
     after: Option<TodoPosition>,
 ) -> Select<todo::Entity> {
@@ -123,7 +124,7 @@ fn list_query(
         );
     }
     query
-        .filter(session_holds(check))
+        .filter(credential_holds(check))
         .column_as(matching_total_expr(check.user, filter), TOTAL_COLUMN)
         .order_by_desc(todo::Column::CreatedAt)
         .order_by_desc(todo::Column::Id)
@@ -147,7 +148,7 @@ struct ListShape {
 /// its own (its `OFFSET` is in the text).
 fn list_statement(
     backend: DbBackend,
-    check: LiveSession,
+    check: LiveCredential,
     filter: TodoFilter,
     after: Option<TodoPosition>,
     rows: u64,
@@ -192,7 +193,7 @@ fn list_statement(
         values.push(Value::from(after.created_at));
         values.push(Value::from(after.id.0));
     }
-    values.extend(session_holds_values(check));
+    values.extend(credential_holds_values(check));
     Statement::from_sql_and_values(backend, &*sql, values)
 }
 
@@ -217,7 +218,7 @@ impl TodoRepository for SeaTodoRepository {
     async fn create(
         &self,
         new: NewTodo,
-        check: LiveSession,
+        check: LiveCredential,
     ) -> Result<Option<Todo>, RepositoryError> {
         // INSERT INTO todos (...) SELECT <values> WHERE EXISTS (<check>)
         // RETURNING *: no row is inserted, and none returned, unless the
@@ -230,7 +231,7 @@ impl TodoRepository for SeaTodoRepository {
             .expr(Expr::val(new.user_id.0))
             .expr(Expr::val(new.created_at))
             .expr(Expr::val(new.created_at))
-            .and_where(session_holds(check))
+            .and_where(credential_holds(check))
             .to_owned();
         let insert = Query::insert()
             .into_table(todo::Entity)
@@ -271,7 +272,7 @@ impl TodoRepository for SeaTodoRepository {
     async fn find_owned(
         &self,
         id: TodoId,
-        check: LiveSession,
+        check: LiveCredential,
     ) -> Result<Option<Todo>, RepositoryError> {
         let row = todo::Entity::find()
             .from_raw_sql(find_owned_statement(
@@ -287,7 +288,7 @@ impl TodoRepository for SeaTodoRepository {
 
     async fn list_owned(
         &self,
-        check: LiveSession,
+        check: LiveCredential,
         filter: TodoFilter,
         window: Window<TodoPosition>,
     ) -> Result<Option<Page<Todo>>, RepositoryError> {
@@ -334,7 +335,7 @@ impl TodoRepository for SeaTodoRepository {
         &self,
         id: TodoId,
         changes: TodoChanges,
-        check: LiveSession,
+        check: LiveCredential,
     ) -> Result<Option<Todo>, RepositoryError> {
         let patch = changes.patch;
         let mut row = todo::ActiveModel {
@@ -360,18 +361,18 @@ impl TodoRepository for SeaTodoRepository {
             .filter(todo::Column::Id.eq(id.0))
             .filter(todo::Column::UserId.eq(check.user.0))
             .filter(todo::Column::UpdatedAt.lt(changes.updated_at))
-            .filter(session_holds(check))
+            .filter(credential_holds(check))
             .exec_with_returning(&self.db)
             .await
             .map_err(db_error("updating a todo"))?;
         updated.into_iter().next().map(Todo::try_from).transpose()
     }
 
-    async fn delete(&self, id: TodoId, check: LiveSession) -> Result<bool, RepositoryError> {
+    async fn delete(&self, id: TodoId, check: LiveCredential) -> Result<bool, RepositoryError> {
         let result = todo::Entity::delete_many()
             .filter(todo::Column::Id.eq(id.0))
             .filter(todo::Column::UserId.eq(check.user.0))
-            .filter(session_holds(check))
+            .filter(credential_holds(check))
             .exec(&self.db)
             .await
             .map_err(db_error("deleting a todo"))?;
@@ -381,9 +382,9 @@ impl TodoRepository for SeaTodoRepository {
 
 impl SeaTodoRepository {
     /// Whether the session check holds, on its own (for an empty page).
-    async fn holds(&self, check: LiveSession) -> Result<bool, RepositoryError> {
+    async fn holds(&self, check: LiveCredential) -> Result<bool, RepositoryError> {
         let query = Query::select()
-            .expr_as(session_holds(check), HOLDS_COLUMN)
+            .expr_as(credential_holds(check), HOLDS_COLUMN)
             .to_owned();
         let row = self
             .db
@@ -424,16 +425,16 @@ impl SeaTodoRepository {
 
 #[cfg(test)]
 mod tests {
-    use domain::{SessionId, UserId};
+    use domain::{Credential, SessionId, UserId};
 
     use super::*;
     use crate::cached_sql::tests::assert_same_statement;
 
     #[test]
     fn the_cached_list_statements_are_the_built_ones() {
-        let check = LiveSession {
+        let check = LiveCredential {
             user: UserId(3),
-            session: SessionId(11),
+            credential: Credential::Session(SessionId(11)),
             at: domain::time::SystemClock::now(),
         };
         let after = TodoPosition {
@@ -470,7 +471,11 @@ mod tests {
             ),
         ];
         for (id, user, session, at) in inputs {
-            let check = LiveSession { user, session, at };
+            let check = LiveCredential {
+                user,
+                credential: Credential::Session(session),
+                at,
+            };
             assert_same_statement(
                 |backend| find_owned_statement(backend, id, check),
                 |backend| find_owned_query(id, check).build(backend),

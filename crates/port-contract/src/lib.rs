@@ -1,6 +1,7 @@
 //! The storage ports' contract: what `domain::ports::{UserRepository,
 //! SessionRepository, TodoRepository, LoginAttempts, DatabaseProbe,
-//! SchemaStatus, StorePruner, AccountTokenRepository, Outbox}` promise in
+//! SchemaStatus, StorePruner, AccountTokenRepository, Outbox,
+//! PersonalTokenRepository}` promise in
 //! their docs, written once as tests and run
 //! against every adapter (SQLite and PostgreSQL through `infra-sea`, the
 //! in-memory store, any store to come).
@@ -38,7 +39,7 @@
 //!
 //! [`suite!`] expands to one `#[tokio::test]` per contract test, in one
 //! module per port (`users`, `sessions`, `todos`, `login_attempts`, `probe`,
-//! `pruning`, `schema`, `outbox`, `account_tokens`, and `fixture` for
+//! `pruning`, `schema`, `outbox`, `account_tokens`, `personal_tokens`, and `fixture` for
 //! [`Backend::fresh`] itself), so a failure names
 //! the port and the rule: `users::email_is_unique_case_insensitively`.
 //! To run it against two backends in one file, put each invocation in its
@@ -65,6 +66,7 @@ pub mod account_tokens;
 pub mod fixture;
 pub mod login_attempts;
 pub mod outbox;
+pub mod personal_tokens;
 pub mod probe;
 pub mod pruning;
 pub mod schema;
@@ -203,6 +205,8 @@ macro_rules! suite {
                 nothing_is_done_for_a_deleted_user,
                 everything_works_through_a_live_session,
                 find_owned_of_someone_elses_todo_is_none,
+                a_personal_token_reaches_the_todos_only_while_live,
+                a_deactivated_users_personal_token_reaches_nothing,
             }
             login_attempts {
                 recent_is_newest_first_and_at_most_limit_long,
@@ -256,6 +260,17 @@ macro_rules! suite {
                 a_verification_redeems_nothing_once_the_address_changed_or_with_a_reset_token,
                 an_update_that_unverifies_the_email_clears_email_verified_and_others_keep_it,
                 concurrent_verifications_of_one_token_give_exactly_one_user (multi_thread),
+            }
+            personal_tokens {
+                create_returns_the_stored_token_and_find_live_finds_it_by_hash,
+                a_token_is_live_until_it_expires_or_is_revoked,
+                nobody_else_may_revoke_or_hold_a_token,
+                a_deactivated_users_tokens_are_not_live_until_reactivated,
+                list_is_newest_first_without_revoked_tokens_and_only_the_users,
+                revoke_all_revokes_and_counts_only_the_unrevoked_tokens,
+                touch_moves_last_used_at_at_most_once_per_interval,
+                concurrent_touches_write_exactly_once (multi_thread),
+                deleting_a_user_deletes_their_tokens,
             }
         }
         mod fixture {

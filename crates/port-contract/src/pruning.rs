@@ -214,7 +214,11 @@ pub async fn a_pass_leaves_other_tables_alone(ports: Repositories) {
     assert!(
         ports
             .sessions
-            .revoke(alice.id, caller.session, BASE + TimeDelta::minutes(1))
+            .revoke(
+                alice.id,
+                caller.credential.session().unwrap(),
+                BASE + TimeDelta::minutes(1)
+            )
             .await
             .unwrap()
     );

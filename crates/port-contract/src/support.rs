@@ -4,9 +4,9 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::ports::Repositories;
 use domain::{
-    AccountTokenHash, AccountTokenKind, ClientInfo, Email, FullName, LiveSession, MailMessage,
-    NewAccountToken, NewSession, NewTodo, NewUser, PasswordHash, Priority, RefreshTokenHash,
-    Session, Todo, TodoDescription, TodoTitle, User, UserId, Username,
+    AccountTokenHash, AccountTokenKind, ClientInfo, Credential, Email, FullName, LiveCredential,
+    MailMessage, NewAccountToken, NewSession, NewTodo, NewUser, PasswordHash, Priority,
+    RefreshTokenHash, Session, Todo, TodoDescription, TodoTitle, User, UserId, Username,
 };
 
 /// The instant every test's time is measured from: 2025-06-01T12:00:00Z.
@@ -98,7 +98,7 @@ pub async fn create_session(ports: &Repositories, user: UserId, first_token: &st
 
 /// A user named `name` with a live session, and the caller naming both (as
 /// a verified access token of theirs would), at [`BASE`].
-pub async fn signed_in(ports: &Repositories, name: &str) -> (User, LiveSession) {
+pub async fn signed_in(ports: &Repositories, name: &str) -> (User, LiveCredential) {
     let user = create_user(ports, name).await;
     let session = create_session(ports, user.id, name).await;
     (user, live(&session))
@@ -106,10 +106,10 @@ pub async fn signed_in(ports: &Repositories, name: &str) -> (User, LiveSession) 
 
 /// The caller of a request through `session` at [`BASE`].
 #[must_use]
-pub fn live(session: &Session) -> LiveSession {
-    LiveSession {
+pub fn live(session: &Session) -> LiveCredential {
+    LiveCredential {
         user: session.user_id,
-        session: session.id,
+        credential: Credential::Session(session.id),
         at: BASE,
     }
 }
@@ -128,14 +128,14 @@ pub fn new_todo(owner: UserId, title: &str) -> NewTodo {
 }
 
 /// Creates a todo through a live session.
-pub async fn create_todo(ports: &Repositories, caller: LiveSession, title: &str) -> Todo {
+pub async fn create_todo(ports: &Repositories, caller: LiveCredential, title: &str) -> Todo {
     create_todo_at(ports, caller, title, BASE).await
 }
 
 /// Creates a todo created at `created_at` through a live session.
 pub async fn create_todo_at(
     ports: &Repositories,
-    caller: LiveSession,
+    caller: LiveCredential,
     title: &str,
     created_at: DateTime<Utc>,
 ) -> Todo {

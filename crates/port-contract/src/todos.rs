@@ -1,12 +1,13 @@
 //! [`domain::ports::TodoRepository`]: todos reached only through their
-//! owner's live session ([`domain::LiveSession::admits`]), listed newest
+//! owner's live session ([`domain::LiveCredential::admits`]), listed newest
 //! first with filters, pages and totals, and updated only forward in time.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::ports::Repositories;
 use domain::{
-    LiveSession, NewTodo, NewUser, Page, PageRequest, Priority, Todo, TodoChanges, TodoDescription,
-    TodoFilter, TodoId, TodoPatch, TodoTitle, User, UserChanges, UserPatch, Window,
+    LiveCredential, NewTodo, NewUser, Page, PageRequest, Priority, Todo, TodoChanges,
+    TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle, User, UserChanges, UserPatch,
+    Window,
 };
 
 use crate::support::{
@@ -28,7 +29,7 @@ fn completing(updated_at: DateTime<Utc>) -> TodoChanges {
     }
 }
 
-async fn all_of(ports: &Repositories, caller: LiveSession) -> Page<Todo> {
+async fn all_of(ports: &Repositories, caller: LiveCredential) -> Page<Todo> {
     ports
         .todos
         .list_owned(
@@ -291,7 +292,7 @@ pub async fn list_pagination_has_the_total_and_honours_the_offset(ports: Reposit
 /// at a time, checking each page's total and `has_more`.
 async fn walk_by_keyset(
     ports: &Repositories,
-    caller: LiveSession,
+    caller: LiveCredential,
     filter: TodoFilter,
     size: u64,
 ) -> Vec<Todo> {
@@ -630,7 +631,7 @@ pub async fn timestamps_round_trip_to_the_microsecond(ports: Repositories) {
     }
 }
 
-/// The callers that [`domain::LiveSession::admits`] refuses, each beside
+/// The callers that [`domain::LiveCredential::admits`] refuses, each beside
 /// alice's live session: her session revoked, her session at the instant it
 /// expires, another user's session presented as hers, her session presented
 /// by another user's id, and a deactivated user's session. Also returns
@@ -639,7 +640,7 @@ pub async fn timestamps_round_trip_to_the_microsecond(ports: Repositories) {
 async fn refused_callers(
     ports: &Repositories,
     alice: &User,
-) -> (Vec<(&'static str, LiveSession)>, LiveSession, User) {
+) -> (Vec<(&'static str, LiveCredential)>, LiveCredential, User) {
     let revoked = create_session(ports, alice.id, "revoked").await;
     assert!(
         ports
@@ -663,21 +664,21 @@ async fn refused_callers(
         ("a revoked session", live(&revoked)),
         (
             "an expired session",
-            LiveSession {
+            LiveCredential {
                 at: alive.expires_at,
                 ..live(&alive)
             },
         ),
         (
             "another user's session",
-            LiveSession {
+            LiveCredential {
                 user: alice.id,
                 ..bob_in
             },
         ),
         (
             "a session of another user's id",
-            LiveSession {
+            LiveCredential {
                 user: carol.id,
                 ..live(&alive)
             },
@@ -844,4 +845,142 @@ pub async fn find_owned_of_someone_elses_todo_is_none(ports: Repositories) {
 
     assert_eq!(repo.find_owned(todo.id, bob_in).await.unwrap(), None);
     assert_eq!(repo.find_by_id(todo.id).await.unwrap(), Some(todo));
+}
+
+/// A personal access token of `user` made at [`BASE`], hashed as `label`.
+async fn personal_token(
+    ports: &Repositories,
+    user: &User,
+    label: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> domain::PersonalToken {
+    ports
+        .personal_tokens
+        .create(domain::NewPersonalToken {
+            user_id: user.id,
+            name: domain::TokenName::parse(label).unwrap(),
+            scopes: domain::TokenScopes::ALL,
+            hash: domain::PersonalTokenHash::new(format!("todos-{label}")),
+            created_at: BASE,
+            expires_at,
+        })
+        .await
+        .unwrap()
+}
+
+/// Whether every checked method works for `caller` (`true`: the todo it
+/// makes is found, listed, updated and deleted) or none does (`false`:
+/// each answers empty and nothing changes).
+async fn every_method_works(ports: &Repositories, caller: LiveCredential, what: &str) -> bool {
+    let repo = &ports.todos;
+    let Some(todo) = repo
+        .create(new_todo(caller.user, what), caller)
+        .await
+        .unwrap()
+    else {
+        assert_eq!(
+            repo.find_owned(TodoId(1), caller).await.unwrap(),
+            None,
+            "{what}"
+        );
+        assert_eq!(
+            repo.list_owned(caller, TodoFilter::default(), PageRequest::default().into())
+                .await
+                .unwrap(),
+            None,
+            "{what}"
+        );
+        return false;
+    };
+    assert_eq!(
+        repo.find_owned(todo.id, caller).await.unwrap(),
+        Some(todo.clone()),
+        "{what}"
+    );
+    let page = repo
+        .list_owned(caller, TodoFilter::default(), PageRequest::default().into())
+        .await
+        .unwrap()
+        .expect("listed");
+    assert!(page.items.contains(&todo), "{what}");
+    assert!(
+        repo.update(todo.id, completing(after(todo.updated_at)), caller)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(repo.delete(todo.id, caller).await.unwrap(), "{what}");
+    true
+}
+
+pub async fn a_personal_token_reaches_the_todos_only_while_live(ports: Repositories) {
+    let (alice, alice_in) = signed_in(&ports, "alice").await;
+    let bob = ports.users.create(new_user("bob")).await.unwrap();
+    let expires = BASE + TimeDelta::days(1);
+    let token = personal_token(&ports, &alice, "alices", Some(expires)).await;
+    let through = |token: domain::PersonalTokenId, at| LiveCredential {
+        user: alice.id,
+        credential: domain::Credential::PersonalToken(token),
+        at,
+    };
+
+    assert!(every_method_works(&ports, through(token.id, BASE), "a live token").await);
+    let nearly = expires - TimeDelta::microseconds(1);
+    assert!(
+        every_method_works(
+            &ports,
+            through(token.id, nearly),
+            "a token a moment before it expires"
+        )
+        .await
+    );
+    assert!(!every_method_works(&ports, through(token.id, expires), "a token at its expiry").await);
+    let as_bob = LiveCredential {
+        user: bob.id,
+        ..through(token.id, BASE)
+    };
+    assert!(!every_method_works(&ports, as_bob, "someone else's token").await);
+    // A session's id is not a token's: the kinds never stand in for each
+    // other (alice's session and token may well share an id).
+    let session_id = alice_in.credential.session().unwrap();
+    let session_as_token = through(domain::PersonalTokenId(session_id.0 + 1000), BASE);
+    assert!(!every_method_works(&ports, session_as_token, "an unknown token id").await);
+
+    assert!(
+        ports
+            .personal_tokens
+            .revoke(alice.id, token.id, BASE)
+            .await
+            .unwrap()
+    );
+    assert!(!every_method_works(&ports, through(token.id, BASE), "a revoked token").await);
+    assert!(every_method_works(&ports, alice_in, "the session, still live").await);
+}
+
+pub async fn a_deactivated_users_personal_token_reaches_nothing(ports: Repositories) {
+    let alice = ports.users.create(new_user("alice")).await.unwrap();
+    let token = personal_token(&ports, &alice, "alices", None).await;
+    let caller = LiveCredential {
+        user: alice.id,
+        credential: domain::Credential::PersonalToken(token.id),
+        at: BASE,
+    };
+    ports
+        .users
+        .update(
+            alice.id,
+            UserChanges {
+                patch: UserPatch {
+                    is_active: Some(false),
+                    ..UserPatch::default()
+                },
+                updated_at: after(alice.updated_at),
+                unverifies_email: false,
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert!(!every_method_works(&ports, caller, "a deactivated user's token").await);
 }

@@ -10,6 +10,7 @@ mod mail_composer;
 mod mailer;
 mod outbox;
 mod password_hasher;
+mod personal_tokens;
 mod refresh_tokens;
 mod repositories;
 mod schema_status;
@@ -28,6 +29,7 @@ pub use mail_composer::{AccountMail, MailComposer};
 pub use mailer::{MailError, Mailer};
 pub use outbox::Outbox;
 pub use password_hasher::{HashError, PasswordHasher};
+pub use personal_tokens::{PersonalTokenRepository, PersonalTokenSecrets};
 pub use refresh_tokens::RefreshTokens;
 pub use repositories::Repositories;
 pub use schema_status::SchemaStatus;
@@ -55,6 +57,8 @@ pub use mailer::MockMailer;
 pub use outbox::MockOutbox;
 #[cfg(any(test, feature = "mocks"))]
 pub use password_hasher::MockPasswordHasher;
+#[cfg(any(test, feature = "mocks"))]
+pub use personal_tokens::{MockPersonalTokenRepository, MockPersonalTokenSecrets};
 #[cfg(any(test, feature = "mocks"))]
 pub use refresh_tokens::MockRefreshTokens;
 #[cfg(any(test, feature = "mocks"))]

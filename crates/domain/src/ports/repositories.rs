@@ -3,17 +3,17 @@
 use std::sync::Arc;
 
 use super::{
-    AccountTokenRepository, DatabaseProbe, LoginAttempts, Outbox, SchemaStatus, SessionRepository,
-    StorePruner, TodoRepository, UserRepository,
+    AccountTokenRepository, DatabaseProbe, LoginAttempts, Outbox, PersonalTokenRepository,
+    SchemaStatus, SessionRepository, StorePruner, TodoRepository, UserRepository,
 };
 
 /// The storage ports of one store (one database, or one in-memory store):
 /// what a storage adapter crate hands the composition root, and what the
 /// port-contract suite tests. Cheap to clone.
 ///
-/// All nine MUST share one store: a user deleted through `users` has no
+/// All of them MUST share one store: a user deleted through `users` has no
 /// todos left in `todos`, no sessions in `sessions` and no tokens in
-/// `account_tokens`; the mail that `account_tokens` queues is claimed from
+/// `account_tokens` or `personal_tokens`; the mail that `account_tokens` queues is claimed from
 /// `outbox`, and a password reset through `account_tokens` ends the
 /// sessions `sessions` sees.
 #[derive(Clone)]
@@ -27,6 +27,7 @@ pub struct Repositories {
     pub pruner: Arc<dyn StorePruner>,
     pub account_tokens: Arc<dyn AccountTokenRepository>,
     pub outbox: Arc<dyn Outbox>,
+    pub personal_tokens: Arc<dyn PersonalTokenRepository>,
 }
 
 impl std::fmt::Debug for Repositories {

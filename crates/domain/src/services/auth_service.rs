@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::credential::Credential;
 use crate::error::{ConflictField, RepositoryError};
 use crate::password::Password;
 use crate::ports::{
@@ -72,11 +73,13 @@ pub struct TokenPair {
     pub session: SessionId,
 }
 
-/// An authenticated request: the user and the session its token names.
+/// An authenticated request: the user, and the credential its bearer
+/// token stands for (the session an access token names, or a personal
+/// access token).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authenticated {
     pub user: User,
-    pub session: SessionId,
+    pub credential: Credential,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -423,14 +426,14 @@ impl AuthService {
             .ok_or(AuthenticateError::InvalidToken)?;
         Ok(Authenticated {
             user,
-            session: access.session,
+            credential: Credential::Session(access.session),
         })
     }
 
     /// Who a bearer token names, from its signature and claims alone: the
     /// session and user are NOT checked here. Only for a use case that
     /// proves them itself, in the statement that does its work (the todo
-    /// use cases and [`crate::session::LiveSession`]).
+    /// use cases and [`crate::credential::LiveCredential`]).
     ///
     /// # Errors
     /// [`AuthenticateError::InvalidToken`] when the token does not verify.

@@ -24,6 +24,7 @@ use crate::ports::{
     OneTimeTokens, Outbox, PasswordHasher, ThrottleKey, UserRepository,
 };
 use crate::services::actor::Actor;
+use crate::services::personal_token_service::PasswordTokenRevocation;
 use crate::services::throttle::{RetryAfter, blocked};
 use crate::session::ClientInfo;
 use crate::time;
@@ -181,6 +182,8 @@ pub struct RecoveryPorts {
     pub hasher: Arc<dyn PasswordHasher>,
     pub attempts: Arc<dyn LoginAttempts>,
     pub mail: AccountMailPorts,
+    /// What a reset does to the user's personal access tokens.
+    pub token_revocation: PasswordTokenRevocation,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -404,6 +407,13 @@ impl RecoveryService {
         {
             return Err(RecoveryError::InvalidToken);
         }
+        // A step of its own after the reset (which ended the sessions in
+        // its own write): a crash in between leaves the tokens live, and
+        // the user, who has just proven their address, revokes them.
+        self.ports
+            .token_revocation
+            .password_changed(user.id, now)
+            .await?;
         self.ports
             .attempts
             .clear(&ThrottleKey::Account(user.username.as_str().to_lowercase()))

@@ -10,6 +10,7 @@ use crate::ports::{
     Clock, HashError, LoginAttempts, PasswordHasher, SessionRepository, ThrottleKey, UserRepository,
 };
 use crate::services::auth_service::Authenticated;
+use crate::services::personal_token_service::PasswordTokenRevocation;
 use crate::services::recovery_service::AccountMailPorts;
 use crate::services::throttle::{RetryAfter, ThrottlePolicy, blocked};
 use crate::session::{Session, SessionId};
@@ -27,6 +28,10 @@ pub enum SessionError {
     /// password changes count together).
     #[error("too many failed password attempts")]
     Throttled(RetryAfter),
+    /// The caller authenticated with a personal access token, which may
+    /// not manage sessions or the password.
+    #[error("a personal access token cannot manage the account")]
+    PersonalToken,
     #[error("the data store is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
@@ -48,53 +53,52 @@ impl From<HashError> for SessionError {
     }
 }
 
+/// Everything [`SessionService`] needs.
+#[derive(Clone)]
+pub struct SessionPorts {
+    pub users: Arc<dyn UserRepository>,
+    pub sessions: Arc<dyn SessionRepository>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// The login throttle's: a wrong current password counts as a failed
+    /// login of the account.
+    pub attempts: Arc<dyn LoginAttempts>,
+    /// Revokes the reset links and queues the notice of a password change.
+    pub mail: AccountMailPorts,
+    /// What a password change does to the user's personal access tokens.
+    pub token_revocation: PasswordTokenRevocation,
+    pub clock: Arc<dyn Clock>,
+}
+
 /// Session management for the authenticated caller.
 #[derive(Clone)]
 pub struct SessionService {
-    users: Arc<dyn UserRepository>,
-    sessions: Arc<dyn SessionRepository>,
-    hasher: Arc<dyn PasswordHasher>,
-    attempts: Arc<dyn LoginAttempts>,
+    ports: SessionPorts,
+    /// The login throttle's limits.
     throttle: ThrottlePolicy,
-    mail: AccountMailPorts,
-    clock: Arc<dyn Clock>,
 }
 
 impl SessionService {
-    /// `attempts` and `throttle` are the login throttle's: a wrong current
-    /// password counts as a failed login of the account. `mail` revokes the
-    /// reset links and queues the notice of a password change.
-    pub fn new(
-        users: Arc<dyn UserRepository>,
-        sessions: Arc<dyn SessionRepository>,
-        hasher: Arc<dyn PasswordHasher>,
-        attempts: Arc<dyn LoginAttempts>,
-        throttle: ThrottlePolicy,
-        mail: AccountMailPorts,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self {
-            users,
-            sessions,
-            hasher,
-            attempts,
-            throttle,
-            mail,
-            clock,
-        }
+    pub fn new(ports: SessionPorts, throttle: ThrottlePolicy) -> Self {
+        Self { ports, throttle }
     }
 
     /// Ends the caller's current session, or all of their sessions.
     ///
     /// # Errors
-    /// Only infrastructure failures.
+    /// [`SessionError::PersonalToken`] for a personal access token's
+    /// caller; otherwise only infrastructure failures.
     pub async fn logout(&self, caller: &Authenticated, all: bool) -> Result<(), SessionError> {
-        let now = self.clock.now();
+        let current = session_of(caller)?;
+        let now = self.ports.clock.now();
         if all {
-            self.sessions.revoke_all(caller.user.id, None, now).await?;
+            self.ports
+                .sessions
+                .revoke_all(caller.user.id, None, now)
+                .await?;
         } else {
-            self.sessions
-                .revoke(caller.user.id, caller.session, now)
+            self.ports
+                .sessions
+                .revoke(caller.user.id, current, now)
                 .await?;
         }
         Ok(())
@@ -103,22 +107,28 @@ impl SessionService {
     /// The caller's live sessions, newest first.
     ///
     /// # Errors
-    /// Only infrastructure failures.
+    /// [`SessionError::PersonalToken`] for a personal access token's
+    /// caller; otherwise only infrastructure failures.
     pub async fn list(&self, caller: &Authenticated) -> Result<Vec<Session>, SessionError> {
+        session_of(caller)?;
         Ok(self
+            .ports
             .sessions
-            .list_active(caller.user.id, self.clock.now())
+            .list_active(caller.user.id, self.ports.clock.now())
             .await?)
     }
 
     /// Ends one of the caller's sessions.
     ///
     /// # Errors
-    /// [`SessionError::NotFound`] unless it is a live session of the caller's.
+    /// [`SessionError::NotFound`] unless it is a live session of the caller's;
+    /// [`SessionError::PersonalToken`] for a personal access token's caller.
     pub async fn end(&self, caller: &Authenticated, id: SessionId) -> Result<(), SessionError> {
+        session_of(caller)?;
         if self
+            .ports
             .sessions
-            .revoke(caller.user.id, id, self.clock.now())
+            .revoke(caller.user.id, id, self.ports.clock.now())
             .await?
         {
             Ok(())
@@ -128,26 +138,29 @@ impl SessionService {
     }
 
     /// Replaces the caller's password after checking the current one, ends
-    /// every other session of theirs, kills their password-reset links and
-    /// queues the "password changed" notice.
+    /// every other session of theirs (and, by the policy, their personal
+    /// access tokens), kills their password-reset links and queues the
+    /// "password changed" notice.
     ///
     /// # Errors
     /// [`SessionError::WrongPassword`] when `current` does not match (which
     /// counts as a failed login of the account);
     /// [`SessionError::Throttled`] when the account has too many recent
-    /// failures (checked before the password).
+    /// failures (checked before the password);
+    /// [`SessionError::PersonalToken`] for a personal access token's caller.
     pub async fn change_password(
         &self,
         caller: &Authenticated,
         current: &Password,
         new: &Password,
     ) -> Result<(), SessionError> {
+        let this_session = session_of(caller)?;
         // The same per-account counter as failed logins: a stolen access
         // token must not buy unlimited guesses at the password.
         let account = ThrottleKey::Account(caller.user.username.as_str().to_lowercase());
-        let started = self.clock.now();
+        let started = self.ports.clock.now();
         if let Some(wait) = blocked(
-            self.attempts.as_ref(),
+            self.ports.attempts.as_ref(),
             &account,
             self.throttle.max_failures_per_account,
             self.throttle.failure_window,
@@ -158,27 +171,52 @@ impl SessionService {
             return Err(SessionError::Throttled(wait));
         }
         if !self
+            .ports
             .hasher
             .verify(current, &caller.user.password_hash)
             .await?
         {
             if self.throttle.max_failures_per_account > 0 {
-                self.attempts.record(&[account], started).await?;
+                self.ports.attempts.record(&[account], started).await?;
             }
             return Err(SessionError::WrongPassword);
         }
-        let hash = self.hasher.hash(new).await?;
-        let now = time::after(self.clock.now(), caller.user.updated_at);
-        if !self.users.set_password(caller.user.id, hash, now).await? {
+        let hash = self.ports.hasher.hash(new).await?;
+        let now = time::after(self.ports.clock.now(), caller.user.updated_at);
+        if !self
+            .ports
+            .users
+            .set_password(caller.user.id, hash, now)
+            .await?
+        {
             return Err(SessionError::NotFound);
         }
-        self.sessions
-            .revoke_all(caller.user.id, Some(caller.session), now)
+        self.ports
+            .sessions
+            .revoke_all(caller.user.id, Some(this_session), now)
+            .await?;
+        self.ports
+            .token_revocation
+            .password_changed(caller.user.id, now)
             .await?;
         // Due at the clock's time (`now` may be a microsecond past it).
-        self.mail
-            .password_changed(&caller.user, self.clock.now())
+        self.ports
+            .mail
+            .password_changed(&caller.user, self.ports.clock.now())
             .await?;
         Ok(())
     }
+}
+
+/// The session of a caller who came with an access token.
+///
+/// # Errors
+/// [`SessionError::PersonalToken`] for a personal access token's caller
+/// (the HTTP layer refuses those requests first; this keeps the rule in
+/// the domain too).
+fn session_of(caller: &Authenticated) -> Result<SessionId, SessionError> {
+    caller
+        .credential
+        .session()
+        .ok_or(SessionError::PersonalToken)
 }

@@ -1,18 +1,19 @@
 //! Todos: each user manages only their own.
 //!
-//! The use cases take the caller as a verified access token names them
-//! ([`VerifiedAccess`]) and let the repository prove the session in the
-//! same statement as the work ([`LiveSession`]): one round trip per
+//! The use cases take the caller as a verified bearer credential names them
+//! ([`Access`]: an access token's session, or a personal access token) and
+//! let the repository prove the credential in the
+//! same statement as the work ([`LiveCredential`]): one round trip per
 //! request. Only when a statement comes back empty do they ask why (the
 //! session ended: [`TodoError::Unauthenticated`]; no such todo; someone
 //! else's), which costs more queries on those rarer answers.
 
 use std::sync::Arc;
 
+use crate::credential::{Access, Credential, LiveCredential};
 use crate::error::RepositoryError;
 use crate::pagination::{CursorError, CursorList, ListRequest, Listed};
-use crate::ports::{Clock, CursorSeal, SessionRepository, TodoRepository, VerifiedAccess};
-use crate::session::LiveSession;
+use crate::ports::{Clock, CursorSeal, PersonalTokenRepository, SessionRepository, TodoRepository};
 use crate::time;
 use crate::todo::{
     NewTodo, Priority, Todo, TodoChanges, TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle,
@@ -24,7 +25,8 @@ const UPDATE_ATTEMPTS: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TodoError {
-    /// The token's session ended or expired, or its user was deleted or
+    /// The token's session ended or expired (or the personal access token
+    /// was revoked or expired), or its user was deleted or
     /// deactivated: the request is refused as if the token were invalid.
     #[error("the session of the token is no longer valid")]
     Unauthenticated,
@@ -56,6 +58,7 @@ impl From<RepositoryError> for TodoError {
 pub struct TodoService {
     todos: Arc<dyn TodoRepository>,
     sessions: Arc<dyn SessionRepository>,
+    personal_tokens: Arc<dyn PersonalTokenRepository>,
     cursors: Arc<dyn CursorSeal>,
     clock: Arc<dyn Clock>,
 }
@@ -64,22 +67,24 @@ impl TodoService {
     pub fn new(
         todos: Arc<dyn TodoRepository>,
         sessions: Arc<dyn SessionRepository>,
+        personal_tokens: Arc<dyn PersonalTokenRepository>,
         cursors: Arc<dyn CursorSeal>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             todos,
             sessions,
+            personal_tokens,
             cursors,
             clock,
         }
     }
 
-    /// The caller's session, to be proven live now.
-    fn live(&self, caller: VerifiedAccess) -> LiveSession {
-        LiveSession {
+    /// The caller's credential, to be proven live now.
+    fn live(&self, caller: Access) -> LiveCredential {
+        LiveCredential {
             user: caller.user,
-            session: caller.session,
+            credential: caller.credential,
             at: self.clock.now(),
         }
     }
@@ -88,7 +93,7 @@ impl TodoService {
     /// [`TodoError::Unauthenticated`], or infrastructure failures.
     pub async fn create(
         &self,
-        caller: VerifiedAccess,
+        caller: Access,
         title: TodoTitle,
         description: Option<TodoDescription>,
         priority: Option<Priority>,
@@ -117,7 +122,7 @@ impl TodoService {
     /// or infrastructure failures.
     pub async fn list(
         &self,
-        caller: VerifiedAccess,
+        caller: Access,
         filter: TodoFilter,
         request: ListRequest,
     ) -> Result<Listed<Todo>, TodoError> {
@@ -141,7 +146,7 @@ impl TodoService {
     /// # Errors
     /// [`TodoError::Unauthenticated`], [`TodoError::NotFound`], or
     /// [`TodoError::Forbidden`] for someone else's todo.
-    pub async fn get(&self, caller: VerifiedAccess, id: TodoId) -> Result<Todo, TodoError> {
+    pub async fn get(&self, caller: Access, id: TodoId) -> Result<Todo, TodoError> {
         let check = self.live(caller);
         if let Some(todo) = self.todos.find_owned(id, check).await? {
             return Ok(todo);
@@ -155,7 +160,7 @@ impl TodoService {
     /// As [`TodoService::get`].
     pub async fn update(
         &self,
-        caller: VerifiedAccess,
+        caller: Access,
         id: TodoId,
         patch: TodoPatch,
     ) -> Result<Todo, TodoError> {
@@ -185,7 +190,7 @@ impl TodoService {
 
     /// # Errors
     /// As [`TodoService::get`].
-    pub async fn delete(&self, caller: VerifiedAccess, id: TodoId) -> Result<(), TodoError> {
+    pub async fn delete(&self, caller: Access, id: TodoId) -> Result<(), TodoError> {
         let check = self.live(caller);
         if self.todos.delete(id, check).await? {
             return Ok(());
@@ -206,11 +211,22 @@ impl TodoService {
     /// session no longer holds, the todo does not exist, or it is someone
     /// else's. `Ok` with the todo when none of these is so (it changed in
     /// between, or only its `updated_at` stood in the way).
-    async fn explain_miss(&self, check: LiveSession, id: TodoId) -> Result<Todo, TodoError> {
-        self.sessions
-            .find_authenticated(check.user, check.session, check.at)
-            .await?
-            .ok_or(TodoError::Unauthenticated)?;
+    async fn explain_miss(&self, check: LiveCredential, id: TodoId) -> Result<Todo, TodoError> {
+        let holds = match check.credential {
+            Credential::Session(session) => self
+                .sessions
+                .find_authenticated(check.user, session, check.at)
+                .await?
+                .is_some(),
+            Credential::PersonalToken(token) => {
+                self.personal_tokens
+                    .holds(check.user, token, check.at)
+                    .await?
+            }
+        };
+        if !holds {
+            return Err(TodoError::Unauthenticated);
+        }
         let todo = self
             .todos
             .find_by_id(id)

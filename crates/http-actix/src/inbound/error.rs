@@ -12,8 +12,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use domain::services::{
-    AuthenticateError, LoginError, RecoveryError, RefreshError, RegisterError, RetryAfter,
-    SessionError, TodoError, UserError,
+    AuthenticateError, LoginError, PersonalTokenError, RecoveryError, RefreshError, RegisterError,
+    RetryAfter, SessionError, TodoError, UserError,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -299,6 +299,10 @@ pub const INVALID_REFRESH_TOKEN: &str = "Invalid refresh token";
 pub const INCORRECT_PASSWORD: &str = "Incorrect password";
 pub const SESSION_NOT_FOUND: &str = "Session not found";
 pub const INVALID_ACCOUNT_TOKEN: &str = "Invalid or expired token";
+/// A personal access token on an endpoint it may not reach.
+pub const PERSONAL_TOKEN_FORBIDDEN: &str = "A personal access token cannot reach this endpoint";
+/// A personal access token without the scope an endpoint needs.
+pub const PERSONAL_TOKEN_SCOPE: &str = "The personal access token lacks the scope for this request";
 
 impl ApiError {
     /// A throttle decision: logged (never with a password or a token) and
@@ -382,6 +386,7 @@ impl From<SessionError> for ApiError {
             SessionError::Throttled(wait) => {
                 Self::throttled("failed password attempts per account", wait)
             }
+            SessionError::PersonalToken => Self::Forbidden(PERSONAL_TOKEN_FORBIDDEN),
             SessionError::Unavailable(e) => Self::Unavailable(e),
             SessionError::Unexpected(e) => Self::Internal(e),
         }
@@ -413,6 +418,20 @@ impl From<UserError> for ApiError {
             UserError::InvalidCursor(e) => Self::invalid_cursor(e),
             UserError::Unavailable(e) => Self::Unavailable(e),
             UserError::Unexpected(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<PersonalTokenError> for ApiError {
+    fn from(error: PersonalTokenError) -> Self {
+        match error {
+            PersonalTokenError::NotFound => Self::NotFound("Token not found"),
+            PersonalTokenError::PersonalToken => Self::Forbidden(PERSONAL_TOKEN_FORBIDDEN),
+            PersonalTokenError::TooMany { max } => Self::Conflict(format!(
+                "You already hold {max} personal access tokens, the most allowed: revoke one first"
+            )),
+            PersonalTokenError::Unavailable(e) => Self::Unavailable(e),
+            PersonalTokenError::Unexpected(e) => Self::Internal(e),
         }
     }
 }

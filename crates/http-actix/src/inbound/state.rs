@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use domain::ports::{Clock, DatabaseProbe, SchemaStatus};
-use domain::services::{AuthService, RecoveryService, SessionService, TodoService, UserService};
+use domain::services::{
+    AuthService, PersonalTokenService, RecoveryService, SessionService, TodoService, UserService,
+};
 
 /// Shared application state (cheap to clone: everything inside is shared).
 #[derive(Clone)]
@@ -16,6 +18,7 @@ pub struct AppState {
     pub recovery: RecoveryService,
     pub users: UserService,
     pub todos: TodoService,
+    pub personal_tokens: PersonalTokenService,
     pub probe: Arc<dyn DatabaseProbe>,
     pub schema: Arc<dyn SchemaStatus>,
     /// The time the responses tell (`GET /v1/health`'s `timestamp`).

@@ -9,12 +9,13 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 use anyhow::Context;
-use auth::RandomOneTimeTokens;
 use auth::{BcryptHasher, JwtTokenService};
+use auth::{RandomOneTimeTokens, RandomPersonalTokens};
 use domain::ports::{Clock, CursorSeal, MailComposer, Repositories};
 use domain::services::{
-    AccountMailPorts, AuthPolicy, AuthPorts, AuthService, RecoveryPolicy, RecoveryPorts,
-    RecoveryService, SessionService, TodoService, UserService,
+    AccountMailPorts, AuthPolicy, AuthPorts, AuthService, PasswordTokenRevocation,
+    PersonalTokenPolicy, PersonalTokenService, RecoveryPolicy, RecoveryPorts, RecoveryService,
+    SessionPorts, SessionService, TodoService, UserService,
 };
 use domain::time::SystemClock;
 
@@ -361,6 +362,7 @@ struct Wiring {
     clock: Arc<dyn Clock>,
     policy: AuthPolicy,
     recovery: RecoveryPolicy,
+    personal_tokens: PersonalTokenPolicy,
     verification_lifetime: Duration,
     jwks: web::Bytes,
     environment: Environment,
@@ -388,6 +390,7 @@ impl Wiring {
             clock,
             policy: auth_policy(settings),
             recovery: settings.throttling.recovery_policy(&settings.mail),
+            personal_tokens: settings.tokens.personal_token_policy(),
             verification_lifetime: settings.mail.email_verify_lifetime(),
             jwks: web::Bytes::from(jwks),
             environment: settings.environment,
@@ -408,6 +411,7 @@ impl Wiring {
             pruner: _,
             account_tokens,
             outbox,
+            personal_tokens,
         } = repositories;
         let hasher = self.hasher.clone();
         let clock = self.clock.clone();
@@ -429,16 +433,23 @@ impl Wiring {
             mail: mail.clone(),
             clock: clock.clone(),
         };
+        let token_revocation = PasswordTokenRevocation {
+            tokens: personal_tokens.clone(),
+            enabled: self.personal_tokens.revoke_on_password_change,
+        };
         AppState {
             auth: AuthService::new(ports, self.policy),
             sessions: SessionService::new(
-                users.clone(),
-                sessions.clone(),
-                hasher.clone(),
-                attempts.clone(),
+                SessionPorts {
+                    users: users.clone(),
+                    sessions: sessions.clone(),
+                    hasher: hasher.clone(),
+                    attempts: attempts.clone(),
+                    mail: mail.clone(),
+                    token_revocation: token_revocation.clone(),
+                    clock: clock.clone(),
+                },
                 self.policy.throttle,
-                mail.clone(),
-                clock.clone(),
             ),
             recovery: RecoveryService::new(
                 RecoveryPorts {
@@ -446,6 +457,7 @@ impl Wiring {
                     hasher: hasher.clone(),
                     attempts,
                     mail: mail.clone(),
+                    token_revocation,
                     clock: clock.clone(),
                 },
                 self.recovery,
@@ -458,7 +470,19 @@ impl Wiring {
                 mail,
                 clock.clone(),
             ),
-            todos: TodoService::new(todos, sessions, cursors, clock.clone()),
+            todos: TodoService::new(
+                todos,
+                sessions,
+                personal_tokens.clone(),
+                cursors,
+                clock.clone(),
+            ),
+            personal_tokens: PersonalTokenService::new(
+                personal_tokens,
+                Arc::new(RandomPersonalTokens),
+                clock.clone(),
+                self.personal_tokens,
+            ),
             probe,
             schema,
             clock,

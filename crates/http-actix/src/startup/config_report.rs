@@ -66,6 +66,8 @@ pub fn render(settings: &Settings) -> String {
                 refresh_token_expire_days,
                 refresh_token_expire_seconds,
                 refresh_reuse_grace_seconds,
+                pat_max_per_user,
+                revoke_pats_on_password_change,
             },
         passwords: PasswordSettings {
             bcrypt_cost,
@@ -101,7 +103,7 @@ pub fn render(settings: &Settings) -> String {
         MailTransport::Smtp(url) => (redact_database_url(url.expose()), String::new()),
         MailTransport::Files(dir) => (String::new(), dir.display().to_string()),
     };
-    let lines: [(&str, String); 57] = [
+    let lines: [(&str, String); 59] = [
         ("APP_NAME", app_name.clone()),
         ("ENVIRONMENT", environment.as_str().to_owned()),
         ("DEBUG", debug.to_string()),
@@ -198,6 +200,11 @@ pub fn render(settings: &Settings) -> String {
         (
             "REFRESH_REUSE_GRACE_SECONDS",
             refresh_reuse_grace_seconds.to_string(),
+        ),
+        ("PAT_MAX_PER_USER", pat_max_per_user.to_string()),
+        (
+            "REVOKE_PATS_ON_PASSWORD_CHANGE",
+            revoke_pats_on_password_change.to_string(),
         ),
         ("BCRYPT_COST", bcrypt_cost.to_string()),
         ("BCRYPT_NICE", bcrypt_nice.to_string()),
@@ -470,6 +477,8 @@ mod tests {
             "JWT_VERIFY_KEYS_DIR=keys/retired",
             "REFRESH_TOKEN_EXPIRE_DAYS=30",
             "REFRESH_REUSE_GRACE_SECONDS=10",
+            "PAT_MAX_PER_USER=100",
+            "REVOKE_PATS_ON_PASSWORD_CHANGE=true",
             "LOGIN_MAX_FAILURES_PER_ACCOUNT=5",
             "LOGIN_MAX_FAILURES_PER_IP=20",
             "LOGIN_FAILURE_WINDOW_SECONDS=900",

@@ -4,6 +4,7 @@
 pub mod account_token;
 pub mod login_attempt;
 pub mod outbox;
+pub mod personal_access_token;
 pub mod refresh_token;
 pub mod session;
 pub mod todo;

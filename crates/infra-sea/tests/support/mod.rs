@@ -6,8 +6,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::ports::{SessionRepository, TodoRepository, UserRepository};
 use domain::{
-    ClientInfo, Email, FullName, LiveSession, NewSession, NewTodo, NewUser, PasswordHash, Priority,
-    RefreshTokenHash, Session, Todo, TodoTitle, User, UserId, Username,
+    ClientInfo, Email, FullName, LiveCredential, NewSession, NewTodo, NewUser, PasswordHash,
+    Priority, RefreshTokenHash, Session, Todo, TodoTitle, User, UserId, Username,
 };
 use infra_sea::testing::TestDatabase;
 use infra_sea::{SeaLoginAttempts, SeaSessionRepository, SeaTodoRepository, SeaUserRepository};
@@ -93,19 +93,19 @@ pub async fn create_session(
 
 /// A user named `name` with a live session, and the caller naming both, at
 /// [`BASE`].
-pub async fn signed_in(db: &TestDatabase, name: &str) -> (User, LiveSession) {
+pub async fn signed_in(db: &TestDatabase, name: &str) -> (User, LiveCredential) {
     let user = create_user(&users(db), name).await;
     let session = create_session(&sessions(db), user.id, name).await;
-    let caller = LiveSession {
+    let caller = LiveCredential {
         user: user.id,
-        session: session.id,
+        credential: domain::Credential::Session(session.id),
         at: BASE,
     };
     (user, caller)
 }
 
 /// Creates a todo through a live session.
-pub async fn create_todo(repo: &SeaTodoRepository, caller: LiveSession, title: &str) -> Todo {
+pub async fn create_todo(repo: &SeaTodoRepository, caller: LiveCredential, title: &str) -> Todo {
     let todo = NewTodo {
         title: TodoTitle::parse(title).unwrap(),
         description: None,

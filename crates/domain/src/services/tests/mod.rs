@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::account::{AccountToken, AccountTokenHash};
+use crate::credential::Credential;
 use crate::error::RepositoryError;
 use crate::mail::{MailMessage, OutboxId};
 use crate::pagination::ListCursor;
@@ -207,7 +208,7 @@ pub(super) fn session(id: i64, owner: i64) -> Session {
 pub(super) fn authenticated(user_id: i64, session_id: i64) -> Authenticated {
     Authenticated {
         user: user(user_id, false, true),
-        session: SessionId(session_id),
+        credential: Credential::Session(SessionId(session_id)),
     }
 }
 

@@ -15,10 +15,11 @@ use crate::account::{
 use crate::password::{Password, PasswordHash};
 use crate::ports::{
     MockAccountTokenRepository, MockLoginAttempts, MockOutbox, MockPasswordHasher,
-    MockUserRepository, ThrottleKey,
+    MockPersonalTokenRepository, MockUserRepository, ThrottleKey,
 };
 use crate::services::{
-    AccountMailPorts, RecoveryError, RecoveryPolicy, RecoveryPorts, RecoveryService,
+    AccountMailPorts, PasswordTokenRevocation, RecoveryError, RecoveryPolicy, RecoveryPorts,
+    RecoveryService,
 };
 use crate::session::ClientInfo;
 use crate::user::{Email, User, UserId};
@@ -40,6 +41,14 @@ struct Mocks {
     attempts: MockLoginAttempts,
     tokens: MockAccountTokenRepository,
     outbox: MockOutbox,
+    personal_tokens: MockPersonalTokenRepository,
+}
+
+/// A token store that accepts revoking a user's personal access tokens.
+fn revoking_personal_tokens() -> MockPersonalTokenRepository {
+    let mut tokens = MockPersonalTokenRepository::new();
+    tokens.expect_revoke_all().returning(|_, _| Ok(0));
+    tokens
 }
 
 impl Mocks {
@@ -50,6 +59,7 @@ impl Mocks {
             attempts: attempts_not_throttled(),
             tokens: MockAccountTokenRepository::new(),
             outbox: MockOutbox::new(),
+            personal_tokens: revoking_personal_tokens(),
         }
     }
 
@@ -65,6 +75,10 @@ impl Mocks {
                     outbox: Arc::new(self.outbox),
                     composer: Arc::new(composer()),
                     verification_lifetime: std::time::Duration::from_secs(48 * 3600),
+                },
+                token_revocation: PasswordTokenRevocation {
+                    tokens: Arc::new(self.personal_tokens),
+                    enabled: true,
                 },
                 clock: clock(),
             },

@@ -14,10 +14,11 @@ use crate::mail::OutboxId;
 use crate::password::{Password, PasswordHash};
 use crate::ports::{MockAccountTokenRepository, MockOutbox};
 use crate::ports::{
-    MockLoginAttempts, MockPasswordHasher, MockSessionRepository, MockUserRepository, ThrottleKey,
+    MockLoginAttempts, MockPasswordHasher, MockPersonalTokenRepository, MockSessionRepository,
+    MockUserRepository, ThrottleKey,
 };
-use crate::services::AccountMailPorts;
 use crate::services::tests::{clock, fixed_now};
+use crate::services::{AccountMailPorts, PasswordTokenRevocation, SessionPorts};
 use crate::services::{Authenticated, SessionError, SessionService, ThrottlePolicy};
 use crate::session::SessionId;
 use crate::user::{User, UserId};
@@ -50,15 +51,47 @@ fn service_with_mail(
     attempts: MockLoginAttempts,
     mail: AccountMailPorts,
 ) -> SessionService {
-    SessionService::new(
-        Arc::new(users),
-        Arc::new(sessions),
-        Arc::new(hasher),
-        Arc::new(attempts),
-        ThrottlePolicy::default(),
+    service_with_revocation(
+        users,
+        sessions,
+        hasher,
+        attempts,
         mail,
-        clock(),
+        revoking_tokens(true),
     )
+}
+
+fn service_with_revocation(
+    users: MockUserRepository,
+    sessions: MockSessionRepository,
+    hasher: MockPasswordHasher,
+    attempts: MockLoginAttempts,
+    mail: AccountMailPorts,
+    token_revocation: PasswordTokenRevocation,
+) -> SessionService {
+    SessionService::new(
+        SessionPorts {
+            users: Arc::new(users),
+            sessions: Arc::new(sessions),
+            hasher: Arc::new(hasher),
+            attempts: Arc::new(attempts),
+            mail,
+            token_revocation,
+            clock: clock(),
+        },
+        ThrottlePolicy::default(),
+    )
+}
+
+/// Personal access tokens revoked on a password change when `enabled`
+/// (the store accepts the revocation).
+fn revoking_tokens(enabled: bool) -> PasswordTokenRevocation {
+    let mut tokens = MockPersonalTokenRepository::new();
+    tokens.expect_revoke_all().returning(|_, _| Ok(0));
+    PasswordTokenRevocation {
+        tokens: Arc::new(tokens),
+        enabled,
+    }
 }
 
 /// A throttle store with no recent failures that accepts any bookkeeping.

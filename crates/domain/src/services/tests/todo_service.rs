@@ -9,29 +9,34 @@ use super::{
     CursorLedger, in_an_hour, ledger_seal, seal_into, stored_todo, todo, unavailable, unused_seal,
     user,
 };
+use crate::credential::{Access, Credential, LiveCredential};
 use crate::pagination::{
     CursorError, CursorList, ListCursor, ListRequest, Page, PageRequest, TodoPosition, Window,
 };
-use crate::ports::{MockCursorSeal, MockSessionRepository, MockTodoRepository, VerifiedAccess};
+use crate::ports::{
+    MockCursorSeal, MockPersonalTokenRepository, MockSessionRepository, MockTodoRepository,
+};
 use crate::services::tests::{clock, fixed_now};
 use crate::services::{TodoError, TodoService};
-use crate::session::{LiveSession, SessionId};
+use crate::session::SessionId;
 use crate::todo::{
     Priority, Todo, TodoChanges, TodoDescription, TodoFilter, TodoId, TodoPatch, TodoTitle,
 };
 use crate::user::UserId;
 
 /// The caller: user 2 through session 52.
-fn caller() -> VerifiedAccess {
-    VerifiedAccess {
+fn caller() -> Access {
+    Access {
         user: UserId(2),
-        session: SessionId(52),
+        credential: Credential::Session(SessionId(52)),
     }
 }
 
 /// Whether a check is the caller's, stamped at the test clock's time.
-fn checks_caller(check: &LiveSession) -> bool {
-    check.user == UserId(2) && check.session == SessionId(52) && check.at == fixed_now()
+fn checks_caller(check: &LiveCredential) -> bool {
+    check.user == UserId(2)
+        && check.credential == Credential::Session(SessionId(52))
+        && check.at == fixed_now()
 }
 
 fn service(todos: MockTodoRepository, sessions: MockSessionRepository) -> TodoService {
@@ -43,7 +48,29 @@ fn service_with_seal(
     sessions: MockSessionRepository,
     seal: MockCursorSeal,
 ) -> TodoService {
-    TodoService::new(Arc::new(todos), Arc::new(sessions), Arc::new(seal), clock())
+    service_with_tokens(todos, sessions, not_asked_tokens(), seal)
+}
+
+fn service_with_tokens(
+    todos: MockTodoRepository,
+    sessions: MockSessionRepository,
+    tokens: MockPersonalTokenRepository,
+    seal: MockCursorSeal,
+) -> TodoService {
+    TodoService::new(
+        Arc::new(todos),
+        Arc::new(sessions),
+        Arc::new(tokens),
+        Arc::new(seal),
+        clock(),
+    )
+}
+
+/// A token store that must not be asked: the caller came with a session.
+fn not_asked_tokens() -> MockPersonalTokenRepository {
+    let mut tokens = MockPersonalTokenRepository::new();
+    tokens.expect_holds().never();
+    tokens
 }
 
 /// A session store that must not be asked: the checked statement answered.
@@ -526,7 +553,7 @@ async fn get_when_the_store_is_unavailable_is_unavailable() {
 // --- update -----------------------------------------------------------------
 
 /// The `update` calls a repository received: id, changes and check.
-type UpdateCalls = Arc<Mutex<Vec<(TodoId, TodoChanges, LiveSession)>>>;
+type UpdateCalls = Arc<Mutex<Vec<(TodoId, TodoChanges, LiveCredential)>>>;
 
 /// A repository whose `update` answers `answers` in turn (then `None`), and
 /// which records what it was asked for.

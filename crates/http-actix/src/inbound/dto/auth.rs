@@ -137,7 +137,7 @@ pub struct SessionResponse {
 
 impl SessionResponse {
     #[must_use]
-    pub fn new(session: Session, current: domain::SessionId) -> Self {
+    pub fn new(session: Session, current: Option<domain::SessionId>) -> Self {
         Self {
             id: session.id.0,
             created_at: session.created_at,
@@ -145,7 +145,7 @@ impl SessionResponse {
             expires_at: session.expires_at,
             user_agent: session.client.user_agent,
             ip: session.client.ip,
-            current: session.id == current,
+            current: Some(session.id) == current,
         }
     }
 }

@@ -1,25 +1,35 @@
 //! The bearer-token extractors. Every request to a protected route proves
-//! its token: signature, expiry, the session still live and the user still
-//! existing and active, read from the shared database so that every
-//! instance agrees at once. Two ways:
+//! its token: for an access token, its signature, expiry, the session still
+//! live and the user still existing and active, read from the shared
+//! database so that every instance agrees at once; for a personal access
+//! token (`pat_…`), the token live and its user active, then whether the
+//! token may reach this endpoint at all ([`personal_token_access`], the one
+//! place that decides it). Two ways:
 //!
 //! - [`CurrentUser`] proves all of it before the handler runs (one query
 //!   for the session and user), for handlers that need the user;
-//! - [`Caller`] checks only the signature and expiry, and hands the use
-//!   case the session to prove in the statement that does its work (the
-//!   todo routes: one round trip per request instead of two). A handler
-//!   that takes a [`Caller`] must pass it to such a use case.
+//! - [`Caller`] checks only an access token's signature and expiry, and
+//!   hands the use case the credential to prove in the statement that does
+//!   its work (the todo routes: one round trip per request instead of
+//!   two). A handler that takes a [`Caller`] must pass it to such a use
+//!   case. A personal access token is looked up before the handler runs
+//!   (its scopes decide whether it may), and proven again by that
+//!   statement.
+//!
+//! [`personal_token_access`]: super::personal_token_access
 
-use std::future::Future;
+use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use domain::ports::VerifiedAccess;
-use domain::services::{Actor, Authenticated};
-use domain::{SessionId, User};
+use domain::services::{Actor, Authenticated, TokenCaller};
+use domain::{Access, Credential, PersonalTokenSecret, User};
+use futures_util::future::Either;
 
+use super::personal_token_access;
 use crate::inbound::error::{ApiError, NOT_AUTHENTICATED};
 use crate::inbound::state::AppState;
 
@@ -27,7 +37,8 @@ use crate::inbound::state::AppState;
 /// 2 KiB; anything this long is refused (401) without being parsed.
 const MAX_AUTHORIZATION_BYTES: usize = 16 * 1024;
 
-/// The authenticated user of this request and the session its token names.
+/// The authenticated user of this request and the credential its token
+/// stands for.
 #[derive(Debug, Clone)]
 pub struct CurrentUser(pub Authenticated);
 
@@ -43,8 +54,8 @@ impl CurrentUser {
     }
 
     #[must_use]
-    pub fn session(&self) -> SessionId {
-        self.0.session
+    pub fn credential(&self) -> Credential {
+        self.0.credential
     }
 }
 
@@ -52,23 +63,39 @@ impl CurrentUser {
 #[derive(Debug, Clone, Copy)]
 pub struct AuthenticatedUserId(pub i64);
 
+/// A bearer credential, its first check passed.
+enum Bearer {
+    /// An access token whose signature and expiry hold.
+    Access(VerifiedAccess),
+    /// A personal access token, not yet looked up.
+    PersonalToken(String),
+}
+
 impl FromRequest for CurrentUser {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verified = verified_caller(req);
+        let bearer = bearer(req);
+        let req = req.clone();
         Box::pin(async move {
-            let (Caller(access), state) = verified?;
-            Ok(Self(state.auth.authenticate_verified(access).await?))
+            let (bearer, state) = bearer?;
+            match bearer {
+                Bearer::Access(access) => Ok(Self(state.auth.authenticate_verified(access).await?)),
+                Bearer::PersonalToken(secret) => {
+                    let caller = personal_token(&req, &state, &secret).await?;
+                    Ok(Self(caller.authenticated))
+                }
+            }
         })
     }
 }
 
-/// Who a bearer token names, its signature and expiry checked; its session
-/// and user are still to be proven by the use case it is passed to.
+/// Who a bearer token names, its signature and expiry checked (or, for a
+/// personal access token, the token looked up and allowed here); its
+/// credential is still to be proven by the use case it is passed to.
 #[derive(Debug, Clone, Copy)]
-pub struct Caller(pub VerifiedAccess);
+pub struct Caller(pub Access);
 
 impl Caller {
     /// `input` (the request's path, query and body, parsed and validated)
@@ -76,7 +103,7 @@ impl Caller {
     /// session ended is refused with 401 before any complaint about its
     /// input, as a [`CurrentUser`] route refuses it. The session is looked
     /// up only when `input` is an error; otherwise the use case's statement
-    /// proves it.
+    /// proves it. (A personal access token was proven on extraction.)
     ///
     /// # Errors
     /// 401 when the input is bad and the session no longer holds; else the
@@ -86,38 +113,78 @@ impl Caller {
         state: &AppState,
         input: Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        match input {
-            Ok(input) => Ok(input),
-            Err(error) => {
-                state.auth.authenticate_verified(self.0).await?;
+        match (input, self.0.credential) {
+            (Ok(input), _) => Ok(input),
+            (Err(error), Credential::Session(session)) => {
+                let access = VerifiedAccess {
+                    user: self.0.user,
+                    session,
+                };
+                state.auth.authenticate_verified(access).await?;
                 Err(error)
             }
+            (Err(error), Credential::PersonalToken(_)) => Err(error),
         }
     }
 }
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Future = Either<
+        Ready<Result<Self, ApiError>>,
+        Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>,
+    >;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(verified_caller(req).map(|(caller, _)| caller))
+        match bearer(req) {
+            // No allocation on the common path: an access token needs no
+            // lookup here.
+            Ok((Bearer::Access(access), _)) => Either::Left(ready(Ok(Self(access.into())))),
+            Ok((Bearer::PersonalToken(secret), state)) => {
+                let req = req.clone();
+                Either::Right(Box::pin(async move {
+                    let caller = personal_token(&req, &state, &secret).await?;
+                    Ok(Self(Access {
+                        user: caller.authenticated.user.id,
+                        credential: caller.authenticated.credential,
+                    }))
+                }))
+            }
+            Err(error) => Either::Left(ready(Err(error))),
+        }
     }
 }
 
-/// The bearer token's signature and expiry checked (both extractors start
-/// here), and the application state to go on with.
-fn verified_caller(req: &HttpRequest) -> Result<(Caller, web::Data<AppState>), ApiError> {
+/// The bearer credential of the request, through its first check (both
+/// extractors start here), and the application state to go on with.
+fn bearer(req: &HttpRequest) -> Result<(Bearer, web::Data<AppState>), ApiError> {
     let token = bearer_token(req).ok_or(ApiError::Unauthorized(NOT_AUTHENTICATED))?;
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state is missing")))?;
+    if PersonalTokenSecret::is_personal_token(token) {
+        return Ok((Bearer::PersonalToken(token.to_owned()), state.clone()));
+    }
     let access = state.auth.verify_token(token)?;
     // For the access log, which leaves it out of a 401 (the session may
     // yet turn out to have ended).
     req.extensions_mut()
         .insert(AuthenticatedUserId(access.user.0));
-    Ok((Caller(access), state.clone()))
+    Ok((Bearer::Access(access), state.clone()))
+}
+
+/// The caller of a personal access token, looked up, and allowed to make
+/// this request ([`personal_token_access::check`]).
+async fn personal_token(
+    req: &HttpRequest,
+    state: &AppState,
+    secret: &str,
+) -> Result<TokenCaller, ApiError> {
+    let caller = state.personal_tokens.authenticate(secret).await?;
+    req.extensions_mut()
+        .insert(AuthenticatedUserId(caller.authenticated.user.id.0));
+    personal_token_access::check(req, caller.scopes)?;
+    Ok(caller)
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme matched

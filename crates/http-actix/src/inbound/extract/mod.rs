@@ -4,6 +4,7 @@
 mod client;
 mod current_user;
 mod path_id;
+pub mod personal_token_access;
 mod query;
 
 pub mod body;

@@ -83,7 +83,7 @@ fn all_flag(query: &str) -> Result<bool, ApiError> {
     )
 )]
 pub async fn list(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
-    let current = user.session();
+    let current = user.credential().session();
     let sessions: Vec<SessionResponse> = state
         .sessions
         .list(&user.0)

@@ -78,7 +78,7 @@ pub struct Settings {
 /// rest; the `METRICS_ADDR` cross-check (with `METRICS_ENABLED`) is last.
 /// The order the settings have always reported in, kept so that the same
 /// input gives the same `ConfigError` and `check-config` output.
-pub const VARIABLES: [&str; 57] = [
+pub const VARIABLES: [&str; 59] = [
     "ENVIRONMENT",
     "DATABASE_URL",
     "LOG_LEVEL",
@@ -104,6 +104,8 @@ pub const VARIABLES: [&str; 57] = [
     "REFRESH_TOKEN_EXPIRE_DAYS",
     "REFRESH_TOKEN_EXPIRE_SECONDS",
     "REFRESH_REUSE_GRACE_SECONDS",
+    "PAT_MAX_PER_USER",
+    "REVOKE_PATS_ON_PASSWORD_CHANGE",
     "LOGIN_MAX_FAILURES_PER_ACCOUNT",
     "LOGIN_MAX_FAILURES_PER_IP",
     "LOGIN_FAILURE_WINDOW_SECONDS",

@@ -34,6 +34,12 @@ pub struct TokenSettings {
     pub refresh_token_expire_seconds: Option<u64>,
     /// How long a spent refresh token may be replayed for the same answer.
     pub refresh_reuse_grace_seconds: u64,
+    /// `PAT_MAX_PER_USER`: the most unrevoked personal access tokens a user
+    /// may hold.
+    pub pat_max_per_user: usize,
+    /// `REVOKE_PATS_ON_PASSWORD_CHANGE`: a password change or reset revokes
+    /// the user's personal access tokens.
+    pub revoke_pats_on_password_change: bool,
 }
 
 impl TokenSettings {
@@ -41,8 +47,9 @@ impl TokenSettings {
     /// `JWT_PRIVATE_KEY_PASSWORD`, `ACCESS_TOKEN_EXPIRE_MINUTES`,
     /// `JWT_LEEWAY_SECONDS`, `JWT_ISSUER`, `JWT_AUDIENCE`,
     /// `JWT_VERIFY_KEYS_DIR`, `JWT_VERIFY_CACHE_SIZE`,
-    /// `REFRESH_TOKEN_EXPIRE_DAYS` or `REFRESH_TOKEN_EXPIRE_SECONDS`, and
-    /// `REFRESH_REUSE_GRACE_SECONDS`.
+    /// `REFRESH_TOKEN_EXPIRE_DAYS` or `REFRESH_TOKEN_EXPIRE_SECONDS`,
+    /// `REFRESH_REUSE_GRACE_SECONDS`, `PAT_MAX_PER_USER` and
+    /// `REVOKE_PATS_ON_PASSWORD_CHANGE`.
     pub(super) fn read(r: &mut Reader<'_>) -> Self {
         let refresh_token_expire_seconds = r
             .raw("REFRESH_TOKEN_EXPIRE_SECONDS")
@@ -73,6 +80,8 @@ impl TokenSettings {
             ),
             refresh_token_expire_days: r.ranged("REFRESH_TOKEN_EXPIRE_DAYS", 30, 1..=3650),
             refresh_reuse_grace_seconds: r.ranged("REFRESH_REUSE_GRACE_SECONDS", 10, 0..=300),
+            pat_max_per_user: r.ranged("PAT_MAX_PER_USER", 100, 1..=10_000),
+            revoke_pats_on_password_change: r.bool("REVOKE_PATS_ON_PASSWORD_CHANGE", true),
         }
     }
 
@@ -101,6 +110,16 @@ impl TokenSettings {
     #[must_use]
     pub fn reuse_grace(&self) -> Duration {
         Duration::from_secs(self.refresh_reuse_grace_seconds)
+    }
+
+    /// The limits on personal access tokens.
+    #[must_use]
+    pub fn personal_token_policy(&self) -> domain::services::PersonalTokenPolicy {
+        domain::services::PersonalTokenPolicy {
+            max_per_user: self.pat_max_per_user,
+            revoke_on_password_change: self.revoke_pats_on_password_change,
+            ..domain::services::PersonalTokenPolicy::default()
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use mockall::predicate::eq;
 
 use super::super::{unavailable, user};
 use super::{Ports, idle_hasher};
+use crate::credential::Credential;
 use crate::ports::{MockSessionRepository, MockTokenService, TokenError, VerifiedAccess};
 use crate::services::tests::fixed_now;
 use crate::services::{AuthService, AuthenticateError, Authenticated};
@@ -114,7 +115,7 @@ async fn authenticate_a_valid_token_of_a_live_session_returns_the_user_and_that_
         authenticated,
         Authenticated {
             user: user(3, false, true),
-            session: SessionId(9),
+            credential: Credential::Session(SessionId(9)),
         }
     );
 }
