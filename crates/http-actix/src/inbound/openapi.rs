@@ -4,7 +4,7 @@
 //! derives, and two security schemes:
 //!
 //! - `bearer_auth`: `Authorization: Bearer <JWT>` with a token from
-//!   `POST /v1/auth/login`;
+//!   `POST /v1/auth/login`, or `Bearer pat_…`, a personal access token;
 //! - `oauth2_password`: the OAuth2 password flow with `tokenUrl`
 //!   `/v1/auth/login`, so Swagger UI's *Authorize* logs in with a username
 //!   and password and then sends the token it gets.
@@ -20,11 +20,12 @@ use utoipa::openapi::security::{
 use utoipa::{Modify, OpenApi};
 
 use crate::inbound::dto::{
-    AcceptedResponse, ChangePasswordRequest, CreateTodoRequest, ForgotPasswordRequest,
-    HealthResponse, Jwk, JwksResponse, LivenessResponse, LoginRequest, NewUserRequest,
-    NotReadyResponse, ReadinessResponse, RefreshRequest, ResetPasswordRequest, SessionResponse,
-    TodoListResponse, TodoResponse, TokenResponse, UnhealthyResponse, UpdateTodoRequest,
-    UpdateUserRequest, UserListResponse, UserResponse, VerifyEmailRequest,
+    AcceptedResponse, ChangePasswordRequest, CreateTodoRequest, CreateTokenRequest,
+    CreatedTokenResponse, ForgotPasswordRequest, HealthResponse, Jwk, JwksResponse,
+    LivenessResponse, LoginRequest, NewUserRequest, NotReadyResponse, ReadinessResponse,
+    RefreshRequest, ResetPasswordRequest, SessionResponse, TodoListResponse, TodoResponse,
+    TokenInfoResponse, TokenResponse, UnhealthyResponse, UpdateTodoRequest, UpdateUserRequest,
+    UserListResponse, UserResponse, VerifyEmailRequest,
 };
 use crate::inbound::error::{
     ApiError, ErrorEnvelope, INCORRECT_LOGIN, INVALID_CREDENTIALS, INVALID_REFRESH_TOKEN,
@@ -67,6 +68,9 @@ const REFRESH_URL: &str = "/v1/auth/refresh";
         AcceptedResponse,
         VerifyEmailRequest,
         SessionResponse,
+        CreateTokenRequest,
+        CreatedTokenResponse,
+        TokenInfoResponse,
         JwksResponse,
         Jwk,
         UserResponse,
@@ -84,6 +88,8 @@ const REFRESH_URL: &str = "/v1/auth/refresh";
         (name = "health", description = "Liveness, readiness and the full health check"),
         (name = "auth", description = "Registration, login, token refresh, the current user, \
             sessions (logout, list, end), password change, and links by mail: password recovery (forgot, reset) and email verification"),
+        (name = "tokens", description = "Personal access tokens (`pat_…`) for scripts and CI: \
+            they reach the caller's todos within their scopes, and `GET /v1/auth/me`"),
         (name = "users", description = "Users: admins manage everyone, users themselves"),
         (name = "todos", description = "The caller's own todos"),
         (name = "keys", description = "The public keys that verify access tokens (JWKS)"),
@@ -118,7 +124,11 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("An RS256 access token from `POST /v1/auth/login`."))
+                    .description(Some(
+                        "An RS256 access token from `POST /v1/auth/login`, or a personal \
+                         access token (`pat_…`) from `POST /v1/auth/tokens`, which reaches \
+                         only the todo endpoints (within its scopes) and `GET /v1/auth/me`.",
+                    ))
                     .build(),
             ),
         );

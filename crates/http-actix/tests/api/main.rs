@@ -20,6 +20,7 @@ mod jwks;
 mod mail_delivery;
 mod metrics;
 mod openapi;
+mod personal_tokens;
 mod pruning;
 mod recovery;
 mod sessions;

@@ -17,13 +17,13 @@ use crate::helpers::{
 
 const FORGOT: &str = "/v1/auth/password/forgot";
 const RESET: &str = "/v1/auth/password/reset";
-const NEW_PASSWORD: &str = "a-new-passphrase-42";
+pub(crate) const NEW_PASSWORD: &str = "a-new-passphrase-42";
 
 async fn forgot(app: &TestApp, email: &str) -> reqwest::Response {
     app.post_json(FORGOT, &json!({"email": email}), None).await
 }
 
-async fn reset(app: &TestApp, token: &str, password: &str) -> reqwest::Response {
+pub(crate) async fn reset(app: &TestApp, token: &str, password: &str) -> reqwest::Response {
     app.post_json(
         RESET,
         &json!({"token": token, "new_password": password}),
@@ -33,7 +33,7 @@ async fn reset(app: &TestApp, token: &str, password: &str) -> reqwest::Response 
 }
 
 /// Asks for a reset link for `name@example.com` and returns its token.
-async fn reset_token(app: &TestApp, name: &str) -> String {
+pub(crate) async fn reset_token(app: &TestApp, name: &str) -> String {
     let address = format!("{name}@example.com");
     let before = resets_to(app, &address);
     let response = forgot(app, &address).await;

@@ -6,6 +6,7 @@
 
 mod auth_service;
 mod mail_relay;
+mod personal_token_service;
 mod prune_service;
 mod recovery_service;
 mod session_service;

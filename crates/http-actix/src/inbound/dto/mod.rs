@@ -7,6 +7,7 @@ mod account;
 mod auth;
 mod health;
 mod keys;
+mod personal_tokens;
 pub(crate) mod rules;
 mod todos;
 mod users;
@@ -22,5 +23,6 @@ pub use health::{
     NotReadyResponse, NotReadyStatus, ReadinessResponse, ReadyStatus, UnhealthyResponse,
 };
 pub use keys::{Jwk, JwksResponse};
+pub use personal_tokens::{CreateTokenRequest, CreatedTokenResponse, TokenInfoResponse};
 pub use todos::{CreateTodoRequest, TodoListResponse, TodoResponse, UpdateTodoRequest};
 pub use users::{NewUserRequest, UpdateUserRequest, UserListResponse, UserResponse};

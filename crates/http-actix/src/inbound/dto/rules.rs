@@ -1,7 +1,10 @@
 //! `garde` custom rules that apply the domain's own constructors.
 
 use domain::text::InvalidValue;
-use domain::{Email, FullName, Password, Priority, TodoDescription, TodoTitle, Username};
+use domain::{
+    Email, FullName, Password, Priority, TodoDescription, TodoTitle, TokenName, TokenScope,
+    Username,
+};
 
 fn check<T>(result: Result<T, InvalidValue>) -> garde::Result {
     result
@@ -35,6 +38,16 @@ pub fn description(value: &str, (): &()) -> garde::Result {
 
 pub fn priority(value: &str, (): &()) -> garde::Result {
     check(value.parse::<Priority>())
+}
+
+pub fn token_name(value: &str, (): &()) -> garde::Result {
+    check(TokenName::parse(value))
+}
+
+pub fn token_scope(value: &str, (): &()) -> garde::Result {
+    TokenScope::parse(value).map(drop).ok_or_else(|| {
+        garde::Error::new("unknown scope: the scopes are todos:read and todos:write")
+    })
 }
 
 /// Builds a domain value after `garde` accepted it; a refusal here still

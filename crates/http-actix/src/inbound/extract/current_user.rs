@@ -2,9 +2,10 @@
 //! its token: for an access token, its signature, expiry, the session still
 //! live and the user still existing and active, read from the shared
 //! database so that every instance agrees at once; for a personal access
-//! token (`pat_…`), the token live and its user active, then whether the
-//! token may reach this endpoint at all ([`personal_token_access`], the one
-//! place that decides it). Two ways:
+//! token (`pat_…`), the token live and its user active, and whether it may
+//! reach this endpoint at all, which the gate on every protected route
+//! decides ([`personal_token_gate`], the one place) before any extractor
+//! runs. Two ways:
 //!
 //! - [`CurrentUser`] proves all of it before the handler runs (one query
 //!   for the session and user), for handlers that need the user;
@@ -12,11 +13,10 @@
 //!   hands the use case the credential to prove in the statement that does
 //!   its work (the todo routes: one round trip per request instead of
 //!   two). A handler that takes a [`Caller`] must pass it to such a use
-//!   case. A personal access token is looked up before the handler runs
-//!   (its scopes decide whether it may), and proven again by that
-//!   statement.
+//!   case. A personal access token was looked up by the gate, and is
+//!   proven again by that statement.
 //!
-//! [`personal_token_access`]: super::personal_token_access
+//! [`personal_token_gate`]: crate::inbound::middleware::personal_token_gate
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
@@ -27,9 +27,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use domain::ports::VerifiedAccess;
 use domain::services::{Actor, Authenticated, TokenCaller};
 use domain::{Access, Credential, PersonalTokenSecret, User};
-use futures_util::future::Either;
 
-use super::personal_token_access;
 use crate::inbound::error::{ApiError, NOT_AUTHENTICATED};
 use crate::inbound::state::AppState;
 
@@ -67,8 +65,8 @@ pub struct AuthenticatedUserId(pub i64);
 enum Bearer {
     /// An access token whose signature and expiry hold.
     Access(VerifiedAccess),
-    /// A personal access token, not yet looked up.
-    PersonalToken(String),
+    /// A personal access token, looked up and let through by the gate.
+    PersonalToken(TokenCaller),
 }
 
 impl FromRequest for CurrentUser {
@@ -77,22 +75,20 @@ impl FromRequest for CurrentUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let bearer = bearer(req);
-        let req = req.clone();
         Box::pin(async move {
-            let (bearer, state) = bearer?;
-            match bearer {
-                Bearer::Access(access) => Ok(Self(state.auth.authenticate_verified(access).await?)),
-                Bearer::PersonalToken(secret) => {
-                    let caller = personal_token(&req, &state, &secret).await?;
-                    Ok(Self(caller.authenticated))
+            match bearer? {
+                (Bearer::Access(access), state) => {
+                    Ok(Self(state.auth.authenticate_verified(access).await?))
                 }
+                (Bearer::PersonalToken(caller), _) => Ok(Self(caller.authenticated)),
             }
         })
     }
 }
 
 /// Who a bearer token names, its signature and expiry checked (or, for a
-/// personal access token, the token looked up and allowed here); its
+/// personal access token, the token looked up and let through by the
+/// gate); its
 /// credential is still to be proven by the use case it is passed to.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller(pub Access);
@@ -130,40 +126,41 @@ impl Caller {
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Either<
-        Ready<Result<Self, ApiError>>,
-        Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>,
-    >;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        match bearer(req) {
-            // No allocation on the common path: an access token needs no
-            // lookup here.
-            Ok((Bearer::Access(access), _)) => Either::Left(ready(Ok(Self(access.into())))),
-            Ok((Bearer::PersonalToken(secret), state)) => {
-                let req = req.clone();
-                Either::Right(Box::pin(async move {
-                    let caller = personal_token(&req, &state, &secret).await?;
-                    Ok(Self(Access {
-                        user: caller.authenticated.user.id,
-                        credential: caller.authenticated.credential,
-                    }))
-                }))
-            }
-            Err(error) => Either::Left(ready(Err(error))),
-        }
+        ready(bearer(req).map(|(bearer, _)| match bearer {
+            Bearer::Access(access) => Self(access.into()),
+            Bearer::PersonalToken(caller) => Self(Access {
+                user: caller.authenticated.user.id,
+                credential: caller.authenticated.credential,
+            }),
+        }))
     }
 }
 
 /// The bearer credential of the request, through its first check (both
-/// extractors start here), and the application state to go on with.
+/// extractors start here), and the application state to go on with. A
+/// personal access token was looked up, and let through, by the gate on the
+/// route ([`personal_token_gate`]); this takes what it left.
+///
+/// [`personal_token_gate`]: crate::inbound::middleware::personal_token_gate
 fn bearer(req: &HttpRequest) -> Result<(Bearer, web::Data<AppState>), ApiError> {
     let token = bearer_token(req).ok_or(ApiError::Unauthorized(NOT_AUTHENTICATED))?;
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state is missing")))?;
     if PersonalTokenSecret::is_personal_token(token) {
-        return Ok((Bearer::PersonalToken(token.to_owned()), state.clone()));
+        let caller = req
+            .extensions()
+            .get::<TokenCaller>()
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!(
+                    "a personal access token reached a route without the gate"
+                ))
+            })?;
+        return Ok((Bearer::PersonalToken(caller), state.clone()));
     }
     let access = state.auth.verify_token(token)?;
     // For the access log, which leaves it out of a 401 (the session may
@@ -173,24 +170,10 @@ fn bearer(req: &HttpRequest) -> Result<(Bearer, web::Data<AppState>), ApiError> 
     Ok((Bearer::Access(access), state.clone()))
 }
 
-/// The caller of a personal access token, looked up, and allowed to make
-/// this request ([`personal_token_access::check`]).
-async fn personal_token(
-    req: &HttpRequest,
-    state: &AppState,
-    secret: &str,
-) -> Result<TokenCaller, ApiError> {
-    let caller = state.personal_tokens.authenticate(secret).await?;
-    req.extensions_mut()
-        .insert(AuthenticatedUserId(caller.authenticated.user.id.0));
-    personal_token_access::check(req, caller.scopes)?;
-    Ok(caller)
-}
-
 /// The token of an `Authorization: Bearer <token>` header (scheme matched
 /// case-insensitively). Tokens anywhere else (query string, cookies) are
 /// ignored, and so is an oversized header.
-fn bearer_token(req: &HttpRequest) -> Option<&str> {
+pub(crate) fn bearer_token(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?;
     if value.len() > MAX_AUTHORIZATION_BYTES {
         return None;

@@ -4,12 +4,12 @@
 mod client;
 mod current_user;
 mod path_id;
-pub mod personal_token_access;
 mod query;
 
 pub mod body;
 pub use body::{JsonBody, Patch, parse_json, parse_login_form};
 pub use client::Client;
+pub(crate) use current_user::bearer_token;
 pub use current_user::{AuthenticatedUserId, Caller, CurrentUser};
 pub use path_id::PathId;
 pub use query::{ListQuery, PageQuery, parse_bool};

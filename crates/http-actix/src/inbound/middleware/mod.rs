@@ -17,6 +17,7 @@
 
 pub mod content_coding;
 pub mod head;
+pub mod personal_token_gate;
 
 use std::time::{Duration, Instant};
 

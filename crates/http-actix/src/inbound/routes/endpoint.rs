@@ -7,8 +7,11 @@
 //! being documented, nor documented without being served.
 
 use actix_web::http::Method;
+use actix_web::middleware::from_fn;
 use actix_web::{FromRequest, Handler, Responder, Route, web};
 use utoipa::openapi::path::{HttpMethod, Operation};
+
+use crate::inbound::middleware::personal_token_gate::personal_token_gate;
 
 /// A handler with its documentation.
 pub struct Endpoint {
@@ -88,6 +91,15 @@ impl Endpoint {
     }
 
     /// `module::name` of the handler, for messages.
+    /// Whether the operation is documented as needing a bearer token (it
+    /// names a security requirement).
+    #[must_use]
+    pub fn requires_bearer(&self) -> bool {
+        (self.operation)()
+            .security
+            .is_some_and(|requirements| !requirements.is_empty())
+    }
+
     #[must_use]
     pub fn handler_name(&self) -> &'static str {
         self.handler
@@ -109,7 +121,14 @@ pub fn register(cfg: &mut web::ServiceConfig, endpoints: &[Endpoint]) {
         for endpoint in endpoints.iter().filter(|e| e.path() == path) {
             for method in endpoint.methods() {
                 allowed.push(method.to_string());
-                resource = resource.route((endpoint.route)().method(method));
+                let route = (endpoint.route)().method(method);
+                // Every protected route, and only those, goes through the
+                // one gate that decides what a personal access token reaches.
+                resource = resource.route(if endpoint.requires_bearer() {
+                    route.wrap(from_fn(personal_token_gate))
+                } else {
+                    route
+                });
             }
         }
         let allow = allowed.join(", ");

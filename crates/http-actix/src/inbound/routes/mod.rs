@@ -14,6 +14,7 @@ pub mod health;
 pub mod keys;
 pub mod metrics;
 mod paging;
+pub mod personal_tokens;
 pub mod recovery;
 pub mod sessions;
 pub mod tags;
@@ -29,6 +30,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         health::endpoints(),
         auth::endpoints(),
         sessions::endpoints(),
+        personal_tokens::endpoints(),
         recovery::endpoints(),
         users::endpoints(),
         todos::endpoints(),
