@@ -1,7 +1,8 @@
 // Browser test of the API documentation: starts the real `api` binary with
 // DEBUG=true on a throw-away SQLite database, opens Swagger UI at /docs in
-// headless Chromium, authorizes with a real user's credentials, runs
+// headless Chromium, authorizes with a real user's access token, runs
 // "Try it out" on GET /v1/todos and expects a 200 listing that user's todos;
+// does the same with a personal access token (pat_…) pasted into Authorize;
 // then opens ReDoc at /redoc and expects it to render the operations. No
 // request may leave the server (both viewers work offline). Writes
 // screenshots to target/browser/ (the whole page, the operation with its live
@@ -64,50 +65,71 @@ try {
   // Swagger UI must work offline: any request that leaves this server fails the test.
   const external = watchExternal(page, base);
 
-  await page.goto(`${base}/docs`);
-  const todos = page.locator(".opblock-get", {
-    has: page.locator('.opblock-summary-path[data-path="/v1/todos"]'),
-  });
-  await todos.first().waitFor({ timeout: 30_000 });
-  const paths = await page.locator(".opblock-summary-path").evaluateAll((els) => els.map((e) => e.dataset.path));
-  for (const path of ["/v1/todos", "/v1/todos/{id}"]) {
-    check(paths.includes(path), `Swagger UI lists ${path}`);
+  // Opens /docs afresh (no authorization kept), authorizes with `bearerToken`
+  // and runs "Try it out" on GET /v1/todos: the operation's locator, and the
+  // Authorization header the request carried.
+  async function tryListingTodos(bearerToken) {
+    await page.goto(`${base}/docs`);
+    const todos = page.locator(".opblock-get", {
+      has: page.locator('.opblock-summary-path[data-path="/v1/todos"]'),
+    });
+    await todos.first().waitFor({ timeout: 30_000 });
+    const paths = await page.locator(".opblock-summary-path").evaluateAll((els) => els.map((e) => e.dataset.path));
+    for (const path of ["/v1/todos", "/v1/todos/{id}", "/v1/auth/tokens"]) {
+      check(paths.includes(path), `Swagger UI lists ${path}`);
+    }
+
+    await page.locator("button.authorize").first().click();
+    const dialog = page.locator(".dialog-ux .modal-ux");
+    await dialog.waitFor();
+    const bearer = dialog.locator(".auth-container", { hasText: /bearer/i }).first();
+    await bearer.locator("input").first().fill(bearerToken);
+    await bearer.locator("button.authorize").click();
+    await dialog.locator("button.close-modal").click();
+
+    const operation = todos.first();
+    await operation.locator(".opblock-summary").click();
+    // Swagger UI re-renders while the operation expands; click until the
+    // Execute button shows that "Try it out" took.
+    const execute = operation.locator("button.execute");
+    for (let attempt = 0; !(await execute.isVisible()); attempt++) {
+      if (attempt === 20) throw new Error('"Try it out" never showed the Execute button');
+      const tryOut = operation.locator("button.try-out__btn");
+      if ((await tryOut.innerText()).trim() === "Try it out") await tryOut.click();
+      await page.waitForTimeout(250);
+    }
+    const sent = page.waitForRequest((request) => new URL(request.url()).pathname === "/v1/todos");
+    await execute.click();
+    const authorization = (await sent).headers().authorization ?? "";
+    const status = operation.locator(".live-responses-table tbody .response-col_status").first();
+    await status.waitFor({ timeout: 30_000 });
+    const code = (await status.innerText()).trim();
+    check(code === "200", `GET /v1/todos via "Try it out" answered ${code}`);
+    const body = await operation.locator(".live-responses-table tbody .response-col_description pre").first().innerText();
+    for (const title of titles) check(body.includes(title), `the response lists "${title}"`);
+    return { operation, authorization };
   }
 
-  // Authorize with the bearer token from /v1/auth/login.
-  await page.locator("button.authorize").first().click();
-  const dialog = page.locator(".dialog-ux .modal-ux");
-  await dialog.waitFor();
-  const bearer = dialog.locator(".auth-container", { hasText: /bearer/i }).first();
-  await bearer.locator("input").first().fill(token);
-  await bearer.locator("button.authorize").click();
-  await dialog.locator("button.close-modal").click();
-
-  // Try it out on GET /v1/todos.
-  const operation = todos.first();
-  await operation.locator(".opblock-summary").click();
-  // Swagger UI re-renders while the operation expands; click until the
-  // Execute button shows that "Try it out" took.
-  const execute = operation.locator("button.execute");
-  for (let attempt = 0; !(await execute.isVisible()); attempt++) {
-    if (attempt === 20) throw new Error('"Try it out" never showed the Execute button');
-    const tryOut = operation.locator("button.try-out__btn");
-    if ((await tryOut.innerText()).trim() === "Try it out") await tryOut.click();
-    await page.waitForTimeout(250);
-  }
-  await execute.click();
-  const status = operation.locator(".live-responses-table tbody .response-col_status").first();
-  await status.waitFor({ timeout: 30_000 });
-  const code = (await status.innerText()).trim();
-  check(code === "200", `GET /v1/todos via "Try it out" answered ${code}`);
-  const body = await operation.locator(".live-responses-table tbody .response-col_description pre").first().innerText();
-  for (const title of titles) check(body.includes(title), `the response lists "${title}"`);
+  // With the access token from /v1/auth/login.
+  const { operation, authorization } = await tryListingTodos(token);
+  check(authorization === `Bearer ${token}`, "Swagger UI sent the access token");
 
   mkdirSync(outDir, { recursive: true });
   await operation.scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(outDir, "docs.png"), fullPage: true });
   await operation.screenshot({ path: join(outDir, "docs-try-it-out.png") });
   console.log(`screenshots: ${join(outDir, "docs.png")}, ${join(outDir, "docs-try-it-out.png")}`);
+
+  // With a personal access token pasted into Authorize (issue 18): it
+  // reaches the todos, as scripts use it.
+  const { token: pat } = await api(base, "POST", "/v1/auth/tokens", { name: "swagger" }, token);
+  check(pat.startsWith("pat_"), "a personal access token was made");
+  // Swagger UI keeps an authorization (persistAuthorization): forget it.
+  await page.evaluate(() => window.localStorage.clear());
+  const viaPat = await tryListingTodos(pat);
+  check(viaPat.authorization === `Bearer ${pat}`, "Swagger UI sent the personal access token");
+  await viaPat.operation.screenshot({ path: join(outDir, "docs-personal-token.png") });
+  console.log(`screenshot: ${join(outDir, "docs-personal-token.png")}`);
 
   // ReDoc at /redoc renders the same document from the binary's own assets,
   // within its Content-Security-Policy.
