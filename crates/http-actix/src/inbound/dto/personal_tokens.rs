@@ -14,6 +14,17 @@ use crate::inbound::error::ApiError;
 /// The longest lifetime a token may be given, in days (ten years).
 pub const MAX_TOKEN_DAYS: u32 = 3650;
 
+/// A scope's name, for the document (the request is read as text and
+/// checked by the domain's `TokenScope::parse`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum ScopeName {
+    #[schema(rename = "todos:read")]
+    TodosRead,
+    #[schema(rename = "todos:write")]
+    TodosWrite,
+}
+
 /// `POST /v1/auth/tokens`.
 #[derive(Debug, Deserialize, garde::Validate, ToSchema)]
 pub struct CreateTokenRequest {
@@ -30,7 +41,7 @@ pub struct CreateTokenRequest {
     #[garde(inner(length(min = 1, max = 2), inner(custom(rules::token_scope))))]
     #[serde(default)]
     #[schema(
-        value_type = Option<Vec<String>>,
+        value_type = Option<Vec<ScopeName>>,
         min_items = 1,
         max_items = 2,
         examples(json!(["todos:read"]))
@@ -39,9 +50,29 @@ pub struct CreateTokenRequest {
     /// Days until it expires (1..3650); absent or `null`: it never expires
     /// (until revoked).
     #[garde(inner(range(min = 1, max = MAX_TOKEN_DAYS)))]
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 3650, examples(90))]
+    #[serde(default, deserialize_with = "whole_days")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 3650, examples(90))]
     pub expires_in_days: Option<u32>,
+}
+
+/// A whole number of days: JSON has one number type, so `90.0` is `90`
+/// (as JSON Schema's `integer` says), while `90.5`, a negative number or one
+/// past `u32` is refused (422 on the field).
+fn whole_days<'de, D>(deserializer: D) -> Result<Option<u32>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let Some(days) = Option::<f64>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    if days.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&days) {
+        return Err(serde::de::Error::custom(
+            "must be a whole number of days, from 1 to 3650",
+        ));
+    }
+    // Whole and within u32: the conversion is exact.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(Some(days as u32))
 }
 
 impl CreateTokenRequest {
