@@ -8,6 +8,7 @@
 pub mod account;
 pub mod error;
 pub mod mail;
+pub mod mfa;
 pub mod pagination;
 pub mod password;
 pub mod ports;
@@ -24,6 +25,9 @@ pub use account::{
 };
 pub use error::{ConflictField, RepositoryError};
 pub use mail::{ClaimedMail, MailMessage, OutboxId, OutboxStats, mask_address};
+pub use mfa::{
+    RecoveryCode, RecoveryCodeHash, SealedSecret, TotpProvisioning, TotpSecret, TotpStep,
+};
 pub use pagination::{
     CursorError, CursorList, ListCursor, ListRequest, Listed, Page, PageRequest, TodoPosition,
     Window,

@@ -13,6 +13,7 @@ mod password_hasher;
 mod refresh_tokens;
 mod repositories;
 mod schema_status;
+mod second_factor;
 mod session_repository;
 mod store_pruner;
 mod todo_repository;
@@ -31,6 +32,7 @@ pub use password_hasher::{HashError, PasswordHasher};
 pub use refresh_tokens::RefreshTokens;
 pub use repositories::Repositories;
 pub use schema_status::SchemaStatus;
+pub use second_factor::{RecoveryCodes, SealError, SecretSealer, Totp};
 pub use session_repository::SessionRepository;
 pub use store_pruner::{PruneOutcome, PruneRules, Pruned, StorePruner};
 pub use todo_repository::TodoRepository;
@@ -59,6 +61,8 @@ pub use password_hasher::MockPasswordHasher;
 pub use refresh_tokens::MockRefreshTokens;
 #[cfg(any(test, feature = "mocks"))]
 pub use schema_status::MockSchemaStatus;
+#[cfg(any(test, feature = "mocks"))]
+pub use second_factor::{MockRecoveryCodes, MockSecretSealer, MockTotp};
 #[cfg(any(test, feature = "mocks"))]
 pub use session_repository::MockSessionRepository;
 #[cfg(any(test, feature = "mocks"))]
