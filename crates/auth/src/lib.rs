@@ -4,7 +4,11 @@
 //! `RefreshTokens` port), bcrypt password hashing ([`BcryptHasher`], the
 //! `PasswordHasher` port), list cursors sealed with a key derived the same
 //! way ([`HmacCursorSeal`], the `CursorSeal` port), one-time tokens for reset and
-//! verification links ([`RandomOneTimeTokens`], the `OneTimeTokens` port), plus the RSA key material the tokens are signed
+//! verification links ([`RandomOneTimeTokens`], the `OneTimeTokens` port),
+//! the second factor's material (RFC 6238 codes, [`RfcTotp`], the `Totp`
+//! port; TOTP secrets sealed with AES-256-GCM, [`AesGcmSecretSealer`], the
+//! `SecretSealer` port; recovery codes, [`RandomRecoveryCodes`], the
+//! `RecoveryCodes` port), plus the RSA key material the tokens are signed
 //! with ([`keys`]: generation, loading, rotation, thumbprints).
 
 pub mod cursors;
@@ -13,7 +17,10 @@ pub mod jwt;
 pub mod keys;
 pub mod one_time_tokens;
 pub mod password;
+pub mod recovery_codes;
 pub mod refresh_tokens;
+pub mod secret_sealer;
+pub mod totp;
 
 pub use cursors::HmacCursorSeal;
 pub use jwt::{JwtSettings, JwtTokenService};
@@ -22,4 +29,7 @@ pub use keys::{
 };
 pub use one_time_tokens::RandomOneTimeTokens;
 pub use password::BcryptHasher;
+pub use recovery_codes::RandomRecoveryCodes;
 pub use refresh_tokens::HmacRefreshTokens;
+pub use secret_sealer::{AesGcmSecretSealer, SealingKeyError, SealingKeys};
+pub use totp::RfcTotp;
