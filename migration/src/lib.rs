@@ -20,6 +20,7 @@ mod m20250401_000004_row_counts;
 mod m20250501_000005_prune_indexes;
 mod m20250601_000006_account_tokens_and_outbox;
 mod m20250701_000007_email_verified;
+mod m20250901_000010_mfa;
 pub mod report;
 
 pub use applied::{SchemaState, schema_state};
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250501_000005_prune_indexes::Migration),
             Box::new(m20250601_000006_account_tokens_and_outbox::Migration),
             Box::new(m20250701_000007_email_verified::Migration),
+            Box::new(m20250901_000010_mfa::Migration),
         ]
     }
 }
