@@ -26,7 +26,8 @@ pub use account::{
 pub use error::{ConflictField, RepositoryError};
 pub use mail::{ClaimedMail, MailMessage, OutboxId, OutboxStats, mask_address};
 pub use mfa::{
-    RecoveryCode, RecoveryCodeHash, SealedSecret, TotpProvisioning, TotpSecret, TotpStep,
+    RecoveryCode, RecoveryCodeHash, SealedSecret, StoredFactor, TotpProvisioning, TotpSecret,
+    TotpStep,
 };
 pub use pagination::{
     CursorError, CursorList, ListCursor, ListRequest, Listed, Page, PageRequest, TodoPosition,

@@ -9,6 +9,7 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
 /// The raw bytes of a TOTP shared secret (20 random bytes when made by
@@ -135,6 +136,23 @@ impl RecoveryCodeHash {
 impl fmt::Debug for RecoveryCodeHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("RecoveryCodeHash(<redacted>)")
+    }
+}
+
+/// A user's TOTP factor as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFactor {
+    pub sealed: SealedSecret,
+    /// `None` while the enrolment is pending (no code confirmed it yet).
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// The step of the last code accepted; `None` before the first.
+    pub last_used_step: Option<TotpStep>,
+}
+
+impl StoredFactor {
+    #[must_use]
+    pub fn is_confirmed(&self) -> bool {
+        self.confirmed_at.is_some()
     }
 }
 

@@ -18,7 +18,10 @@
 //!   sessions, old login events, finished mail and ended account tokens,
 //!   deleted in batches, on PostgreSQL one instance at a time under an
 //!   advisory lock).
-//! - [`repositories`] puts all nine on one connection pool, as
+//! - [`SeaSecondFactors`] implements `domain::ports::SecondFactorRepository`
+//!   (TOTP factors with their sealed secrets, recovery-code hashes; every
+//!   conditional write one `UPDATE` whose `WHERE` is the condition).
+//! - [`repositories`] puts all ten on one connection pool, as
 //!   `domain::ports::Repositories`. Their behaviour is the port contract's
 //!   (`crates/port-contract`), run on SQLite and PostgreSQL by
 //!   `tests/contract.rs`.
@@ -42,6 +45,7 @@ mod page_sql;
 mod pool_stats;
 mod pruning;
 mod schema_status;
+mod second_factor_repository;
 mod session_repository;
 mod storable_text;
 mod todo_repository;
@@ -64,11 +68,12 @@ pub use outbox::{CLAIM_POSTGRES, CLAIM_SQLITE, SeaOutbox};
 pub use pool_stats::{PoolStats, pool_stats};
 pub use pruning::{BATCH_ROWS, PRUNE_LOCK_KEY, SeaStorePruner};
 pub use schema_status::SeaSchemaStatus;
+pub use second_factor_repository::SeaSecondFactors;
 pub use session_repository::SeaSessionRepository;
 pub use todo_repository::SeaTodoRepository;
 pub use user_repository::SeaUserRepository;
 
-/// The nine storage ports, all on `db` (the pool is shared, not copied).
+/// The ten storage ports, all on `db` (the pool is shared, not copied).
 #[must_use]
 pub fn repositories(db: &DatabaseConnection) -> Repositories {
     Repositories {
@@ -81,5 +86,6 @@ pub fn repositories(db: &DatabaseConnection) -> Repositories {
         pruner: Arc::new(SeaStorePruner::new(db.clone())),
         account_tokens: Arc::new(SeaAccountTokens::new(db.clone())),
         outbox: Arc::new(SeaOutbox::new(db.clone())),
+        second_factors: Arc::new(SeaSecondFactors::new(db.clone())),
     }
 }

@@ -3,19 +3,20 @@
 use std::sync::Arc;
 
 use super::{
-    AccountTokenRepository, DatabaseProbe, LoginAttempts, Outbox, SchemaStatus, SessionRepository,
-    StorePruner, TodoRepository, UserRepository,
+    AccountTokenRepository, DatabaseProbe, LoginAttempts, Outbox, SchemaStatus,
+    SecondFactorRepository, SessionRepository, StorePruner, TodoRepository, UserRepository,
 };
 
 /// The storage ports of one store (one database, or one in-memory store):
 /// what a storage adapter crate hands the composition root, and what the
 /// port-contract suite tests. Cheap to clone.
 ///
-/// All nine MUST share one store: a user deleted through `users` has no
-/// todos left in `todos`, no sessions in `sessions` and no tokens in
-/// `account_tokens`; the mail that `account_tokens` queues is claimed from
-/// `outbox`, and a password reset through `account_tokens` ends the
-/// sessions `sessions` sees.
+/// All ten MUST share one store: a user deleted through `users` has no
+/// todos left in `todos`, no sessions in `sessions`, no tokens in
+/// `account_tokens` and no factor or recovery codes in `second_factors`;
+/// the mail that `account_tokens` queues is claimed from `outbox`, and a
+/// password reset through `account_tokens` ends the sessions `sessions`
+/// sees.
 #[derive(Clone)]
 pub struct Repositories {
     pub users: Arc<dyn UserRepository>,
@@ -27,6 +28,7 @@ pub struct Repositories {
     pub pruner: Arc<dyn StorePruner>,
     pub account_tokens: Arc<dyn AccountTokenRepository>,
     pub outbox: Arc<dyn Outbox>,
+    pub second_factors: Arc<dyn SecondFactorRepository>,
 }
 
 impl std::fmt::Debug for Repositories {

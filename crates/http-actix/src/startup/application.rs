@@ -408,6 +408,8 @@ impl Wiring {
             pruner: _,
             account_tokens,
             outbox,
+            // No use case reads the second factor yet.
+            second_factors: _,
         } = repositories;
         let hasher = self.hasher.clone();
         let clock = self.clock.clone();

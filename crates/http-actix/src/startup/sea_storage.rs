@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use domain::ports::{Outbox, Repositories, StorePruner};
 use infra_sea::{
     SeaAccountTokens, SeaDatabaseProbe, SeaLoginAttempts, SeaOutbox, SeaSchemaStatus,
-    SeaSessionRepository, SeaStorePruner, SeaTodoRepository, SeaUserRepository,
+    SeaSecondFactors, SeaSessionRepository, SeaStorePruner, SeaTodoRepository, SeaUserRepository,
 };
 use sea_orm::DatabaseConnection;
 
@@ -108,7 +108,8 @@ impl Storage for SeaStorage {
             schema: Arc::new(SeaSchemaStatus::new(db.clone())),
             pruner: Arc::new(SeaStorePruner::new(db.clone())),
             account_tokens: Arc::new(SeaAccountTokens::new(db.clone())),
-            outbox: Arc::new(SeaOutbox::new(db)),
+            outbox: Arc::new(SeaOutbox::new(db.clone())),
+            second_factors: Arc::new(SeaSecondFactors::new(db)),
         })
     }
 

@@ -4,9 +4,11 @@
 pub mod account_token;
 pub mod login_attempt;
 pub mod outbox;
+pub mod recovery_code;
 pub mod refresh_token;
 pub mod session;
 pub mod todo;
 pub mod todo_count;
+pub mod totp_factor;
 pub mod user;
 pub mod user_count;
