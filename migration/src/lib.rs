@@ -21,6 +21,7 @@ mod m20250501_000005_prune_indexes;
 mod m20250601_000006_account_tokens_and_outbox;
 mod m20250701_000007_email_verified;
 mod m20250801_000008_personal_access_tokens;
+mod m20250901_000010_mfa;
 pub mod report;
 
 pub use applied::{SchemaState, schema_state};
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250601_000006_account_tokens_and_outbox::Migration),
             Box::new(m20250701_000007_email_verified::Migration),
             Box::new(m20250801_000008_personal_access_tokens::Migration),
+            Box::new(m20250901_000010_mfa::Migration),
         ]
     }
 }

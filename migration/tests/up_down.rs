@@ -29,6 +29,7 @@ const FIRST_SCHEMA: &[&str] = &["users", "todos"];
 const SESSIONS_SCHEMA: &[&str] = &["sessions", "refresh_tokens", "login_attempts"];
 const COUNTS_SCHEMA: &[&str] = &["todo_counts", "user_count"];
 const ACCOUNT_SCHEMA: &[&str] = &["account_tokens", "outbox"];
+const MFA_SCHEMA: &[&str] = &["totp_factors", "recovery_codes"];
 
 /// How many steps `down` takes from the newest migration to undo `name` and
 /// every migration after it.
@@ -56,18 +57,21 @@ async fn up_down_up_on_a_fresh_database() {
     assert_tables(&db, SESSIONS_SCHEMA, true).await;
     assert_tables(&db, COUNTS_SCHEMA, true).await;
     assert_tables(&db, ACCOUNT_SCHEMA, true).await;
+    assert_tables(&db, MFA_SCHEMA, true).await;
 
     Migrator::down(&db, None).await.expect("down");
     assert_tables(&db, FIRST_SCHEMA, false).await;
     assert_tables(&db, SESSIONS_SCHEMA, false).await;
     assert_tables(&db, COUNTS_SCHEMA, false).await;
     assert_tables(&db, ACCOUNT_SCHEMA, false).await;
+    assert_tables(&db, MFA_SCHEMA, false).await;
 
     Migrator::up(&db, None).await.expect("second up");
     assert_tables(&db, FIRST_SCHEMA, true).await;
     assert_tables(&db, SESSIONS_SCHEMA, true).await;
     assert_tables(&db, COUNTS_SCHEMA, true).await;
     assert_tables(&db, ACCOUNT_SCHEMA, true).await;
+    assert_tables(&db, MFA_SCHEMA, true).await;
 }
 
 #[tokio::test]
@@ -87,6 +91,22 @@ async fn down_of_the_sessions_migration_keeps_the_first_schema() {
 }
 
 #[tokio::test]
+async fn down_of_the_mfa_migration_keeps_the_account_schema() {
+    let db = fresh_database().await;
+    Migrator::up(&db, None).await.expect("up");
+
+    let steps = steps_to_undo("m20250901_000010_mfa");
+    Migrator::down(&db, Some(steps))
+        .await
+        .expect("down to before the second factor");
+    assert_tables(&db, MFA_SCHEMA, false).await;
+    assert_tables(&db, ACCOUNT_SCHEMA, true).await;
+
+    Migrator::up(&db, None).await.expect("up again");
+    assert_tables(&db, MFA_SCHEMA, true).await;
+}
+
+#[tokio::test]
 async fn the_migrations_are_listed_oldest_first() {
     let names: Vec<String> = Migrator::migrations()
         .iter()
@@ -103,6 +123,7 @@ async fn the_migrations_are_listed_oldest_first() {
             "m20250601_000006_account_tokens_and_outbox",
             "m20250701_000007_email_verified",
             "m20250801_000008_personal_access_tokens",
+            "m20250901_000010_mfa",
         ]
     );
 }
@@ -240,6 +261,7 @@ async fn down_of_the_account_tokens_migration_keeps_the_rest_and_its_data() {
     .await
     .expect("down the account tokens and the outbox");
     assert_tables(&db, ACCOUNT_SCHEMA, false).await;
+    assert_tables(&db, MFA_SCHEMA, false).await;
     assert_tables(&db, FIRST_SCHEMA, true).await;
     assert_tables(&db, SESSIONS_SCHEMA, true).await;
     assert_tables(&db, COUNTS_SCHEMA, true).await;
@@ -247,6 +269,7 @@ async fn down_of_the_account_tokens_migration_keeps_the_rest_and_its_data() {
 
     Migrator::up(&db, None).await.expect("up again");
     assert_tables(&db, ACCOUNT_SCHEMA, true).await;
+    assert_tables(&db, MFA_SCHEMA, true).await;
 }
 
 /// `users.email_verified` of every user, by username.

@@ -6,8 +6,12 @@
 //! way ([`HmacCursorSeal`], the `CursorSeal` port), one-time tokens for reset and
 //! verification links ([`RandomOneTimeTokens`], the `OneTimeTokens` port),
 //! personal access tokens ([`RandomPersonalTokens`], the
-//! `PersonalTokenSecrets` port), plus the RSA key material the tokens are
-//! signed with ([`keys`]: generation, loading, rotation, thumbprints).
+//! `PersonalTokenSecrets` port), the second factor's material (RFC 6238
+//! codes, [`RfcTotp`], the `Totp` port; TOTP secrets sealed with
+//! AES-256-GCM, [`AesGcmSecretSealer`], the `SecretSealer` port; recovery
+//! codes, [`RandomRecoveryCodes`], the `RecoveryCodes` port), plus the RSA
+//! key material the tokens are signed with ([`keys`]: generation, loading,
+//! rotation, thumbprints).
 
 pub mod cursors;
 mod derived_keys;
@@ -16,7 +20,10 @@ pub mod keys;
 pub mod one_time_tokens;
 pub mod password;
 pub mod personal_tokens;
+pub mod recovery_codes;
 pub mod refresh_tokens;
+pub mod secret_sealer;
+pub mod totp;
 
 pub use cursors::HmacCursorSeal;
 pub use jwt::{JwtSettings, JwtTokenService};
@@ -26,4 +33,7 @@ pub use keys::{
 pub use one_time_tokens::RandomOneTimeTokens;
 pub use password::BcryptHasher;
 pub use personal_tokens::RandomPersonalTokens;
+pub use recovery_codes::RandomRecoveryCodes;
 pub use refresh_tokens::HmacRefreshTokens;
+pub use secret_sealer::{AesGcmSecretSealer, SealingKeyError, SealingKeys};
+pub use totp::RfcTotp;

@@ -99,13 +99,18 @@ impl fmt::Debug for HmacRefreshTokens {
 /// base64url without padding: 43 URL-safe characters, 256 bits.
 pub(crate) fn random_url_token() -> String {
     let mut bytes = zeroize::Zeroizing::new([0_u8; REFRESH_TOKEN_BYTES]);
-    if let Err(err) = rand::rngs::OsRng.try_fill_bytes(bytes.as_mut()) {
+    fill_random(bytes.as_mut());
+    URL_SAFE_NO_PAD.encode(bytes.as_ref())
+}
+
+/// Fills `bytes` from the operating system's CSPRNG.
+pub(crate) fn fill_random(bytes: &mut [u8]) {
+    if let Err(err) = rand::rngs::OsRng.try_fill_bytes(bytes) {
         // The ports cannot fail; rather than panic, fall back to the
         // thread's ChaCha CSPRNG, itself seeded from the OS.
         tracing::error!(error = %err, "the OS random generator failed; using the thread CSPRNG");
-        rand::thread_rng().fill_bytes(bytes.as_mut());
+        rand::thread_rng().fill_bytes(bytes);
     }
-    URL_SAFE_NO_PAD.encode(bytes.as_ref())
 }
 
 /// Lower-case hexadecimal.

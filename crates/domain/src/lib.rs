@@ -9,6 +9,7 @@ pub mod account;
 pub mod credential;
 pub mod error;
 pub mod mail;
+pub mod mfa;
 pub mod pagination;
 pub mod password;
 pub mod personal_token;
@@ -27,6 +28,10 @@ pub use account::{
 pub use credential::{Access, Credential, LiveCredential};
 pub use error::{ConflictField, RepositoryError};
 pub use mail::{ClaimedMail, MailMessage, OutboxId, OutboxStats, mask_address};
+pub use mfa::{
+    RecoveryCode, RecoveryCodeHash, SealedSecret, StoredFactor, TotpProvisioning, TotpSecret,
+    TotpStep,
+};
 pub use pagination::{
     CursorError, CursorList, ListCursor, ListRequest, Listed, Page, PageRequest, TodoPosition,
     Window,

@@ -13,8 +13,9 @@
 //!
 //! [`MemoryStore::repositories`] hands out every storage port of
 //! [`domain::ports::Repositories`] over one shared state, so a user deleted
-//! through `users` takes their todos, sessions, refresh tokens and account
-//! tokens with it (the schema's `ON DELETE CASCADE`):
+//! through `users` takes their todos, sessions, refresh tokens, account
+//! tokens, TOTP factor and recovery codes with it (the schema's `ON DELETE
+//! CASCADE`):
 //!
 //! - [`UserRepository`]: ids from 1, never reused; email and username unique
 //!   case-insensitively, [`RepositoryError::Conflict`] naming the field.
@@ -36,6 +37,10 @@
 //!   their secret.
 //! - [`Outbox`]: a claim picks and leases its messages under the lock, so
 //!   concurrent claims never return one message twice.
+//! - [`SecondFactorRepository`]: TOTP factors and recovery-code hashes;
+//!   every conditional write (a step accepted, a code used, a reseal)
+//!   checks and writes under the lock, so of concurrent ones exactly one
+//!   wins.
 //! - [`StorePruner`](domain::ports::StorePruner): ended sessions with their
 //!   tokens, old events, finished mail and ended account tokens, all at
 //!   once under the store's lock (never
@@ -100,6 +105,7 @@
 //! [`AccountTokenRepository`]: domain::ports::AccountTokenRepository
 //! [`Outbox`]: domain::ports::Outbox
 //! [`PersonalTokenRepository`]: domain::ports::PersonalTokenRepository
+//! [`SecondFactorRepository`]: domain::ports::SecondFactorRepository
 //! [`RepositoryError::Conflict`]: domain::RepositoryError::Conflict
 //! [`RepositoryError::Unavailable`]: domain::RepositoryError::Unavailable
 //! [`RepositoryError::Unexpected`]: domain::RepositoryError::Unexpected
@@ -112,6 +118,7 @@ mod outbox;
 mod personal_tokens;
 mod probe;
 mod pruning;
+mod second_factors;
 mod sessions;
 mod state;
 mod todos;
@@ -164,7 +171,7 @@ impl MemoryStore {
         }
     }
 
-    /// All nine storage ports over this one store.
+    /// All ten storage ports over this one store.
     #[must_use]
     pub fn repositories(&self) -> Repositories {
         Repositories {
@@ -178,6 +185,7 @@ impl MemoryStore {
             account_tokens: Arc::new(account_tokens::MemoryAccountTokens(self.clone())),
             outbox: Arc::new(outbox::MemoryOutbox(self.clone())),
             personal_tokens: Arc::new(personal_tokens::MemoryPersonalTokens(self.clone())),
+            second_factors: Arc::new(second_factors::MemorySecondFactors(self.clone())),
         }
     }
 
@@ -260,7 +268,9 @@ impl fmt::Debug for MemoryStore {
                     &state.attempts.values().map(Vec::len).sum::<usize>(),
                 )
                 .field("account_tokens", &state.account_tokens.len())
-                .field("outbox", &state.outbox.len()),
+                .field("outbox", &state.outbox.len())
+                .field("totp_factors", &state.totp_factors.len())
+                .field("recovery_codes", &state.recovery_codes.len()),
             None => out.field("state", &"<locked>"),
         };
         out.field(

@@ -44,6 +44,25 @@ pub(crate) struct PersonalTokenRow {
     pub(crate) hash: String,
 }
 
+/// A row of `totp_factors` (the user id is the key). The table's
+/// `created_at` is left out: no port reads it.
+#[derive(Clone)]
+pub(crate) struct FactorRow {
+    pub(crate) sealed: Vec<u8>,
+    pub(crate) confirmed_at: Option<DateTime<Utc>>,
+    /// As the `BIGINT` column keeps it.
+    pub(crate) last_used_step: Option<i64>,
+}
+
+/// A row of `recovery_codes`. The table's `created_at` is left out: no
+/// port reads it.
+#[derive(Clone)]
+pub(crate) struct RecoveryCodeRow {
+    pub(crate) user_id: UserId,
+    pub(crate) hash: String,
+    pub(crate) used_at: Option<DateTime<Utc>>,
+}
+
 /// The `status` of an outbox row, with the instant it finished.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum OutboxStatus {
@@ -87,6 +106,10 @@ pub(crate) struct State {
     pub(crate) next_outbox: i64,
     pub(crate) personal_tokens: BTreeMap<i64, PersonalTokenRow>,
     pub(crate) next_personal_token: i64,
+    /// By user id.
+    pub(crate) totp_factors: BTreeMap<i64, FactorRow>,
+    pub(crate) recovery_codes: BTreeMap<i64, RecoveryCodeRow>,
+    pub(crate) next_recovery_code: i64,
 }
 
 impl State {
@@ -107,6 +130,9 @@ impl State {
             next_outbox: 1,
             personal_tokens: BTreeMap::new(),
             next_personal_token: 1,
+            totp_factors: BTreeMap::new(),
+            recovery_codes: BTreeMap::new(),
+            next_recovery_code: 1,
         }
     }
 

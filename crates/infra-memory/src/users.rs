@@ -208,13 +208,16 @@ impl UserRepository for MemoryUsers {
             if state.users.remove(&id.0).is_none() {
                 return Ok(false);
             }
-            // ON DELETE CASCADE: todos, account and personal tokens, sessions, and
-            // the sessions' refresh tokens.
+            // ON DELETE CASCADE: todos, account and personal tokens, the TOTP
+            // factor and recovery codes, sessions, and the sessions' refresh
+            // tokens.
             state.todos.retain(|_, todo| todo.user_id != id);
             state.account_tokens.retain(|_, token| token.user_id != id);
             state
                 .personal_tokens
                 .retain(|_, row| row.token.user_id != id);
+            state.totp_factors.remove(&id.0);
+            state.recovery_codes.retain(|_, code| code.user_id != id);
             state.sessions.retain(|_, session| session.user_id != id);
             let sessions = &state.sessions;
             state

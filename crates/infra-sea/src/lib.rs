@@ -20,6 +20,9 @@
 //!   advisory lock).
 //! - [`SeaPersonalTokens`] implements `domain::ports::PersonalTokenRepository`
 //!   (personal access tokens by the hash of their secret).
+//! - [`SeaSecondFactors`] implements `domain::ports::SecondFactorRepository`
+//!   (TOTP factors with their sealed secrets, recovery-code hashes; every
+//!   conditional write one `UPDATE` whose `WHERE` is the condition).
 //! - [`repositories`] puts all of them on one connection pool, as
 //!   `domain::ports::Repositories`. Their behaviour is the port contract's
 //!   (`crates/port-contract`), run on SQLite and PostgreSQL by
@@ -46,6 +49,7 @@ mod personal_token_repository;
 mod pool_stats;
 mod pruning;
 mod schema_status;
+mod second_factor_repository;
 mod session_repository;
 mod storable_text;
 mod todo_repository;
@@ -69,6 +73,7 @@ pub use personal_token_repository::SeaPersonalTokens;
 pub use pool_stats::{PoolStats, pool_stats};
 pub use pruning::{BATCH_ROWS, PRUNE_LOCK_KEY, SeaStorePruner};
 pub use schema_status::SeaSchemaStatus;
+pub use second_factor_repository::SeaSecondFactors;
 pub use session_repository::SeaSessionRepository;
 pub use todo_repository::SeaTodoRepository;
 pub use user_repository::SeaUserRepository;
@@ -87,5 +92,6 @@ pub fn repositories(db: &DatabaseConnection) -> Repositories {
         account_tokens: Arc::new(SeaAccountTokens::new(db.clone())),
         outbox: Arc::new(SeaOutbox::new(db.clone())),
         personal_tokens: Arc::new(SeaPersonalTokens::new(db.clone())),
+        second_factors: Arc::new(SeaSecondFactors::new(db.clone())),
     }
 }

@@ -21,6 +21,7 @@ async fn has_table(db: &DatabaseConnection, table: &str) -> bool {
 const FIRST_SCHEMA: &[&str] = &["users", "todos"];
 const SESSIONS_SCHEMA: &[&str] = &["sessions", "refresh_tokens", "login_attempts"];
 const ACCOUNT_SCHEMA: &[&str] = &["account_tokens", "outbox"];
+const MFA_SCHEMA: &[&str] = &["totp_factors", "recovery_codes"];
 
 async fn assert_tables(db: &DatabaseConnection, tables: &[&str], present: bool) {
     for table in tables {
@@ -46,16 +47,19 @@ async fn migrations_go_down_and_up_again_on_a_fresh_database() {
     assert_tables(conn, FIRST_SCHEMA, true).await;
     assert_tables(conn, SESSIONS_SCHEMA, true).await;
     assert_tables(conn, ACCOUNT_SCHEMA, true).await;
+    assert_tables(conn, MFA_SCHEMA, true).await;
 
     Migrator::down(conn, None).await.unwrap();
     assert_tables(conn, FIRST_SCHEMA, false).await;
     assert_tables(conn, SESSIONS_SCHEMA, false).await;
     assert_tables(conn, ACCOUNT_SCHEMA, false).await;
+    assert_tables(conn, MFA_SCHEMA, false).await;
 
     Migrator::up(conn, None).await.unwrap();
     assert_tables(conn, FIRST_SCHEMA, true).await;
     assert_tables(conn, SESSIONS_SCHEMA, true).await;
     assert_tables(conn, ACCOUNT_SCHEMA, true).await;
+    assert_tables(conn, MFA_SCHEMA, true).await;
     // Applying again is a no-op.
     run_migrations(conn).await.unwrap();
 }

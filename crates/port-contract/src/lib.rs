@@ -1,7 +1,7 @@
 //! The storage ports' contract: what `domain::ports::{UserRepository,
 //! SessionRepository, TodoRepository, LoginAttempts, DatabaseProbe,
 //! SchemaStatus, StorePruner, AccountTokenRepository, Outbox,
-//! PersonalTokenRepository}` promise in
+//! PersonalTokenRepository, SecondFactorRepository}` promise in
 //! their docs, written once as tests and run
 //! against every adapter (SQLite and PostgreSQL through `infra-sea`, the
 //! in-memory store, any store to come).
@@ -39,7 +39,8 @@
 //!
 //! [`suite!`] expands to one `#[tokio::test]` per contract test, in one
 //! module per port (`users`, `sessions`, `todos`, `login_attempts`, `probe`,
-//! `pruning`, `schema`, `outbox`, `account_tokens`, `personal_tokens`, and `fixture` for
+//! `pruning`, `schema`, `outbox`, `account_tokens`, `personal_tokens`,
+//! `second_factors`, and `fixture` for
 //! [`Backend::fresh`] itself), so a failure names
 //! the port and the rule: `users::email_is_unique_case_insensitively`.
 //! To run it against two backends in one file, put each invocation in its
@@ -70,6 +71,7 @@ pub mod personal_tokens;
 pub mod probe;
 pub mod pruning;
 pub mod schema;
+pub mod second_factors;
 pub mod sessions;
 pub mod support;
 pub mod todos;
@@ -271,6 +273,24 @@ macro_rules! suite {
                 touch_moves_last_used_at_at_most_once_per_interval,
                 concurrent_touches_write_exactly_once (multi_thread),
                 deleting_a_user_deletes_their_tokens,
+            }
+            second_factors {
+                a_user_without_a_factor_has_none_and_no_codes,
+                save_pending_stores_a_pending_factor,
+                every_byte_of_a_sealed_secret_round_trips,
+                save_pending_for_a_missing_user_is_an_error,
+                a_new_enrolment_replaces_a_pending_factor_and_its_last_step,
+                a_confirmed_factor_is_never_replaced_by_an_enrolment,
+                confirm_confirms_the_pending_factor_with_its_unused_codes,
+                confirm_of_another_secret_or_of_no_factor_writes_nothing,
+                accept_step_accepts_only_a_later_step,
+                concurrent_acceptances_of_one_step_let_exactly_one_win (multi_thread),
+                a_recovery_code_is_used_once_and_only_by_its_owner,
+                concurrent_uses_of_one_recovery_code_let_exactly_one_win (multi_thread),
+                remove_deletes_the_factor_and_every_code,
+                a_pending_factor_is_removed_too,
+                reseal_replaces_the_secret_only_if_it_is_still_the_old_one,
+                deleting_a_user_deletes_their_factor_and_codes,
             }
         }
         mod fixture {

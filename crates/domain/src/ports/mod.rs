@@ -14,6 +14,8 @@ mod personal_tokens;
 mod refresh_tokens;
 mod repositories;
 mod schema_status;
+mod second_factor;
+mod second_factor_repository;
 mod session_repository;
 mod store_pruner;
 mod todo_repository;
@@ -33,6 +35,8 @@ pub use personal_tokens::{PersonalTokenRepository, PersonalTokenSecrets};
 pub use refresh_tokens::RefreshTokens;
 pub use repositories::Repositories;
 pub use schema_status::SchemaStatus;
+pub use second_factor::{RecoveryCodes, SealError, SecretSealer, Totp};
+pub use second_factor_repository::SecondFactorRepository;
 pub use session_repository::SessionRepository;
 pub use store_pruner::{PruneOutcome, PruneRules, Pruned, StorePruner};
 pub use todo_repository::TodoRepository;
@@ -63,6 +67,10 @@ pub use personal_tokens::{MockPersonalTokenRepository, MockPersonalTokenSecrets}
 pub use refresh_tokens::MockRefreshTokens;
 #[cfg(any(test, feature = "mocks"))]
 pub use schema_status::MockSchemaStatus;
+#[cfg(any(test, feature = "mocks"))]
+pub use second_factor::{MockRecoveryCodes, MockSecretSealer, MockTotp};
+#[cfg(any(test, feature = "mocks"))]
+pub use second_factor_repository::MockSecondFactorRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use session_repository::MockSessionRepository;
 #[cfg(any(test, feature = "mocks"))]

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use super::{
     AccountTokenRepository, DatabaseProbe, LoginAttempts, Outbox, PersonalTokenRepository,
-    SchemaStatus, SessionRepository, StorePruner, TodoRepository, UserRepository,
+    SchemaStatus, SecondFactorRepository, SessionRepository, StorePruner, TodoRepository,
+    UserRepository,
 };
 
 /// The storage ports of one store (one database, or one in-memory store):
@@ -12,8 +13,9 @@ use super::{
 /// port-contract suite tests. Cheap to clone.
 ///
 /// All of them MUST share one store: a user deleted through `users` has no
-/// todos left in `todos`, no sessions in `sessions` and no tokens in
-/// `account_tokens` or `personal_tokens`; the mail that `account_tokens` queues is claimed from
+/// todos left in `todos`, no sessions in `sessions`, no tokens in
+/// `account_tokens` or `personal_tokens` and no factor or recovery codes in
+/// `second_factors`; the mail that `account_tokens` queues is claimed from
 /// `outbox`, and a password reset through `account_tokens` ends the
 /// sessions `sessions` sees.
 #[derive(Clone)]
@@ -28,6 +30,7 @@ pub struct Repositories {
     pub account_tokens: Arc<dyn AccountTokenRepository>,
     pub outbox: Arc<dyn Outbox>,
     pub personal_tokens: Arc<dyn PersonalTokenRepository>,
+    pub second_factors: Arc<dyn SecondFactorRepository>,
 }
 
 impl std::fmt::Debug for Repositories {

@@ -412,6 +412,8 @@ impl Wiring {
             account_tokens,
             outbox,
             personal_tokens,
+            // No use case reads the second factor yet.
+            second_factors: _,
         } = repositories;
         let hasher = self.hasher.clone();
         let clock = self.clock.clone();

@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use domain::ports::{Outbox, Repositories, StorePruner};
 use infra_sea::{
     SeaAccountTokens, SeaDatabaseProbe, SeaLoginAttempts, SeaOutbox, SeaPersonalTokens,
-    SeaSchemaStatus, SeaSessionRepository, SeaStorePruner, SeaTodoRepository, SeaUserRepository,
+    SeaSchemaStatus, SeaSecondFactors, SeaSessionRepository, SeaStorePruner, SeaTodoRepository,
+    SeaUserRepository,
 };
 use sea_orm::DatabaseConnection;
 
@@ -109,7 +110,8 @@ impl Storage for SeaStorage {
             pruner: Arc::new(SeaStorePruner::new(db.clone())),
             account_tokens: Arc::new(SeaAccountTokens::new(db.clone())),
             outbox: Arc::new(SeaOutbox::new(db.clone())),
-            personal_tokens: Arc::new(SeaPersonalTokens::new(db)),
+            personal_tokens: Arc::new(SeaPersonalTokens::new(db.clone())),
+            second_factors: Arc::new(SeaSecondFactors::new(db)),
         })
     }
 

@@ -144,7 +144,7 @@ impl TestDatabase {
         &self.connection
     }
 
-    /// The nine storage ports on this database ([`crate::repositories`]).
+    /// The ten storage ports on this database ([`crate::repositories`]).
     #[must_use]
     pub fn repositories(&self) -> domain::ports::Repositories {
         crate::repositories(&self.connection)
